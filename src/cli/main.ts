@@ -1,0 +1,60 @@
+import { parseCommandArgs, UsageError, type Command } from './command.ts';
+import { ConfigError } from '../config.ts';
+
+/** Every sub-command, loaded lazily so that `oleada sim` does not pay for the API's imports. */
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.ts')).serveCommand,
+  api: async () => (await import('./commands/serve.ts')).apiCommand,
+  worker: async () => (await import('./commands/serve.ts')).workerCommand,
+  migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
+  sim: async () => (await import('./commands/sim.ts')).simCommand,
+};
+
+function topLevelHelp(summaries: [string, string][]): string {
+  const width = Math.max(...summaries.map(([name]) => name.length));
+  return [
+    'oleada: progressive multi-cluster rollouts',
+    '',
+    'Usage: oleada <command> [options]',
+    '',
+    'Commands:',
+    ...summaries.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`),
+    '',
+    'Run `oleada <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const loaded = await Promise.all(Object.values(commands).map((load) => load()));
+    console.log(topLevelHelp(loaded.map((c) => [c.name, c.summary])));
+    return name === undefined ? 2 : 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`oleada: unknown command "${name}" (known: ${Object.keys(commands).join(', ')}). Run \`oleada --help\`.`);
+    return 2;
+  }
+  const command = await load();
+  try {
+    const args = parseCommandArgs(command, rest);
+    if (args.values.help) {
+      console.log(command.usage);
+      return 0;
+    }
+    return await command.run(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`oleada ${command.name}: ${err.message}\n\n${command.usage}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(`oleada ${command.name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

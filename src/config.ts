@@ -1,0 +1,73 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * Every environment variable Oleada reads, with its default. This is the only module that reads process.env.
+ */
+export const ConfigSchema = Type.Object({
+  /** Interface the HTTP API binds to. */
+  OLEADA_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  /** Port of the HTTP API. */
+  OLEADA_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  /** PostgreSQL, the system of record. */
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:15432/oleada' }),
+  /** Redis, which holds only the job queue; losing it loses nothing. */
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:16379' }),
+  /** Prefix of every BullMQ key, so that several Oleadas (or test files) can share one Redis. */
+  OLEADA_QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]+$', default: 'oleada' }),
+  /** The clusters file: names, kubeconfigs, labels and Prometheus URLs. Reloaded when it changes. */
+  OLEADA_CLUSTERS_FILE: Type.String({ minLength: 1, default: 'clusters.yaml' }),
+  /** API tokens file (names, roles, SHA-256 hashes). Empty: the API accepts no token at all. */
+  OLEADA_TOKENS_FILE: Type.String({ default: '' }),
+  /** pino log level. */
+  OLEADA_LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  /** How many rollout ticks one worker process runs at once. */
+  OLEADA_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+  /** Seconds between sweeps that re-enqueue active rollouts whose job was lost (a Redis flush, a killed worker). */
+  OLEADA_RECOVERY_INTERVAL_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  /** Seconds a graceful shutdown waits for running ticks before it releases them and exits. */
+  OLEADA_SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+  /** When true, GET /metrics needs a token like every other read. */
+  OLEADA_METRICS_AUTH: Type.Boolean({ default: false }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Bad configuration: the message names the variable and says what it should be. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const DESCRIPTIONS: Record<string, string> = {
+  OLEADA_PORT: 'a port number from 0 to 65535',
+  DATABASE_URL: 'a postgres:// URL',
+  REDIS_URL: 'a redis:// or rediss:// URL',
+  OLEADA_QUEUE_PREFIX: 'letters, digits and _ . : -',
+  OLEADA_LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  OLEADA_WORKER_CONCURRENCY: 'a whole number from 1 to 1000',
+  OLEADA_RECOVERY_INTERVAL_SECONDS: 'a number of seconds above 0',
+  OLEADA_SHUTDOWN_TIMEOUT_SECONDS: 'a number of seconds above 0',
+  OLEADA_METRICS_AUTH: 'true or false',
+};
+
+/** Parses an environment (process.env by default) into a Config, or throws one ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, input));
+  const problems = new Map<string, string>();
+  for (const error of Value.Errors(ConfigSchema, value)) {
+    const key = error.instancePath.split('/')[1];
+    if (!key || problems.has(key)) continue;
+    const expected = DESCRIPTIONS[key] ?? error.message;
+    problems.set(key, `${key}=${JSON.stringify(env[key])} is invalid: expected ${expected}`);
+  }
+  if (problems.size > 0) throw new ConfigError([...problems.values()].join('\n'));
+  return value as Config;
+}
