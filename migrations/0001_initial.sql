@@ -15,7 +15,11 @@ CREATE TABLE rollouts (
   request_hash     text,
   created_by       text NOT NULL,
   reason           text,
+  -- When the engine next wants to look at this rollout; null while it waits only for a command.
   next_tick_at     timestamptz,
+  -- At most one tick per rollout runs at a time: the process holding an unexpired lease.
+  lease_owner      text,
+  lease_until      timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now(),
   updated_at       timestamptz NOT NULL DEFAULT now(),
   finished_at      timestamptz
@@ -27,6 +31,8 @@ CREATE UNIQUE INDEX rollouts_one_active_per_app ON rollouts (app)
 CREATE UNIQUE INDEX rollouts_idempotency ON rollouts (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX rollouts_newest ON rollouts (created_at DESC, id DESC);
 CREATE INDEX rollouts_app_newest ON rollouts (app, created_at DESC, id DESC);
+CREATE INDEX rollouts_active ON rollouts (next_tick_at)
+  WHERE phase IN ('pending', 'progressing', 'paused', 'awaiting_approval', 'rolling_back');
 
 CREATE TABLE rollout_events (
   rollout_id  uuid NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,

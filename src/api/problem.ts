@@ -1,0 +1,101 @@
+import { Type } from 'typebox';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors.ts';
+
+/** RFC 9457 problem details, the body of every error the API answers. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.String(),
+    code: Type.String(),
+    requestId: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { additionalProperties: true, $id: 'Problem' },
+);
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({
+      type: `https://oleada.dev/problems/${code}`,
+      title: TITLES[status] ?? 'Error',
+      status,
+      detail,
+      instance: request.url,
+      code,
+      requestId: String(request.id),
+      ...extra,
+    });
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+  keyword?: string;
+}
+
+/** Ajv's errors rewritten as { path, message } that say which field is wrong and why. */
+export function describeValidation(issues: ValidationIssue[], context: string | undefined): { path: string; message: string }[] {
+  const where = context === 'body' ? '' : `${context ?? ''}`;
+  return issues.map((issue) => {
+    const base = `${where}${issue.instancePath ?? ''}` || '/';
+    const params = issue.params ?? {};
+    if (issue.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+      return { path: `${base === '/' ? '' : base}/${params.additionalProperty}`, message: 'is not an allowed field; remove it' };
+    }
+    if (issue.keyword === 'required' && typeof params.missingProperty === 'string') {
+      return { path: `${base === '/' ? '' : base}/${params.missingProperty}`, message: 'is required' };
+    }
+    return { path: base, message: issue.message ?? 'is invalid' };
+  });
+}
+
+/** Maps any error to a problem+json answer; only errors we did not foresee become a 500, and those are logged whole. */
+export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof DomainError) {
+    return sendProblem(request, reply, error.status, error.code, error.message, error.details);
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const errors = describeValidation(fastifyError.validation as ValidationIssue[], fastifyError.validationContext);
+    const summary = errors.map((e) => `${e.path} ${e.message}`).join('; ');
+    return sendProblem(request, reply, 400, 'validation_failed', `the request is invalid: ${summary}`, { errors });
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = (fastifyError.code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '');
+    return sendProblem(request, reply, status, code, error.message);
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(request, reply, 500, 'internal', 'an unexpected error happened; it has been logged with this request id');
+}

@@ -1,0 +1,113 @@
+/**
+ * The state of a rollout as the engine keeps it in PostgreSQL (rollouts.state). It is plain JSON: times are epoch
+ * milliseconds, and nothing in it refers to a live object.
+ */
+
+export const ACTIVE_PHASES = ['pending', 'progressing', 'paused', 'awaiting_approval', 'rolling_back'] as const;
+export const TERMINAL_PHASES = ['succeeded', 'rolled_back', 'aborted', 'failed'] as const;
+
+export type ActivePhase = (typeof ACTIVE_PHASES)[number];
+export type TerminalPhase = (typeof TERMINAL_PHASES)[number];
+export type Phase = ActivePhase | TerminalPhase;
+
+export function isTerminal(phase: Phase): phase is TerminalPhase {
+  return (TERMINAL_PHASES as readonly string[]).includes(phase);
+}
+
+export function isActive(phase: Phase): phase is ActivePhase {
+  return !isTerminal(phase);
+}
+
+/**
+ * A cluster goes pending -> canary (step by step) -> promoting -> promoted, or, when something fails,
+ * -> rolling_back -> rolled_back. `failed` means even the rollback could not be completed: a person must look.
+ */
+export type ClusterPhase = 'pending' | 'canary' | 'promoting' | 'promoted' | 'rolling_back' | 'rolled_back' | 'failed';
+
+export type WaveStatus = 'pending' | 'awaiting_approval' | 'running' | 'baking' | 'succeeded' | 'rolled_back';
+
+export type Verdict = 'successful' | 'failed' | 'inconclusive' | 'error';
+
+export interface MetricState {
+  failures: number;
+  inconclusives: number;
+  consecutiveErrors: number;
+  measurements: number;
+  lastVerdict?: Verdict;
+  lastValue?: number | null;
+  lastAt?: number;
+  lastError?: string;
+}
+
+/** What rollback restores: the stable workload as it was before the rollout touched it. */
+export interface Snapshot {
+  image: string;
+  replicas: number;
+  version: string | null;
+}
+
+export interface ClusterState {
+  name: string;
+  wave: number;
+  phase: ClusterPhase;
+  /** Index of the current step in the wave's steps, while in canary. */
+  step: number;
+  stepStartedAt: number | null;
+  /** End of a timed pause; null while not pausing or while waiting for promote. */
+  pauseUntil: number | null;
+  /** Whether the current step is an untimed pause that only a promote ends. */
+  awaitingPromote: boolean;
+  targetWeight: number;
+  actualWeight: number;
+  canaryReplicas: number;
+  stableReplicas: number;
+  snapshot: Snapshot | null;
+  analysis: Record<string, MetricState>;
+  nextAnalysisAt: number | null;
+  /** Since when the cluster has waited for its workload to become ready; the progress deadline counts from here. */
+  waitingSince: number | null;
+  /** Whether the cluster had been promoted (new image on the stable) when its rollback began. */
+  promotedBeforeRollback: boolean;
+  /** Consecutive Kubernetes errors on this cluster, reset by a clean observation. */
+  kubeErrors: number;
+  lastKubeError: string | null;
+  reason: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface WaveState {
+  name: string;
+  status: WaveStatus;
+  approvedBy: string | null;
+  startedAt: number | null;
+  bakeUntil: number | null;
+  finishedAt: number | null;
+}
+
+export type PauseKind = 'user' | 'inconclusive' | 'cluster_failed';
+
+export interface PauseState {
+  kind: PauseKind;
+  actor: string;
+  reason: string;
+  at: number;
+  /** The phase to return to on resume. */
+  resumeTo: 'progressing' | 'awaiting_approval';
+}
+
+export interface RolloutState {
+  phase: Phase;
+  /** Why the last phase transition happened, in words a person can act on. */
+  reason: string;
+  waveIndex: number;
+  waves: WaveState[];
+  clusters: Record<string, ClusterState>;
+  paused: PauseState | null;
+  /** Set when the rollout is rolling back: why, and how it will end. */
+  rollback: { cause: string; cluster: string | null; endPhase: 'rolled_back' | 'aborted'; actor: string } | null;
+  /** The sequence number of the last event written; events are numbered from 1. */
+  eventSeq: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}

@@ -1,0 +1,46 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import type { JobsOptions } from 'bullmq';
+
+/** One kind of job: the queue it goes to, the payload schema checked on enqueue and again on dequeue, its options. */
+export interface JobDefinition<S extends TSchema = TSchema> {
+  queue: string;
+  payload: S;
+  options: JobsOptions;
+}
+
+function define<S extends TSchema>(definition: JobDefinition<S>): JobDefinition<S> {
+  return definition;
+}
+
+/**
+ * Every job Oleada runs. A tick carries only the rollout id: the state lives in PostgreSQL, so a lost or duplicated
+ * job costs at most a wasted tick, never a wrong one.
+ */
+export const jobs = {
+  tick: define({
+    queue: 'ticks',
+    payload: Type.Object(
+      {
+        rolloutId: Type.String({ format: 'uuid' }),
+        /** When the tick was meant to run (epoch ms), for lateness; absent for wake-ups caused by a command. */
+        dueAt: Type.Optional(Type.Number()),
+        reason: Type.Union([Type.Literal('scheduled'), Type.Literal('command'), Type.Literal('recovery'), Type.Literal('start')]),
+      },
+      { additionalProperties: false },
+    ),
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 250 },
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: { count: 5_000 },
+    },
+  }),
+} as const;
+
+export type JobName = keyof typeof jobs;
+export type JobPayload<N extends JobName> = Static<(typeof jobs)[N]['payload']>;
+export type QueueName = (typeof jobs)[JobName]['queue'];
+
+export function queueNames(): QueueName[] {
+  return [...new Set(Object.values(jobs).map((job) => job.queue))];
+}

@@ -1,0 +1,100 @@
+import type { Pool, PoolClient } from './pool.ts';
+
+type Db = Pool | PoolClient;
+
+export type CommandType = 'promote' | 'approve' | 'pause' | 'resume' | 'abort' | 'retry';
+
+export interface CommandArgs {
+  cluster?: string;
+  wave?: string;
+  full?: boolean;
+}
+
+export interface CommandRecord {
+  id: number;
+  rolloutId: string;
+  type: CommandType;
+  args: CommandArgs;
+  reason: string | null;
+  actor: string;
+  createdAt: Date;
+  appliedAt: Date | null;
+  outcome: 'applied' | 'rejected' | null;
+  outcomeMessage: string | null;
+}
+
+interface CommandRow {
+  id: number;
+  rollout_id: string;
+  type: CommandType;
+  args: CommandArgs;
+  reason: string | null;
+  actor: string;
+  created_at: Date;
+  applied_at: Date | null;
+  outcome: 'applied' | 'rejected' | null;
+  outcome_message: string | null;
+}
+
+const COLUMNS = 'id, rollout_id, type, args, reason, actor, created_at, applied_at, outcome, outcome_message';
+
+function toRecord(row: CommandRow): CommandRecord {
+  return {
+    id: row.id,
+    rolloutId: row.rollout_id,
+    type: row.type,
+    args: row.args,
+    reason: row.reason,
+    actor: row.actor,
+    createdAt: row.created_at,
+    appliedAt: row.applied_at,
+    outcome: row.outcome,
+    outcomeMessage: row.outcome_message,
+  };
+}
+
+export interface NewCommand {
+  rolloutId: string;
+  type: CommandType;
+  args: CommandArgs;
+  reason: string | null;
+  actor: string;
+}
+
+export async function insertCommand(db: Db, command: NewCommand): Promise<CommandRecord> {
+  const { rows } = await db.query<CommandRow>(
+    `INSERT INTO commands (rollout_id, type, args, reason, actor) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+    [command.rolloutId, command.type, command.args, command.reason, command.actor],
+  );
+  return toRecord(rows[0]!);
+}
+
+/** Commands not yet applied, oldest first: the engine applies them in the order they were given. */
+export async function pendingCommands(db: Db, rolloutId: string): Promise<CommandRecord[]> {
+  const { rows } = await db.query<CommandRow>(
+    `SELECT ${COLUMNS} FROM commands WHERE rollout_id = $1 AND applied_at IS NULL ORDER BY id`,
+    [rolloutId],
+  );
+  return rows.map(toRecord);
+}
+
+export interface CommandOutcome {
+  id: number;
+  outcome: 'applied' | 'rejected';
+  message: string;
+}
+
+export async function recordOutcomes(db: Db, outcomes: CommandOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await db.query(
+    `UPDATE commands c SET applied_at = now(), outcome = o.outcome, outcome_message = o.message
+       FROM jsonb_to_recordset($1::jsonb) AS o(id bigint, outcome text, message text)
+      WHERE c.id = o.id AND c.applied_at IS NULL`,
+    [JSON.stringify(outcomes)],
+  );
+}
+
+export async function getCommand(db: Db, id: number): Promise<CommandRecord | undefined> {
+  const { rows } = await db.query<CommandRow>(`SELECT ${COLUMNS} FROM commands WHERE id = $1`, [id]);
+  return rows[0] && toRecord(rows[0]);
+}

@@ -1,0 +1,38 @@
+import type { Pool, PoolClient } from './pool.ts';
+
+type Db = Pool | PoolClient;
+
+/** One line of a rollout's audit trail and timeline. */
+export interface RolloutEvent {
+  seq: number;
+  time: Date;
+  type: string;
+  wave: string | null;
+  cluster: string | null;
+  actor: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+export type NewEvent = Omit<RolloutEvent, 'time'> & { time?: Date };
+
+export async function appendEvents(db: Db, rolloutId: string, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  // One statement for the whole batch: a tick may write dozens of events.
+  await db.query(
+    `INSERT INTO rollout_events (rollout_id, seq, time, type, wave, cluster, actor, message, data)
+     SELECT $1, e.seq, coalesce(e.time, now()), e.type, e.wave, e.cluster, e.actor, e.message, coalesce(e.data, '{}')
+       FROM jsonb_to_recordset($2::jsonb)
+         AS e(seq int, time timestamptz, type text, wave text, cluster text, actor text, message text, data jsonb)`,
+    [rolloutId, JSON.stringify(events)],
+  );
+}
+
+export async function listEvents(db: Db, rolloutId: string, afterSeq = 0, limit = 1000): Promise<RolloutEvent[]> {
+  const { rows } = await db.query<RolloutEvent>(
+    `SELECT seq, time, type, wave, cluster, actor, message, data FROM rollout_events
+      WHERE rollout_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    [rolloutId, afterSeq, limit],
+  );
+  return rows;
+}

@@ -1,0 +1,245 @@
+import type { Phase, RolloutState } from '../engine/state.ts';
+import { ACTIVE_PHASES } from '../engine/state.ts';
+import type { Plan } from '../spec/plan.ts';
+import type { RolloutSpec } from '../spec/schema.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+type Db = Pool | PoolClient;
+
+export interface RolloutRecord {
+  id: string;
+  app: string;
+  spec: RolloutSpec;
+  plan: Plan;
+  state: RolloutState;
+  phase: Phase;
+  version: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  createdBy: string;
+  reason: string | null;
+  nextTickAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+interface RolloutRow {
+  id: string;
+  app: string;
+  spec: RolloutSpec;
+  plan: Plan;
+  state: RolloutState;
+  phase: Phase;
+  version: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_by: string;
+  reason: string | null;
+  next_tick_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+const COLUMNS = `id, app, spec, plan, state, phase, version, idempotency_key, request_hash, created_by, reason,
+  next_tick_at, created_at, updated_at, finished_at`;
+
+function toRecord(row: RolloutRow): RolloutRecord {
+  return {
+    id: row.id,
+    app: row.app,
+    spec: row.spec,
+    plan: row.plan,
+    state: row.state,
+    phase: row.phase,
+    version: row.version,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    createdBy: row.created_by,
+    reason: row.reason,
+    nextTickAt: row.next_tick_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+/** The app already has an active rollout; the database's partial unique index says so. */
+export class ActiveRolloutExistsError extends Error {
+  override name = 'ActiveRolloutExistsError';
+}
+
+/** The same creator already used this idempotency key. */
+export class IdempotencyKeyTakenError extends Error {
+  override name = 'IdempotencyKeyTakenError';
+}
+
+export interface NewRollout {
+  app: string;
+  spec: RolloutSpec;
+  plan: Plan;
+  state: RolloutState;
+  createdBy: string;
+  idempotencyKey?: string | null;
+  requestHash?: string | null;
+}
+
+export async function insertRollout(db: Db, rollout: NewRollout): Promise<RolloutRecord> {
+  try {
+    const { rows } = await db.query<RolloutRow>(
+      `INSERT INTO rollouts (app, spec, plan, state, phase, created_by, idempotency_key, request_hash, reason, next_tick_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+       RETURNING ${COLUMNS}`,
+      [
+        rollout.app,
+        rollout.spec,
+        rollout.plan,
+        rollout.state,
+        rollout.state.phase,
+        rollout.createdBy,
+        rollout.idempotencyKey ?? null,
+        rollout.requestHash ?? null,
+        rollout.state.reason,
+      ],
+    );
+    return toRecord(rows[0]!);
+  } catch (err) {
+    const constraint = (err as { constraint?: string }).constraint;
+    if (constraint === 'rollouts_one_active_per_app') throw new ActiveRolloutExistsError(rollout.app, { cause: err });
+    if (constraint === 'rollouts_idempotency') throw new IdempotencyKeyTakenError(rollout.idempotencyKey ?? '', { cause: err });
+    throw err;
+  }
+}
+
+export async function getRollout(db: Db, id: string): Promise<RolloutRecord | undefined> {
+  const { rows } = await db.query<RolloutRow>(`SELECT ${COLUMNS} FROM rollouts WHERE id = $1`, [id]);
+  return rows[0] && toRecord(rows[0]);
+}
+
+/** The version counter alone: enough to answer a conditional GET without reading the state. */
+export async function getRolloutVersion(db: Db, id: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ version: number }>('SELECT version FROM rollouts WHERE id = $1', [id]);
+  return rows[0]?.version;
+}
+
+export async function findByIdempotencyKey(db: Db, createdBy: string, key: string): Promise<RolloutRecord | undefined> {
+  const { rows } = await db.query<RolloutRow>(
+    `SELECT ${COLUMNS} FROM rollouts WHERE created_by = $1 AND idempotency_key = $2`,
+    [createdBy, key],
+  );
+  return rows[0] && toRecord(rows[0]);
+}
+
+export async function findActiveByApp(db: Db, app: string): Promise<RolloutRecord | undefined> {
+  const { rows } = await db.query<RolloutRow>(
+    `SELECT ${COLUMNS} FROM rollouts WHERE app = $1 AND phase = ANY($2::text[])`,
+    [app, ACTIVE_PHASES],
+  );
+  return rows[0] && toRecord(rows[0]);
+}
+
+export interface ListQuery {
+  app?: string;
+  phase?: Phase;
+  limit: number;
+  /** The (created_at, id) of the last item of the previous page. */
+  after?: { createdAt: Date; id: string };
+}
+
+/** Newest first, by keyset pagination on (created_at, id), so pages stay stable while rollouts are added. */
+export async function listRollouts(db: Db, query: ListQuery): Promise<RolloutRecord[]> {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (query.app) {
+    params.push(query.app);
+    conditions.push(`app = $${params.length}`);
+  }
+  if (query.phase) {
+    params.push(query.phase);
+    conditions.push(`phase = $${params.length}`);
+  }
+  if (query.after) {
+    params.push(query.after.createdAt, query.after.id);
+    conditions.push(`(created_at, id) < ($${params.length - 1}, $${params.length})`);
+  }
+  params.push(query.limit);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const { rows } = await db.query<RolloutRow>(
+    `SELECT ${COLUMNS} FROM rollouts ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map(toRecord);
+}
+
+export interface ActiveRollout {
+  id: string;
+  nextTickAt: Date | null;
+  hasPendingCommands: boolean;
+}
+
+/** Every rollout that is not finished, for the recovery sweep. */
+export async function listActiveRollouts(db: Db): Promise<ActiveRollout[]> {
+  const { rows } = await db.query<{ id: string; next_tick_at: Date | null; pending: boolean }>(
+    `SELECT r.id, r.next_tick_at,
+            EXISTS (SELECT 1 FROM commands c WHERE c.rollout_id = r.id AND c.applied_at IS NULL) AS pending
+       FROM rollouts r WHERE r.phase = ANY($1::text[])`,
+    [ACTIVE_PHASES],
+  );
+  return rows.map((row) => ({ id: row.id, nextTickAt: row.next_tick_at, hasPendingCommands: row.pending }));
+}
+
+/**
+ * Takes the rollout's lease for `ttlMs` and returns the rollout, or undefined when another process holds an unexpired
+ * lease (or the rollout does not exist). The lease makes sure one tick at a time acts on a rollout.
+ */
+export async function acquireLease(db: Db, id: string, owner: string, ttlMs: number): Promise<RolloutRecord | undefined> {
+  const { rows } = await db.query<RolloutRow>(
+    `UPDATE rollouts SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
+      WHERE id = $1 AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $2)
+      RETURNING ${COLUMNS}`,
+    [id, owner, ttlMs],
+  );
+  return rows[0] && toRecord(rows[0]);
+}
+
+export async function releaseLease(db: Db, id: string, owner: string): Promise<void> {
+  await db.query('UPDATE rollouts SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [id, owner]);
+}
+
+export interface StateWrite {
+  id: string;
+  /** The version the writer read; the write is refused if the row has moved on since. */
+  expectedVersion: number;
+  state: RolloutState;
+  nextTickAt: Date | null;
+  /** The lease to give back with this write, if any. */
+  leaseOwner?: string;
+}
+
+/**
+ * Writes a new state if and only if nobody wrote since `expectedVersion` was read. Returns the new version, or
+ * undefined when the write lost (stale state never overwrites newer state).
+ */
+export async function writeState(db: Db, write: StateWrite): Promise<number | undefined> {
+  const { rows } = await db.query<{ version: number }>(
+    `UPDATE rollouts
+        SET state = $3, phase = $4, reason = $5, next_tick_at = $6, version = version + 1, updated_at = now(),
+            finished_at = CASE WHEN $7 THEN coalesce(finished_at, now()) ELSE NULL END,
+            lease_owner = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_owner END,
+            lease_until = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_until END
+      WHERE id = $1 AND version = $2
+      RETURNING version`,
+    [
+      write.id,
+      write.expectedVersion,
+      write.state,
+      write.state.phase,
+      write.state.reason,
+      write.nextTickAt,
+      !ACTIVE_PHASES.includes(write.state.phase as (typeof ACTIVE_PHASES)[number]),
+      write.leaseOwner ?? null,
+    ],
+  );
+  return rows[0]?.version;
+}

@@ -1,0 +1,45 @@
+import type { Verdict } from '../engine/state.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+type Db = Pool | PoolClient;
+
+/** One analysis measurement: the query as sent, what came back, and the verdict on it. */
+export interface AnalysisSample {
+  wave: string | null;
+  cluster: string;
+  metric: string;
+  query: string;
+  value: number | null;
+  verdict: Verdict;
+  error: string | null;
+  measuredAt: Date;
+}
+
+export async function insertSamples(db: Db, rolloutId: string, samples: AnalysisSample[]): Promise<void> {
+  if (samples.length === 0) return;
+  await db.query(
+    `INSERT INTO analysis_samples (rollout_id, wave, cluster, metric, query, value, verdict, error, measured_at)
+     SELECT $1, s.wave, s.cluster, s.metric, s.query, s.value, s.verdict, s.error, s."measuredAt"
+       FROM jsonb_to_recordset($2::jsonb)
+         AS s(wave text, cluster text, metric text, query text, value double precision, verdict text, error text,
+              "measuredAt" timestamptz)`,
+    [rolloutId, JSON.stringify(samples)],
+  );
+}
+
+export interface SampleQuery {
+  cluster?: string;
+  metric?: string;
+  limit: number;
+}
+
+export async function listSamples(db: Db, rolloutId: string, query: SampleQuery): Promise<AnalysisSample[]> {
+  const { rows } = await db.query<AnalysisSample>(
+    `SELECT wave, cluster, metric, query, value, verdict, error, measured_at AS "measuredAt"
+       FROM analysis_samples
+      WHERE rollout_id = $1 AND ($2::text IS NULL OR cluster = $2) AND ($3::text IS NULL OR metric = $3)
+      ORDER BY measured_at, id LIMIT $4`,
+    [rolloutId, query.cluster ?? null, query.metric ?? null, query.limit],
+  );
+  return rows;
+}
