@@ -1,0 +1,287 @@
+import { renderQuery } from '../analysis/template.ts';
+import { redactUrl } from '../analysis/redact.ts';
+import { checkSpec } from './checks.ts';
+import { parseDuration, toPromDuration } from './duration.ts';
+import { toPointer, type PathSegment, type SpecError } from './errors.ts';
+import { isListedWave, isSetWeightStep, type RollbackScope, type RolloutSpec, type StepSpec } from './schema.ts';
+import { suggest } from './suggest.ts';
+
+/*
+ * The plan: a rollout file resolved against the clusters file into the concrete, ordered work the engine carries out.
+ * It is plain JSON because it is stored with the rollout: a later edit of the clusters file does not change the
+ * clusters of a rollout that has started.
+ */
+
+/** What the plan needs to know of a cluster; `toClusterInfo` in clusters/file.ts builds it from the clusters file. */
+export interface ClusterInfo {
+  name: string;
+  labels: Record<string, string>;
+  prometheusUrl: string;
+}
+
+export type Step = { kind: 'setWeight'; weight: number } | { kind: 'pause'; durationMs?: number };
+
+export interface PlanMetric {
+  name: string;
+  /** The template, with {{variables}} still in it: they differ per cluster and per measurement. */
+  query: string;
+  min?: number;
+  max?: number;
+}
+
+export interface PlanAnalysis {
+  intervalMs: number;
+  failureLimit: number;
+  inconclusiveLimit: number;
+  consecutiveErrorLimit: number;
+  metrics: PlanMetric[];
+}
+
+export interface PlanWave {
+  name: string;
+  /** In the order listed, or in clusters-file order for a selector. */
+  clusters: string[];
+  /** At most the wave's cluster count. */
+  maxParallel: number;
+  approval: boolean;
+  /** 0: no bake. */
+  bakeMs: number;
+  /** The wave's own steps, or the rollout's. Empty: promote at once. */
+  steps: Step[];
+}
+
+export interface Plan {
+  app: string;
+  namespace: string;
+  workload: { kind: 'Deployment'; name: string; container: string };
+  image: string;
+  version: string;
+  progressDeadlineMs: number;
+  rollbackScope: RollbackScope;
+  /** null: no metrics, so nothing is analysed. */
+  analysis: PlanAnalysis | null;
+  waves: PlanWave[];
+}
+
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: SpecError[] };
+
+/**
+ * Resolves a parsed spec against the known clusters. Refuses, naming the path: an unknown cluster (listing the known
+ * ones), a selector that matches nothing, a cluster in two waves, weights that do not rise within 1..99, unknown
+ * template variables, and anything else `checkSpec` finds.
+ */
+export function resolvePlan(spec: RolloutSpec, clusters: readonly ClusterInfo[]): PlanResult {
+  const errors: SpecError[] = [...checkSpec(spec)];
+  const duration = (text: string, path: PathSegment[]): number => {
+    try {
+      return parseDuration(text);
+    } catch (err) {
+      errors.push({ path: toPointer(path), message: (err as Error).message });
+      return 0;
+    }
+  };
+
+  const placed = new Map<string, { wave: string; path: string }>();
+  const waves: PlanWave[] = spec.waves.map((wave, waveIndex) => {
+    const members = isListedWave(wave)
+      ? listedClusters(wave.clusters, waveIndex, clusters, placed, errors)
+      : selectedClusters(wave.selector, waveIndex, clusters, placed, errors);
+    for (const { name, path } of members) placed.set(name, { wave: wave.name, path });
+    const names = members.map((member) => member.name);
+    const stepsPath: PathSegment[] = wave.steps ? ['waves', waveIndex, 'steps'] : ['steps'];
+    return {
+      name: wave.name,
+      clusters: names,
+      maxParallel: Math.max(1, Math.min(wave.maxParallel ?? names.length, names.length)),
+      approval: wave.approval ?? false,
+      bakeMs: wave.bake === undefined ? 0 : duration(wave.bake, ['waves', waveIndex, 'bake']),
+      steps: toSteps(wave.steps ?? spec.steps, stepsPath, duration),
+    };
+  });
+
+  const analysis = spec.analysis;
+  const plan: Plan = {
+    app: spec.app,
+    namespace: spec.namespace,
+    workload: { kind: spec.workload.kind, name: spec.workload.name, container: spec.workload.container },
+    image: spec.image,
+    version: spec.version,
+    progressDeadlineMs: duration(spec.progressDeadline, ['progressDeadline']),
+    rollbackScope: spec.rollback.scope,
+    analysis:
+      analysis && analysis.metrics.length > 0
+        ? {
+            intervalMs: duration(analysis.interval, ['analysis', 'interval']),
+            failureLimit: analysis.failureLimit,
+            inconclusiveLimit: analysis.inconclusiveLimit,
+            consecutiveErrorLimit: analysis.consecutiveErrorLimit,
+            metrics: analysis.metrics.map((metric) => ({
+              name: metric.name,
+              query: metric.query,
+              ...(metric.min !== undefined ? { min: metric.min } : {}),
+              ...(metric.max !== undefined ? { max: metric.max } : {}),
+            })),
+          }
+        : null,
+    waves,
+  };
+  return errors.length > 0 ? { ok: false, errors: sortByPath(errors) } : { ok: true, plan };
+}
+
+type Member = { name: string; path: string };
+
+function listedClusters(
+  names: readonly string[],
+  waveIndex: number,
+  clusters: readonly ClusterInfo[],
+  placed: ReadonlyMap<string, { wave: string; path: string }>,
+  errors: SpecError[],
+): Member[] {
+  const known = new Set(clusters.map((cluster) => cluster.name));
+  const members: Member[] = [];
+  names.forEach((name, index) => {
+    const path = toPointer(['waves', waveIndex, 'clusters', index]);
+    const earlier = placed.get(name) ?? members.find((member) => member.name === name);
+    if (!known.has(name)) {
+      errors.push({ path, message: unknownCluster(name, clusters) });
+    } else if (earlier) {
+      const where = 'wave' in earlier ? `wave ${earlier.wave} (${earlier.path})` : `this wave (${earlier.path})`;
+      errors.push({ path, message: `cluster ${name} is already in ${where}; a cluster can be in only one wave` });
+    } else {
+      members.push({ name, path });
+    }
+  });
+  return members;
+}
+
+function selectedClusters(
+  selector: Readonly<Record<string, string>>,
+  waveIndex: number,
+  clusters: readonly ClusterInfo[],
+  placed: ReadonlyMap<string, { wave: string; path: string }>,
+  errors: SpecError[],
+): Member[] {
+  const path = toPointer(['waves', waveIndex, 'selector']);
+  const matches = clusters.filter((cluster) =>
+    Object.entries(selector).every(([key, value]) => Object.hasOwn(cluster.labels, key) && cluster.labels[key] === value),
+  );
+  if (matches.length === 0) {
+    errors.push({ path, message: `${formatLabels(selector)} matches no cluster in the clusters file (${describeLabels(clusters)})` });
+    return [];
+  }
+  const members: Member[] = [];
+  for (const cluster of matches) {
+    const earlier = placed.get(cluster.name);
+    if (earlier) {
+      errors.push({
+        path,
+        message: `picks cluster ${cluster.name}, which is already in wave ${earlier.wave} (${earlier.path}); a cluster can be in only one wave, so narrow the selector or take the cluster out of that wave`,
+      });
+    } else {
+      members.push({ name: cluster.name, path });
+    }
+  }
+  return members;
+}
+
+const LISTED_AT_MOST = 20;
+
+function unknownCluster(name: string, clusters: readonly ClusterInfo[]): string {
+  if (clusters.length === 0) return `cluster ${name} is not in the clusters file, which lists no clusters`;
+  const names = clusters.map((cluster) => cluster.name);
+  const shown = names.slice(0, LISTED_AT_MOST).join(', ') + (names.length > LISTED_AT_MOST ? `, and ${names.length - LISTED_AT_MOST} more` : '');
+  const close = suggest(name, names);
+  return `cluster ${name} is not in the clusters file (known: ${shown})${close !== undefined ? `; did you mean ${close}?` : ''}`;
+}
+
+function formatLabels(labels: Readonly<Record<string, string>>): string {
+  return `{${Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ')}}`;
+}
+
+function describeLabels(clusters: readonly ClusterInfo[]): string {
+  if (clusters.length === 0) return 'it lists no clusters';
+  const shown = clusters.slice(0, LISTED_AT_MOST).map((cluster) => `${cluster.name} ${formatLabels(cluster.labels)}`);
+  return `its clusters: ${shown.join(', ')}${clusters.length > LISTED_AT_MOST ? ', …' : ''}`;
+}
+
+function toSteps(steps: readonly StepSpec[], base: PathSegment[], duration: (text: string, path: PathSegment[]) => number): Step[] {
+  return steps.map((step, index): Step => {
+    if (isSetWeightStep(step)) return { kind: 'setWeight', weight: step.setWeight };
+    if (step.pause.duration === undefined) return { kind: 'pause' };
+    return { kind: 'pause', durationMs: duration(step.pause.duration, [...base, index, 'pause', 'duration']) };
+  });
+}
+
+function sortByPath(errors: SpecError[]): SpecError[] {
+  // Document order reads best; a stable sort keeps several errors at one path in the order they were found.
+  const key = (path: string) => path.split('/').map((segment) => (/^\d+$/.test(segment) ? segment.padStart(6, '0') : segment)).join('/');
+  const order = (path: string) => TOP_LEVEL_ORDER.indexOf(path.split('/')[1] ?? '');
+  return [...errors].sort((a, b) => order(a.path) - order(b.path) || (key(a.path) < key(b.path) ? -1 : key(a.path) > key(b.path) ? 1 : 0));
+}
+
+const TOP_LEVEL_ORDER = ['', 'app', 'namespace', 'workload', 'image', 'version', 'steps', 'analysis', 'waves', 'rollback', 'progressDeadline'];
+
+/**
+ * The shortest time the plan can take: every timed pause along the steps and every bake, with promotion, approvals and
+ * untimed pauses taken as instant. Clusters of a wave run in batches of maxParallel, each batch through all the steps.
+ */
+export function shortestDurationMs(plan: Plan): number {
+  return plan.waves.reduce((total, wave) => {
+    const perCluster = wave.steps.reduce((sum, step) => sum + (step.kind === 'pause' ? (step.durationMs ?? 0) : 0), 0);
+    const batches = wave.clusters.length === 0 ? 0 : Math.ceil(wave.clusters.length / wave.maxParallel);
+    return total + batches * perCluster + wave.bakeMs;
+  }, 0);
+}
+
+export interface ClusterQueries {
+  wave: string;
+  cluster: string;
+  /** Where the queries go, with any password in the URL masked; null when the cluster has left the clusters file. */
+  prometheusUrl: string | null;
+  metrics: { name: string; query: string; min?: number; max?: number }[];
+}
+
+/**
+ * The queries each cluster of the plan will run, rendered, for `POST /rollouts:plan`. The stable version is only known
+ * once a cluster starts (it is read from the cluster), so it stays the literal `{{stableVersion}}` unless given,
+ * for all clusters or per cluster.
+ */
+export function renderPlanQueries(
+  plan: Plan,
+  clusters: readonly ClusterInfo[],
+  options: { stableVersion?: string | Readonly<Record<string, string>> } = {},
+): ClusterQueries[] {
+  const analysis = plan.analysis;
+  if (!analysis) return [];
+  const byName = new Map(clusters.map((cluster) => [cluster.name, cluster]));
+  const window = toPromDuration(analysis.intervalMs);
+  return plan.waves.flatMap((wave) =>
+    wave.clusters.map((cluster) => {
+      const given = options.stableVersion;
+      const stableVersion = (typeof given === 'string' ? given : given?.[cluster]) ?? '{{stableVersion}}';
+      const vars = {
+        app: plan.app,
+        namespace: plan.namespace,
+        cluster,
+        version: plan.version,
+        stableVersion,
+        workload: plan.workload.name,
+        window,
+      };
+      const info = byName.get(cluster);
+      return {
+        wave: wave.name,
+        cluster,
+        prometheusUrl: info ? redactUrl(info.prometheusUrl) : null,
+        metrics: analysis.metrics.map((metric) => ({
+          name: metric.name,
+          query: renderQuery(metric.query, vars),
+          ...(metric.min !== undefined ? { min: metric.min } : {}),
+          ...(metric.max !== undefined ? { max: metric.max } : {}),
+        })),
+      };
+    }),
+  );
+}
