@@ -1,0 +1,233 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  Observable,
+  PatchStrategy,
+  VersionApi,
+  setHeaderOptions,
+  type ConfigurationOptions,
+  type ObservableMiddleware,
+  type RequestContext,
+  type V1Deployment,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { kubernetesRequests } from '../metrics.ts';
+import { KubeError, KubeTimeoutError, classifyKubeError, type KubeOperation } from './errors.ts';
+import { TokenBucket } from './rate-limit.ts';
+
+/** The field manager that owns what Oleada applies; `kubectl get -o yaml --show-managed-fields` shows it. */
+export const FIELD_MANAGER = 'oleada';
+
+/** What the client factory needs from a clusters-file entry. */
+export interface KubeClientSettings {
+  name: string;
+  /** Absolute path of the kubeconfig file. */
+  kubeconfig: string;
+  /** Context to use; the kubeconfig's current-context when absent. */
+  context?: string | undefined;
+  qps: number;
+  burst: number;
+  /** Deadline of one API call, from sending it to the whole response. */
+  timeoutMs: number;
+}
+
+export interface KubeApis {
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  version: VersionApi;
+}
+
+/** What a call hands to client-node: per-call middleware that lets the timer abort the request. */
+export type CallOptions = ConfigurationOptions<ObservableMiddleware>;
+
+export interface KubeClientOptions {
+  /** Monotonic milliseconds for the rate limiter; tests pass a fake clock. */
+  now?: () => number;
+}
+
+/**
+ * One cluster's Kubernetes client. Every call goes through the same door: wait for a rate-limit token, run with a
+ * deadline, record the request metric, and turn any failure into a classified KubeError.
+ */
+export class KubeClient {
+  readonly cluster: string;
+  /** The kubeconfig context in use, named in error messages (never its credentials). */
+  readonly context: string;
+  /** The API server URL, for health output and logs. */
+  readonly server: string;
+  readonly timeoutMs: number;
+  private readonly apis: KubeApis;
+  private readonly limiter: TokenBucket;
+
+  constructor(settings: KubeClientSettings, options: KubeClientOptions = {}) {
+    this.cluster = settings.name;
+    this.timeoutMs = settings.timeoutMs;
+    const config = loadKubeConfig(settings);
+    this.context = config.getCurrentContext();
+    this.server = config.getCurrentCluster()?.server ?? '';
+    this.apis = {
+      apps: config.makeApiClient(AppsV1Api),
+      core: config.makeApiClient(CoreV1Api),
+      version: config.makeApiClient(VersionApi),
+    };
+    this.limiter = new TokenBucket({ qps: settings.qps, burst: settings.burst, ...(options.now ? { now: options.now } : {}) });
+  }
+
+  /**
+   * Runs one API call through the rate limiter, the deadline, the metric and the error classification. `run` must
+   * pass `options` on to client-node, so that a call that overruns its deadline is also aborted on the wire.
+   */
+  async call<T>(op: KubeOperation, run: (apis: KubeApis, options: CallOptions) => Promise<T>): Promise<T> {
+    const operation: KubeOperation = { ...op, context: op.context ?? this.context };
+    try {
+      // The deadline starts after the token: time spent queued behind our own rate limit is not the server's slowness.
+      await this.limiter.acquire();
+    } catch (err) {
+      throw new KubeError(
+        { kind: 'retryable', reason: 'unknown', cluster: this.cluster },
+        `${this.cluster}: the client was closed (the clusters file changed) before the call could be sent; it will be tried again`,
+        { cause: err },
+      );
+    }
+    const started = performance.now();
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // client-node takes no deadline of its own: race the call against a timer, and abort the request when it fires so
+    // the socket is not left waiting for a server that may never answer.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new KubeTimeoutError(this.timeoutMs));
+        controller.abort();
+      }, this.timeoutMs);
+    });
+    try {
+      const result = await Promise.race([run(this.apis, abortOptions(controller.signal)), deadline]);
+      this.record(operation.verb, 'ok', started);
+      return result;
+    } catch (err) {
+      const error = classifyKubeError(err, this.cluster, operation);
+      this.record(operation.verb, error.reason, started);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The Deployment, or null when it does not exist. */
+  async getDeployment(namespace: string, name: string, notFoundHint?: string): Promise<V1Deployment | null> {
+    try {
+      return await this.call(
+        { verb: 'get', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
+        (apis, options) => apis.apps.readNamespacedDeployment({ namespace, name }, options),
+      );
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Server-side apply of a whole Deployment we own, taking over any field another manager holds. */
+  applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
+    const namespace = deployment.metadata?.namespace ?? '';
+    const name = deployment.metadata?.name ?? '';
+    return this.call({ verb: 'apply', resource: 'deployments.apps', namespace, name }, (apis, options) =>
+      apis.apps.patchNamespacedDeployment(
+        { namespace, name, body: deployment, fieldManager: FIELD_MANAGER, force: true },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options),
+      ),
+    );
+  }
+
+  /** JSON merge patch (RFC 7386): objects merge, arrays are replaced whole, null removes a key. */
+  mergePatchDeployment(namespace: string, name: string, patch: object, notFoundHint?: string): Promise<V1Deployment> {
+    return this.call(
+      { verb: 'patch', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
+      (apis, options) =>
+        apis.apps.patchNamespacedDeployment(
+          { namespace, name, body: patch, fieldManager: FIELD_MANAGER },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
+        ),
+    );
+  }
+
+  /** Deletes the Deployment and lets the garbage collector take its ReplicaSets and pods. False when it was absent. */
+  async deleteDeployment(namespace: string, name: string): Promise<boolean> {
+    try {
+      await this.call({ verb: 'delete', resource: 'deployments.apps', namespace, name }, (apis, options) =>
+        apis.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Background' }, options),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    const list = await this.call({ verb: 'list', resource: 'pods', namespace }, (apis, options) =>
+      apis.core.listNamespacedPod({ namespace, labelSelector }, options),
+    );
+    return list.items;
+  }
+
+  /** The API server's gitVersion, e.g. v1.31.0. */
+  async serverVersion(): Promise<string> {
+    const info = await this.call({ verb: 'get', resource: 'version' }, (apis, options) => apis.version.getCode(options));
+    return info.gitVersion;
+  }
+
+  /** Fails calls still waiting for a rate-limit token and drops the limiter's timer. Calls in flight finish. */
+  close(): void {
+    this.limiter.close();
+  }
+
+  private record(verb: string, outcome: string, started: number): void {
+    kubernetesRequests.observe({ cluster: this.cluster, verb, outcome }, (performance.now() - started) / 1000);
+  }
+}
+
+export function createKubeClient(settings: KubeClientSettings, options?: KubeClientOptions): KubeClient {
+  return new KubeClient(settings, options);
+}
+
+/**
+ * Reads the kubeconfig and selects the context, failing early with a message that names what is missing. The error
+ * names files and contexts only; kubeconfig contents never appear in it.
+ */
+export function loadKubeConfig(settings: Pick<KubeClientSettings, 'name' | 'kubeconfig' | 'context'>): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    config.loadFromFile(settings.kubeconfig);
+  } catch (err) {
+    const reason = err instanceof Error ? ((err as { code?: string }).code ?? 'unreadable or not valid YAML') : 'unreadable';
+    throw new Error(`${settings.name}: cannot load kubeconfig ${settings.kubeconfig} (${reason}): check the kubeconfig path in the clusters file`, {
+      cause: err,
+    });
+  }
+  if (settings.context) {
+    if (!config.getContextObject(settings.context)) {
+      const known = config.getContexts().map((c) => c.name).join(', ') || 'none';
+      throw new Error(`${settings.name}: kubeconfig ${settings.kubeconfig} has no context ${settings.context} (contexts: ${known})`);
+    }
+    config.setCurrentContext(settings.context);
+  }
+  if (!config.getCurrentContext() || !config.getCurrentCluster()) {
+    throw new Error(
+      `${settings.name}: kubeconfig ${settings.kubeconfig} selects no cluster: set current-context in it or context in the clusters file`,
+    );
+  }
+  return config;
+}
+
+/** Per-call options whose middleware hands the abort signal to the request that client-node is about to send. */
+function abortOptions(signal: AbortSignal): CallOptions {
+  const middleware: ObservableMiddleware = {
+    pre: (context: RequestContext) => {
+      context.setSignal(signal);
+      return new Observable(Promise.resolve(context));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}

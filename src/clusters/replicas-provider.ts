@@ -1,0 +1,203 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { KubeClient } from './client.ts';
+import { KubeError } from './errors.ts';
+import { CanaryTemplateError, buildCanaryDeployment, canaryUpToDate, sameSelector } from './canary-template.ts';
+import {
+  CANARY_ROLE,
+  ROLE_LABEL,
+  VERSION_LABEL,
+  canaryName,
+  containerImage,
+  podProblems,
+  selectorString,
+  viewDeployment,
+  type DeploymentView,
+  type WorkloadObservation,
+  type WorkloadTarget,
+} from './workload.ts';
+
+/**
+ * How a rollout moves traffic in one cluster. Every write is desired state: calling a method again after a crash, or
+ * twice in a row, leaves the cluster as one call would. Failures are classified KubeErrors; retryable ones are not
+ * retried here, the engine's next tick does that.
+ */
+export interface TrafficProvider {
+  observe(target: WorkloadTarget): Promise<WorkloadObservation>;
+  /** Creates or updates `<name>-canary` from the stable's current pod template, with this image, version and replicas. */
+  ensureCanary(target: WorkloadTarget, desired: { replicas: number; image: string; version: string }): Promise<void>;
+  /** Sets the new image and version label on the stable Deployment's pod template. */
+  promote(target: WorkloadTarget, desired: { image: string; version: string }): Promise<void>;
+  /** Deletes the canary Deployment; one that is already gone is success. */
+  deleteCanary(target: WorkloadTarget): Promise<void>;
+  /** Puts the stable back as the snapshot says: image, version label (removed when null) and replicas. */
+  restore(target: WorkloadTarget, snapshot: { image: string; replicas: number; version: string | null }): Promise<void>;
+}
+
+/** How many times a write is tried when someone else changed the object between our read and our write. */
+const CONFLICT_ATTEMPTS = 4;
+
+const STABLE_NOT_FOUND_HINT = 'check workload.name and namespace in the rollout file';
+
+/**
+ * The `replicas` provider: the canary-deployment pattern from the Kubernetes docs. The canary is a second Deployment
+ * whose pods carry the app's labels, so the Service spreads requests over stable and canary pods alike and the traffic
+ * share follows the pod counts. No mesh or ingress is needed.
+ */
+export class ReplicasProvider implements TrafficProvider {
+  constructor(private readonly client: KubeClient) {}
+
+  async observe(target: WorkloadTarget): Promise<WorkloadObservation> {
+    this.checkCluster(target);
+    const [stable, canary] = await Promise.all([
+      this.client.getDeployment(target.namespace, target.name, STABLE_NOT_FOUND_HINT),
+      this.client.getDeployment(target.namespace, canaryName(target.name)),
+    ]);
+    // The stable's selector also matches the canary's pods (that is how they get traffic), so leave those out.
+    const [stableView, canaryView] = await Promise.all([
+      stable ? this.view(stable, target, [`${ROLE_LABEL}!=${CANARY_ROLE}`]) : null,
+      canary ? this.view(canary, target, []) : null,
+    ]);
+    return { stable: stableView, canary: canaryView };
+  }
+
+  async ensureCanary(target: WorkloadTarget, desired: { replicas: number; image: string; version: string }): Promise<void> {
+    this.checkCluster(target);
+    if (!Number.isInteger(desired.replicas) || desired.replicas < 0) {
+      throw new RangeError(`canary replicas must be a whole number of at least 0, got ${desired.replicas}`);
+    }
+    await this.onConflictRetry(async () => {
+      const stable = await this.requireStable(target);
+      const wanted = this.buildCanary(stable, target, desired);
+      const live = await this.client.getDeployment(target.namespace, canaryName(target.name));
+      if (live && canaryUpToDate(live, wanted, target.container)) return;
+      if (live && !sameSelector(live.spec?.selector, wanted.spec?.selector)) {
+        // A selector cannot change; a canary left by a rollout of another version is replaced rather than patched.
+        await this.client.deleteDeployment(target.namespace, canaryName(target.name));
+      }
+      await this.client.applyDeployment(wanted);
+    });
+  }
+
+  async promote(target: WorkloadTarget, desired: { image: string; version: string }): Promise<void> {
+    this.checkCluster(target);
+    await this.setStable(target, { image: desired.image, version: desired.version });
+  }
+
+  async deleteCanary(target: WorkloadTarget): Promise<void> {
+    this.checkCluster(target);
+    await this.client.deleteDeployment(target.namespace, canaryName(target.name));
+  }
+
+  async restore(target: WorkloadTarget, snapshot: { image: string; replicas: number; version: string | null }): Promise<void> {
+    this.checkCluster(target);
+    await this.setStable(target, snapshot);
+  }
+
+  /**
+   * Brings the stable's image, version label and (when given) replicas to the wanted values with one merge patch,
+   * or none when they already are. The patch carries the resourceVersion it was computed from: the containers list is
+   * replaced whole by a merge patch, so a concurrent edit must turn into a 409 and a fresh read, never be overwritten.
+   */
+  private async setStable(target: WorkloadTarget, wanted: { image: string; version: string | null; replicas?: number }): Promise<void> {
+    await this.onConflictRetry(async () => {
+      const stable = await this.requireStable(target);
+      const containers = stable.spec?.template?.spec?.containers ?? [];
+      if (!containers.some((c) => c.name === target.container)) {
+        throw this.invalid(
+          target,
+          `deployment ${target.name} in ${target.namespace} has no container ${target.container} (containers: ${containers.map((c) => c.name).join(', ') || 'none'}): check workload.container in the rollout file`,
+        );
+      }
+      const pinned = stable.spec?.selector?.matchLabels?.[VERSION_LABEL];
+      if (pinned !== undefined && pinned !== wanted.version) {
+        throw this.invalid(
+          target,
+          `deployment ${target.name} in ${target.namespace} selects pods by ${VERSION_LABEL}=${pinned}, so its version label cannot change: remove ${VERSION_LABEL} from its selector`,
+        );
+      }
+      const labels = stable.spec?.template?.metadata?.labels ?? {};
+      const currentVersion = labels[VERSION_LABEL] ?? null;
+      const replicasOk = wanted.replicas === undefined || (stable.spec?.replicas ?? 1) === wanted.replicas;
+      if (containerImage(stable, target.container) === wanted.image && currentVersion === wanted.version && replicasOk) return;
+
+      const patch = {
+        metadata: { resourceVersion: stable.metadata?.resourceVersion },
+        spec: {
+          ...(wanted.replicas === undefined ? {} : { replicas: wanted.replicas }),
+          template: {
+            // In a merge patch, null deletes the key: that is how a snapshot without a version label is restored.
+            metadata: { labels: { [VERSION_LABEL]: wanted.version } },
+            spec: {
+              containers: plain(containers).map((c) => (c.name === target.container ? { ...c, image: wanted.image } : c)),
+            },
+          },
+        },
+      };
+      await this.client.mergePatchDeployment(target.namespace, target.name, patch, STABLE_NOT_FOUND_HINT);
+    });
+  }
+
+  private async view(deployment: V1Deployment, target: WorkloadTarget, extraSelector: string[]): Promise<DeploymentView> {
+    const view = viewDeployment(deployment, target.container);
+    if (view.rolledOut) return view;
+    // Pods are listed only while the Deployment is not rolled out, to keep calls low in the common case.
+    let problem: string | null = null;
+    try {
+      const pods = await this.client.listPods(target.namespace, selectorString(deployment.spec?.selector, extraSelector));
+      problem = podProblems(pods);
+    } catch {
+      // The problem text only explains a stall; the engine judges the stall by the progress deadline. Missing RBAC
+      // on pods or a failed list must not make the whole observation fail.
+    }
+    return { ...view, problem };
+  }
+
+  private async requireStable(target: WorkloadTarget): Promise<V1Deployment> {
+    const stable = await this.client.getDeployment(target.namespace, target.name, STABLE_NOT_FOUND_HINT);
+    if (stable) return stable;
+    throw new KubeError(
+      { kind: 'final', reason: 'not_found', cluster: this.client.cluster, status: 404 },
+      `${this.client.cluster}: deployments.apps "${target.name}" not found in namespace ${target.namespace}: ${STABLE_NOT_FOUND_HINT}`,
+    );
+  }
+
+  private buildCanary(stable: V1Deployment, target: WorkloadTarget, desired: { replicas: number; image: string; version: string }): V1Deployment {
+    try {
+      return buildCanaryDeployment(stable, target, desired);
+    } catch (err) {
+      if (err instanceof CanaryTemplateError) throw this.invalid(target, err.message, err);
+      throw err;
+    }
+  }
+
+  private invalid(target: WorkloadTarget, message: string, cause?: unknown): KubeError {
+    return new KubeError({ kind: 'final', reason: 'invalid', cluster: target.cluster }, `${target.cluster}: ${message}`, { cause });
+  }
+
+  /** A conflict means our read went stale; reading again and recomputing the write is always safe here. */
+  private async onConflictRetry(attempt: () => Promise<void>): Promise<void> {
+    for (let n = 1; ; n++) {
+      try {
+        await attempt();
+        return;
+      } catch (err) {
+        if (!(err instanceof KubeError) || err.kind !== 'conflict' || n >= CONFLICT_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private checkCluster(target: WorkloadTarget): void {
+    if (target.cluster !== this.client.cluster) {
+      throw new Error(`provider for cluster ${this.client.cluster} was asked about cluster ${target.cluster}`);
+    }
+  }
+}
+
+export function createReplicasProvider(client: KubeClient): TrafficProvider {
+  return new ReplicasProvider(client);
+}
+
+/** Plain JSON data from client-node's model instances, so a patch body holds nothing but wire fields. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
