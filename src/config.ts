@@ -28,6 +28,11 @@ export const ConfigSchema = Type.Object({
   OLEADA_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
   /** Seconds between sweeps that re-enqueue active rollouts whose job was lost (a Redis flush, a killed worker). */
   OLEADA_RECOVERY_INTERVAL_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  /**
+   * Seconds a tick's lease on a rollout lives, and a BullMQ job's lock: after a worker dies, another one takes over its
+   * rollouts about this long later. Must exceed the longest tick (Kubernetes and Prometheus calls have their timeouts).
+   */
+  OLEADA_LEASE_SECONDS: Type.Number({ minimum: 1, default: 30 }),
   /** Seconds a graceful shutdown waits for running ticks before it releases them and exits. */
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   /** When true, GET /metrics needs a token like every other read. */
@@ -50,6 +55,7 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_WORKER_CONCURRENCY: 'a whole number from 1 to 1000',
   OLEADA_RECOVERY_INTERVAL_SECONDS: 'a number of seconds above 0',
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: 'a number of seconds above 0',
+  OLEADA_LEASE_SECONDS: 'a number of seconds, at least 1',
   OLEADA_METRICS_AUTH: 'true or false',
 };
 

@@ -57,4 +57,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit explicitly: a command that returned has closed what it opened, and a stray handle must not keep us alive.
+process.exit(await main(process.argv.slice(2)));

@@ -3,13 +3,13 @@
  */
 import type { CommandArgs, CommandRecord, CommandType } from '../store/commands.ts';
 import type { RolloutRecord } from '../store/rollouts.ts';
-import type { Plan } from '../spec/plan.ts';
+import type { ClusterQueries, Plan } from '../spec/plan.ts';
 import type { SpecError } from '../spec/parse.ts';
 
 export interface PlanPreview {
   plan: Plan;
-  /** Rendered analysis queries per cluster and metric. */
-  queries: { cluster: string; metric: string; query: string }[];
+  /** Rendered analysis queries per cluster, with each metric's thresholds. */
+  queries: ClusterQueries[];
   shortestDurationMs: number;
 }
 

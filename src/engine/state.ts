@@ -71,6 +71,8 @@ export interface ClusterState {
   /** Consecutive Kubernetes errors on this cluster, reset by a clean observation. */
   kubeErrors: number;
   lastKubeError: string | null;
+  /** A final Kubernetes error from the last tick's writes (403, 422...): the next decision fails the cluster with it. */
+  pendingFailure: string | null;
   reason: string | null;
   startedAt: number | null;
   finishedAt: number | null;
@@ -110,4 +112,56 @@ export interface RolloutState {
   eventSeq: number;
   startedAt: number | null;
   finishedAt: number | null;
+}
+
+/** The state of a rollout that has not started: every wave and cluster pending. */
+export function initialState(plan: { waves: { name: string; clusters: string[] }[] }, reason = 'created'): RolloutState {
+  const clusters: Record<string, ClusterState> = {};
+  plan.waves.forEach((wave, index) => {
+    for (const name of wave.clusters) {
+      clusters[name] = {
+        name,
+        wave: index,
+        phase: 'pending',
+        step: 0,
+        stepStartedAt: null,
+        pauseUntil: null,
+        awaitingPromote: false,
+        targetWeight: 0,
+        actualWeight: 0,
+        canaryReplicas: 0,
+        stableReplicas: 0,
+        snapshot: null,
+        analysis: {},
+        nextAnalysisAt: null,
+        waitingSince: null,
+        promotedBeforeRollback: false,
+        kubeErrors: 0,
+        lastKubeError: null,
+        pendingFailure: null,
+        reason: null,
+        startedAt: null,
+        finishedAt: null,
+      };
+    }
+  });
+  return {
+    phase: 'pending',
+    reason,
+    waveIndex: 0,
+    waves: plan.waves.map((wave) => ({
+      name: wave.name,
+      status: 'pending',
+      approvedBy: null,
+      startedAt: null,
+      bakeUntil: null,
+      finishedAt: null,
+    })),
+    clusters,
+    paused: null,
+    rollback: null,
+    eventSeq: 0,
+    startedAt: null,
+    finishedAt: null,
+  };
 }

@@ -24,6 +24,8 @@ export const jobs = {
         rolloutId: Type.String({ format: 'uuid' }),
         /** When the tick was meant to run (epoch ms), for lateness; absent for wake-ups caused by a command. */
         dueAt: Type.Optional(Type.Number()),
+        /** The state version that scheduled this tick: a later version makes it stale. */
+        version: Type.Optional(Type.Integer({ minimum: 0 })),
         reason: Type.Union([Type.Literal('scheduled'), Type.Literal('command'), Type.Literal('recovery'), Type.Literal('start')]),
       },
       { additionalProperties: false },
@@ -43,4 +45,16 @@ export type QueueName = (typeof jobs)[JobName]['queue'];
 
 export function queueNames(): QueueName[] {
   return [...new Set(Object.values(jobs).map((job) => job.queue))];
+}
+
+/**
+ * Tick job ids. A rollout has one scheduled tick per state version, so the recovery sweep can tell whether the tick that
+ * PostgreSQL expects is still queued; a command's wake-up is named after the command. BullMQ ids may not contain ':'.
+ */
+export function scheduledTickId(rolloutId: string, version: number): string {
+  return `${rolloutId}-v${version}`;
+}
+
+export function commandTickId(rolloutId: string, commandId: number): string {
+  return `${rolloutId}-c${commandId}`;
 }

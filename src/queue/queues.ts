@@ -48,6 +48,12 @@ export class JobQueues {
     return state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized';
   }
 
+  /** Removes a completed or failed job so that its id can be used again. */
+  async removeFinished(name: JobName, jobId: string): Promise<void> {
+    const job = await this.queue(jobs[name].queue).getJob(jobId);
+    if (job && (await job.isCompleted() || await job.isFailed())) await job.remove();
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
   }

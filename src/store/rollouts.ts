@@ -174,19 +174,30 @@ export async function listRollouts(db: Db, query: ListQuery): Promise<RolloutRec
 
 export interface ActiveRollout {
   id: string;
+  version: number;
   nextTickAt: Date | null;
-  hasPendingCommands: boolean;
+  /** The newest command not yet applied, if any. */
+  pendingCommandId: number | null;
 }
 
 /** Every rollout that is not finished, for the recovery sweep. */
 export async function listActiveRollouts(db: Db): Promise<ActiveRollout[]> {
-  const { rows } = await db.query<{ id: string; next_tick_at: Date | null; pending: boolean }>(
-    `SELECT r.id, r.next_tick_at,
-            EXISTS (SELECT 1 FROM commands c WHERE c.rollout_id = r.id AND c.applied_at IS NULL) AS pending
+  const { rows } = await db.query<{ id: string; version: number; next_tick_at: Date | null; pending: number | null }>(
+    `SELECT r.id, r.version, r.next_tick_at,
+            (SELECT max(c.id) FROM commands c WHERE c.rollout_id = r.id AND c.applied_at IS NULL) AS pending
        FROM rollouts r WHERE r.phase = ANY($1::text[])`,
     [ACTIVE_PHASES],
   );
-  return rows.map((row) => ({ id: row.id, nextTickAt: row.next_tick_at, hasPendingCommands: row.pending }));
+  return rows.map((row) => ({ id: row.id, version: row.version, nextTickAt: row.next_tick_at, pendingCommandId: row.pending }));
+}
+
+/** How many rollouts are in each phase, for the active-rollouts gauge. */
+export async function countByPhase(db: Db): Promise<Map<Phase, number>> {
+  const { rows } = await db.query<{ phase: Phase; count: number }>(
+    `SELECT phase, count(*)::int AS count FROM rollouts WHERE phase = ANY($1::text[]) GROUP BY phase`,
+    [ACTIVE_PHASES],
+  );
+  return new Map(rows.map((row) => [row.phase, row.count]));
 }
 
 /**
@@ -222,14 +233,17 @@ export interface StateWrite {
  * undefined when the write lost (stale state never overwrites newer state).
  */
 export async function writeState(db: Db, write: StateWrite): Promise<number | undefined> {
+  // The NOTIFY is delivered at commit, so listeners (the API's ETag cache, event streams) never see a rolled-back write.
   const { rows } = await db.query<{ version: number }>(
-    `UPDATE rollouts
-        SET state = $3, phase = $4, reason = $5, next_tick_at = $6, version = version + 1, updated_at = now(),
-            finished_at = CASE WHEN $7 THEN coalesce(finished_at, now()) ELSE NULL END,
-            lease_owner = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_owner END,
-            lease_until = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_until END
-      WHERE id = $1 AND version = $2
-      RETURNING version`,
+    `WITH written AS (
+       UPDATE rollouts
+          SET state = $3, phase = $4, reason = $5, next_tick_at = $6, version = version + 1, updated_at = now(),
+              finished_at = CASE WHEN $7 THEN coalesce(finished_at, now()) ELSE NULL END,
+              lease_owner = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_owner END,
+              lease_until = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_until END
+        WHERE id = $1 AND version = $2
+        RETURNING id, version)
+     SELECT version, pg_notify('oleada_rollout', id::text || ':' || version) FROM written`,
     [
       write.id,
       write.expectedVersion,

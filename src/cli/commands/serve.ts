@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app.ts';
+import { loadConfig } from '../../config.ts';
+import { createRuntime, startEngine, type Engine } from '../../runtime.ts';
+import { untilSignal, type Command } from '../command.ts';
+
+const ENVIRONMENT = `Configuration comes from the environment (see README.md, "Configuration"):
+  OLEADA_HOST, OLEADA_PORT          where the API listens (default 127.0.0.1:8080)
+  DATABASE_URL, REDIS_URL           PostgreSQL and Redis
+  OLEADA_CLUSTERS_FILE              the clusters file (default clusters.yaml)
+  OLEADA_TOKENS_FILE                API tokens
+  OLEADA_QUEUE_PREFIX, OLEADA_WORKER_CONCURRENCY, OLEADA_LOG_LEVEL, ...`;
+
+async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
+  const config = loadConfig();
+  const runtime = await createRuntime(config);
+  const { logger } = runtime;
+  let engine: Engine | undefined;
+  let app: FastifyInstance | undefined;
+  try {
+    if (parts.engine) engine = await startEngine(runtime);
+    if (parts.api) {
+      app = await buildApp({
+        pool: runtime.pool,
+        redis: runtime.redis,
+        logger,
+      });
+      const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_PORT });
+      console.log(`oleada api listening on ${address}`);
+    }
+    if (engine) console.log(`oleada engine running ${config.OLEADA_WORKER_CONCURRENCY} ticks at a time (${runtime.owner})`);
+    const signal = await untilSignal();
+    logger.info({ signal }, 'shutting down');
+  } finally {
+    // Stop taking HTTP requests first, then let running ticks finish, then close the connections they used.
+    await app?.close();
+    await engine?.stop();
+    await runtime.close();
+  }
+  logger.info('stopped');
+  return 0;
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the API and the engine in one process',
+  usage: `Usage: oleada serve\n\nRuns the HTTP API and the rollout engine (tick workers and recovery) until SIGTERM or SIGINT,\nthen shuts down gracefully.\n\n${ENVIRONMENT}`,
+  run: () => run({ api: true, engine: true }),
+};
+
+export const apiCommand: Command = {
+  name: 'api',
+  summary: 'run only the API (several may run at once)',
+  usage: `Usage: oleada api\n\nRuns the HTTP API alone; rollouts advance only where an \`oleada worker\` or \`oleada serve\` runs.\n\n${ENVIRONMENT}`,
+  run: () => run({ api: true, engine: false }),
+};
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'run only the engine (several may run at once)',
+  usage: `Usage: oleada worker\n\nRuns the tick workers and the recovery loop alone. Several workers share the rollouts; one tick per\nrollout runs at a time.\n\n${ENVIRONMENT}`,
+  run: () => run({ api: false, engine: true }),
+};

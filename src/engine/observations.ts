@@ -1,0 +1,87 @@
+import type { WorkloadObservation } from '../clusters/workload.ts';
+import type { Plan } from '../spec/plan.ts';
+import type { CommandArgs, CommandType } from '../store/commands.ts';
+import type { ClusterState, RolloutState } from './state.ts';
+
+/** A Kubernetes error as the engine sees it: whether trying again can help, and what a person should read. */
+export interface ObservedKubeError {
+  kind: 'retryable' | 'conflict' | 'final';
+  message: string;
+}
+
+export type WorkloadResult = { ok: true; workload: WorkloadObservation } | { ok: false; error: ObservedKubeError };
+
+export type MeasurementResult =
+  | { kind: 'value'; value: number }
+  | { kind: 'empty' }
+  | { kind: 'error'; message: string };
+
+export interface Measurement {
+  cluster: string;
+  metric: string;
+  query: string;
+  result: MeasurementResult;
+  at: number;
+}
+
+export interface PendingCommand {
+  id: number;
+  type: CommandType;
+  args: CommandArgs;
+  actor: string;
+  reason: string | null;
+}
+
+/** Everything a tick learned from the outside world before deciding. Only what `needs` asked for is present. */
+export interface Observations {
+  workloads: Record<string, WorkloadResult>;
+  measurements: Measurement[];
+  commands: PendingCommand[];
+}
+
+export interface MetricQuery {
+  cluster: string;
+  metric: string;
+}
+
+/** What a tick must observe: the workloads of the clusters that are moving, and the analysis that is due. */
+export interface Needs {
+  workloads: string[];
+  metrics: MetricQuery[];
+}
+
+const MOVING = new Set<ClusterState['phase']>(['canary', 'promoting', 'rolling_back']);
+
+/** Whether a cluster's analysis runs now: while it holds canary traffic, and while its wave bakes. */
+export function analysing(plan: Plan, state: RolloutState, cluster: ClusterState): boolean {
+  if (!plan.analysis || plan.analysis.metrics.length === 0) return false;
+  if (cluster.phase === 'canary') return cluster.actualWeight > 0;
+  if (cluster.phase === 'promoting') return true;
+  if (cluster.phase === 'promoted') return state.waves[cluster.wave]?.status === 'baking';
+  return false;
+}
+
+/** The pending clusters of the current wave that may start now, within maxParallel. */
+export function clustersToStart(plan: Plan, state: RolloutState): string[] {
+  if (state.phase !== 'progressing' && state.phase !== 'pending') return [];
+  const wave = plan.waves[state.waveIndex];
+  const waveState = state.waves[state.waveIndex];
+  if (!wave || !waveState || waveState.status !== 'running') return [];
+  const members = wave.clusters.map((name) => state.clusters[name]).filter((c): c is ClusterState => c !== undefined);
+  const inFlight = members.filter((c) => c.phase === 'canary' || c.phase === 'promoting').length;
+  const room = Math.max(0, wave.maxParallel - inFlight);
+  return members.filter((c) => c.phase === 'pending').slice(0, room).map((c) => c.name);
+}
+
+export function needs(plan: Plan, state: RolloutState, now: number): Needs {
+  const workloads = new Set<string>();
+  const metrics: MetricQuery[] = [];
+  for (const cluster of Object.values(state.clusters)) {
+    if (MOVING.has(cluster.phase)) workloads.add(cluster.name);
+    if (analysing(plan, state, cluster) && cluster.nextAnalysisAt !== null && cluster.nextAnalysisAt <= now) {
+      for (const metric of plan.analysis?.metrics ?? []) metrics.push({ cluster: cluster.name, metric: metric.name });
+    }
+  }
+  for (const name of clustersToStart(plan, state)) workloads.add(name);
+  return { workloads: [...workloads], metrics };
+}

@@ -1,0 +1,246 @@
+import type { QueryResult } from '../analysis/prometheus.ts';
+import { renderQuery } from '../analysis/template.ts';
+import { classifyKubeError, type KubeError } from '../clusters/errors.ts';
+import type { TrafficProvider } from '../clusters/replicas-provider.ts';
+import type { WorkloadTarget } from '../clusters/workload.ts';
+import { toError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { analysisVerdictsTotal, rolloutTransitionsTotal, tickDuration, tickLateness } from '../metrics.ts';
+import { DelayJobError, FinalJobError } from '../queue/errors.ts';
+import { scheduledTickId, type JobPayload } from '../queue/catalog.ts';
+import type { JobQueues } from '../queue/queues.ts';
+import { toPromDuration } from '../spec/duration.ts';
+import type { Plan } from '../spec/plan.ts';
+import { pendingCommands, recordOutcomes } from '../store/commands.ts';
+import { appendEvents } from '../store/events.ts';
+import { withTransaction, type Pool } from '../store/pool.ts';
+import { acquireLease, getRollout, releaseLease, writeState, type RolloutRecord } from '../store/rollouts.ts';
+import { insertSamples } from '../store/samples.ts';
+import type { Action, ActionResult } from './actions.ts';
+import { decide, recordActionResults, type Decision } from './decide.ts';
+import { needs, type Measurement, type Observations, type WorkloadResult } from './observations.ts';
+import { isTerminal, type RolloutState } from './state.ts';
+
+/** The clusters as the engine uses them; the ClusterRegistry is one. */
+export interface ClusterAccess {
+  has(name: string): boolean;
+  provider(name: string): TrafficProvider;
+  prometheus(name: string): { query(promql: string): Promise<QueryResult> };
+}
+
+export interface TickDeps {
+  pool: Pool;
+  queues: JobQueues;
+  clusters: ClusterAccess;
+  logger: Logger;
+  /** Who holds leases taken by this process. */
+  owner: string;
+  /** How long a lease lives; longer than any tick can take. */
+  leaseMs: number;
+}
+
+export type TickPayload = JobPayload<'tick'>;
+
+/** How long a tick waits before trying again when another process is ticking the same rollout. */
+const LEASE_BUSY_DELAY_MS = 50;
+
+/**
+ * One tick: take the lease, load, observe what the state needs, decide, act, and persist the new state with its
+ * events, samples and command outcomes in one transaction guarded by the version counter; then schedule the next tick.
+ */
+export async function runTick(deps: TickDeps, payload: TickPayload): Promise<void> {
+  const started = Date.now();
+  const record = await acquireLease(deps.pool, payload.rolloutId, deps.owner, deps.leaseMs);
+  if (!record) {
+    const existing = await getRollout(deps.pool, payload.rolloutId);
+    if (!existing) throw new FinalJobError(`rollout ${payload.rolloutId} does not exist`);
+    if (isTerminal(existing.phase) && payload.reason !== 'command') return;
+    throw new DelayJobError(LEASE_BUSY_DELAY_MS, `rollout ${payload.rolloutId} is being ticked elsewhere`);
+  }
+  let released = false;
+  try {
+    const commands = await pendingCommands(deps.pool, record.id);
+    // A scheduled tick for a state that has since moved on is stale: the newer state scheduled its own.
+    if (payload.reason === 'scheduled' && payload.version !== undefined && payload.version !== record.version && commands.length === 0) {
+      return;
+    }
+    if (isTerminal(record.phase) && commands.length === 0) return;
+    if (payload.reason === 'scheduled' && payload.dueAt !== undefined) {
+      tickLateness.observe(Math.max(0, started - payload.dueAt) / 1000);
+    }
+
+    const observations: Observations = {
+      ...(await observe(deps, record, Date.now())),
+      commands: commands.map(({ id, type, args, actor, reason }) => ({ id, type, args, actor, reason })),
+    };
+    const now = Date.now();
+    const decision = decide(record.plan, record.state, observations, now);
+    const results = await act(deps, record.plan, decision.actions);
+    const final = recordActionResults(decision, results, Date.now());
+
+    let version: number;
+    try {
+      version = await persist(deps, record, final);
+      released = true;
+    } catch (err) {
+      if (!(err instanceof StaleStateError)) throw err;
+      deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on during the tick; its decision was dropped');
+      return;
+    }
+    countTransitions(final);
+    await schedule(deps.queues, record.id, version, final.wakeAt);
+  } finally {
+    if (!released) await releaseLease(deps.pool, record.id, deps.owner).catch(() => {});
+    tickDuration.observe((Date.now() - started) / 1000);
+  }
+}
+
+// --- observe -------------------------------------------------------------------------------------------------------
+
+function targetOf(plan: Plan, cluster: string): WorkloadTarget {
+  return { cluster, namespace: plan.namespace, name: plan.workload.name, container: plan.workload.container };
+}
+
+function kubeErrorOf(err: unknown, cluster: string, what: string): KubeError {
+  return err instanceof Error && err.name === 'KubeError' ? (err as KubeError) : classifyKubeError(err, cluster, what);
+}
+
+async function observe(deps: TickDeps, record: RolloutRecord, now: number): Promise<Omit<Observations, 'commands'>> {
+  const { plan, state } = record;
+  const wanted = needs(plan, state, now);
+  const workloads: Record<string, WorkloadResult> = {};
+  const measurements: Measurement[] = [];
+
+  const reads = wanted.workloads.map(async (cluster) => {
+    if (!deps.clusters.has(cluster)) {
+      workloads[cluster] = {
+        ok: false,
+        error: { kind: 'final', message: `cluster ${cluster} is no longer in the clusters file; put it back or abort the rollout` },
+      };
+      return;
+    }
+    try {
+      workloads[cluster] = { ok: true, workload: await deps.clusters.provider(cluster).observe(targetOf(plan, cluster)) };
+    } catch (err) {
+      const error = kubeErrorOf(err, cluster, `read deployment ${plan.namespace}/${plan.workload.name}`);
+      workloads[cluster] = { ok: false, error: { kind: error.kind, message: error.message } };
+    }
+  });
+
+  const queries = wanted.metrics.map(async ({ cluster, metric: name }) => {
+    const metric = plan.analysis?.metrics.find((m) => m.name === name);
+    if (!metric || !plan.analysis) return;
+    const query = renderQuery(metric.query, templateVars(plan, state, cluster));
+    const at = Date.now();
+    if (!deps.clusters.has(cluster)) {
+      measurements.push({ cluster, metric: name, query, at, result: { kind: 'error', message: `cluster ${cluster} is no longer in the clusters file` } });
+      return;
+    }
+    try {
+      const result = await deps.clusters.prometheus(cluster).query(query);
+      measurements.push({ cluster, metric: name, query, at, result });
+    } catch (err) {
+      measurements.push({ cluster, metric: name, query, at, result: { kind: 'error', message: toError(err).message } });
+    }
+  });
+
+  await Promise.all([...reads, ...queries]);
+  return { workloads, measurements };
+}
+
+export function templateVars(plan: Plan, state: RolloutState, cluster: string) {
+  return {
+    app: plan.app,
+    namespace: plan.namespace,
+    cluster,
+    version: plan.version,
+    stableVersion: state.clusters[cluster]?.snapshot?.version ?? '',
+    workload: plan.workload.name,
+    window: toPromDuration(plan.analysis?.intervalMs ?? 30_000),
+  };
+}
+
+// --- act -------------------------------------------------------------------------------------------------------------
+
+async function perform(provider: TrafficProvider, target: WorkloadTarget, action: Action): Promise<void> {
+  switch (action.type) {
+    case 'ensureCanary':
+      return provider.ensureCanary(target, { replicas: action.replicas, image: action.image, version: action.version });
+    case 'promoteStable':
+      return provider.promote(target, { image: action.image, version: action.version });
+    case 'deleteCanary':
+      return provider.deleteCanary(target);
+    case 'restoreStable':
+      return provider.restore(target, action.snapshot);
+  }
+}
+
+/** Carries out the actions: in order within a cluster, clusters in parallel. A failure stops that cluster's list. */
+async function act(deps: TickDeps, plan: Plan, actions: Action[]): Promise<ActionResult[]> {
+  const byCluster = new Map<string, Action[]>();
+  for (const action of actions) byCluster.set(action.cluster, [...(byCluster.get(action.cluster) ?? []), action]);
+  const results: ActionResult[] = [];
+  await Promise.all(
+    [...byCluster].map(async ([cluster, list]) => {
+      for (const action of list) {
+        try {
+          if (!deps.clusters.has(cluster)) throw new Error(`cluster ${cluster} is no longer in the clusters file`);
+          await perform(deps.clusters.provider(cluster), targetOf(plan, cluster), action);
+          results.push({ action, ok: true });
+        } catch (err) {
+          const error = kubeErrorOf(err, cluster, action.type);
+          results.push({ action, ok: false, kind: error.kind, message: error.message });
+          break;
+        }
+      }
+    }),
+  );
+  return results;
+}
+
+// --- persist and schedule --------------------------------------------------------------------------------------------
+
+function nextTickDate(wakeAt: number | null): Date | null {
+  return wakeAt === null ? null : new Date(wakeAt);
+}
+
+/** Somebody wrote the rollout after this tick read it: the tick's decision is dropped, never written over theirs. */
+class StaleStateError extends Error {
+  override name = 'StaleStateError';
+}
+
+async function persist(deps: TickDeps, record: RolloutRecord, decision: Decision): Promise<number> {
+  return withTransaction(deps.pool, async (client) => {
+    const version = await writeState(client, {
+      id: record.id,
+      expectedVersion: record.version,
+      state: decision.state,
+      nextTickAt: nextTickDate(decision.wakeAt),
+      leaseOwner: deps.owner,
+    });
+    if (version === undefined) throw new StaleStateError(`rollout ${record.id} moved past version ${record.version}`);
+    await appendEvents(client, record.id, decision.events);
+    await insertSamples(client, record.id, decision.samples);
+    await recordOutcomes(client, decision.commandOutcomes);
+    return version;
+  });
+}
+
+export async function schedule(queues: JobQueues, rolloutId: string, version: number, wakeAt: number | null): Promise<void> {
+  if (wakeAt === null) return;
+  await queues.enqueue(
+    'tick',
+    { rolloutId, reason: 'scheduled', dueAt: wakeAt, version },
+    { delay: wakeAt - Date.now(), jobId: scheduledTickId(rolloutId, version) },
+  );
+}
+
+function countTransitions(decision: Decision): void {
+  for (const event of decision.events) {
+    const [kind, to] = event.type.split('.');
+    if (kind === 'rollout' || kind === 'cluster' || kind === 'wave') rolloutTransitionsTotal.inc({ kind, to: to ?? '' });
+  }
+  for (const sample of decision.samples) {
+    analysisVerdictsTotal.inc({ cluster: sample.cluster, metric: sample.metric, verdict: sample.verdict });
+  }
+}

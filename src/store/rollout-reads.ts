@@ -1,0 +1,155 @@
+/**
+ * Reads of rollouts that the API needs beyond rollouts.ts: a light "head" row for authorization, conditional GETs and
+ * event streams, and a listing restricted to the apps a token may see.
+ */
+import type { Phase, RolloutState } from '../engine/state.ts';
+import type { Plan } from '../spec/plan.ts';
+import type { RolloutSpec } from '../spec/schema.ts';
+import type { Pool, PoolClient } from './pool.ts';
+import type { RolloutRecord } from './rollouts.ts';
+
+type Db = Pool | PoolClient;
+
+/** What a caller needs to decide about a rollout without reading its spec, plan or state. */
+export interface RolloutHead {
+  id: string;
+  app: string;
+  phase: Phase;
+  version: number;
+  /** The sequence number of the rollout's last event, as the state says (0 before the first). */
+  eventSeq: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can be a rollout id at all; anything else would make PostgreSQL fail the uuid cast. */
+export function isRolloutId(id: string): boolean {
+  return UUID.test(id);
+}
+
+export async function getRolloutHead(db: Db, id: string): Promise<RolloutHead | undefined> {
+  if (!isRolloutId(id)) return undefined;
+  const { rows } = await db.query<{ id: string; app: string; phase: Phase; version: number; event_seq: number | null }>(
+    `SELECT id, app, phase, version, (state->>'eventSeq')::int AS event_seq FROM rollouts WHERE id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row && { id: row.id, app: row.app, phase: row.phase, version: row.version, eventSeq: row.event_seq ?? 0 };
+}
+
+/** Turns a glob (`*` any run of characters, `?` one character) into a LIKE pattern with `\` as the escape. */
+export function globToLike(glob: string): string {
+  let like = '';
+  for (const char of glob) {
+    if (char === '*') like += '%';
+    else if (char === '?') like += '_';
+    else if (char === '%' || char === '_' || char === '\\') like += `\\${char}`;
+    else like += char;
+  }
+  return like;
+}
+
+/**
+ * A position in the newest-first order. `createdAt` is PostgreSQL's own microsecond timestamp as text: a JavaScript
+ * Date keeps only milliseconds, and a cursor rounded to them would skip rollouts created in the same millisecond.
+ */
+export interface ListPosition {
+  createdAt: string;
+  id: string;
+}
+
+export interface MatchingQuery {
+  app?: string;
+  phase?: Phase;
+  /** Only apps matching one of these globs; undefined means every app. */
+  appGlobs?: string[];
+  limit: number;
+  /** The position of the last item of the previous page. */
+  after?: ListPosition;
+}
+
+export interface RolloutPage {
+  items: RolloutRecord[];
+  /** Where the next page starts; absent on the last page. */
+  next?: ListPosition;
+}
+
+interface RolloutRow {
+  cursor_at: string;
+  id: string;
+  app: string;
+  spec: RolloutSpec;
+  plan: Plan;
+  state: RolloutState;
+  phase: Phase;
+  version: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_by: string;
+  reason: string | null;
+  next_tick_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+function toRecord(row: RolloutRow): RolloutRecord {
+  return {
+    id: row.id,
+    app: row.app,
+    spec: row.spec,
+    plan: row.plan,
+    state: row.state,
+    phase: row.phase,
+    version: row.version,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    createdBy: row.created_by,
+    reason: row.reason,
+    nextTickAt: row.next_tick_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+/**
+ * Newest first by keyset on (created_at, id), like listRollouts, and additionally limited to apps matching globs, so
+ * a token limited to `checkout-*` lists only those rollouts without the API filtering pages after the fact.
+ */
+export async function listRolloutsMatching(db: Db, query: MatchingQuery): Promise<RolloutPage> {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (query.app !== undefined) {
+    params.push(query.app);
+    conditions.push(`app = $${params.length}`);
+  }
+  if (query.appGlobs !== undefined) {
+    params.push(query.appGlobs.map(globToLike));
+    conditions.push(`app LIKE ANY ($${params.length}::text[])`);
+  }
+  if (query.phase !== undefined) {
+    params.push(query.phase);
+    conditions.push(`phase = $${params.length}`);
+  }
+  if (query.after) {
+    params.push(query.after.createdAt, query.after.id);
+    conditions.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  // One more than asked tells whether a next page exists without a second query.
+  params.push(query.limit + 1);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const { rows } = await db.query<RolloutRow>(
+    `SELECT id, app, spec, plan, state, phase, version, idempotency_key, request_hash, created_by, reason,
+            next_tick_at, created_at, updated_at, finished_at,
+            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+       FROM rollouts ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toRecord),
+    ...(rows.length > query.limit && last ? { next: { createdAt: last.cursor_at, id: last.id } } : {}),
+  };
+}
