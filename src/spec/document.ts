@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { toError } from '../errors.ts';
 import { fromPointer, type SpecError } from './errors.ts';
 
 /*
@@ -45,7 +46,7 @@ function readYaml(source: string): DocumentResult {
     // The alias limit stops "billion laughs" documents from expanding into gigabytes.
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return { ok: false, errors: [{ path: '', message: `YAML could not be read: ${firstLine(String((err as Error)?.message ?? err))}` }] };
+    return { ok: false, errors: [{ path: '', message: `YAML could not be read: ${firstLine(toError(err).message)}` }] };
   }
   return { ok: true, value, locate: locator(doc, lineCounter) };
 }
@@ -64,7 +65,7 @@ function readJson(source: string): DocumentResult {
       },
     };
   } catch (err) {
-    const message = String((err as Error)?.message ?? err);
+    const message = toError(err).message;
     const offset = /at position (\d+)/.exec(message)?.[1];
     const position = offsetToPosition(source, offset === undefined ? source.length : Number(offset));
     const reason = message.replace(/\s*in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)/, '');

@@ -41,7 +41,7 @@ export function LabelValue(options: { minLength?: number; what?: string } = {}) 
 }
 
 /** Labels as Kubernetes writes them: keys are `name` or `prefix/name` (app.kubernetes.io/name), values label values. */
-export function Labels(options: { minProperties?: number; expected?: string } = {}) {
+export function Labels(options: { minProperties?: number; expected?: string; default?: Record<string, string> } = {}) {
   const key = Type.String({
     pattern:
       '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
@@ -50,6 +50,7 @@ export function Labels(options: { minProperties?: number; expected?: string } = 
   return Type.Record(key, LabelValue(), {
     additionalProperties: false,
     ...(options.minProperties !== undefined ? { minProperties: options.minProperties } : {}),
+    ...(options.default !== undefined ? { default: options.default } : {}),
     'x-expected': options.expected ?? 'labels, such as { region: eu, env: prod }',
     'x-key-expected':
       "a label key: a name of letters, digits, '-', '_' and '.' (at most 63 characters), optionally after a DNS prefix and '/', such as app.kubernetes.io/name",

@@ -1,4 +1,5 @@
 import { Value } from 'typebox/value';
+import { toError } from '../errors.ts';
 import { checkSpec, defaultVersion } from './checks.ts';
 import { readDocument } from './document.ts';
 import type { SpecError } from './errors.ts';
@@ -20,7 +21,13 @@ export function parseRolloutSpec(input: unknown, format?: 'yaml' | 'json'): Pars
     return parse(input, format);
   } catch (err) {
     // Only a bug can get here (or a hostile object whose getters throw); the caller still gets an answer.
-    return { ok: false, errors: [{ path: '', message: `the rollout spec could not be read: ${String((err as Error)?.message ?? err)}` }] };
+    let reason = 'an unreadable error';
+    try {
+      reason = toError(err).message;
+    } catch {
+      // A thrown value whose own toString throws: the fixed text above has to do.
+    }
+    return { ok: false, errors: [{ path: '', message: `the rollout spec could not be read: ${reason}` }] };
   }
 }
 

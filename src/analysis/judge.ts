@@ -1,0 +1,22 @@
+import type { QueryResult } from './result.ts';
+
+/** The verdict on one measurement. */
+export type Verdict = 'successful' | 'failed' | 'inconclusive';
+
+export interface Threshold {
+  min?: number;
+  max?: number;
+}
+
+/**
+ * Judges one query result against a metric's bounds, which are inclusive (as Flagger's thresholdRange): a value equal
+ * to `max` passes. No data is inconclusive, never successful, so a canary that serves no traffic cannot pass by
+ * saying nothing. A metric without bounds is inconclusive too; the spec refuses one, so this is only a safe default.
+ */
+export function judgeThreshold(result: QueryResult, metric: Threshold): Verdict {
+  if (result.kind === 'empty' || Number.isNaN(result.value)) return 'inconclusive';
+  if (metric.min === undefined && metric.max === undefined) return 'inconclusive';
+  if (metric.min !== undefined && result.value < metric.min) return 'failed';
+  if (metric.max !== undefined && result.value > metric.max) return 'failed';
+  return 'successful';
+}

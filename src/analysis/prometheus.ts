@@ -1,0 +1,250 @@
+import { toError } from '../errors.ts';
+import { redactUrl } from './redact.ts';
+import type { QueryResult } from './result.ts';
+
+export type { QueryResult } from './result.ts';
+
+/**
+ * Why a query got no answer. `unreachable`: no connection (refused, DNS, reset). `timeout`: no answer in time, ours or
+ * Prometheus's own. `bad_query`: Prometheus refused the query, or its answer cannot be judged as one number (several
+ * series, a range vector). `server`: anything else on the server's side (5xx, 401, a proxy's HTML page).
+ */
+export type PrometheusErrorKind = 'unreachable' | 'timeout' | 'bad_query' | 'server';
+
+/** Each request ends as `ok` or as the kind of its error; the engine counts these by cluster. */
+export type PrometheusOutcome = 'ok' | PrometheusErrorKind;
+
+export class PrometheusError extends Error {
+  override name = 'PrometheusError';
+  readonly kind: PrometheusErrorKind;
+  /** The HTTP status, when Prometheus answered. */
+  readonly status: number | undefined;
+
+  constructor(kind: PrometheusErrorKind, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.status = options.status;
+  }
+}
+
+export interface PrometheusClientOptions {
+  /** Per request, covering connect, evaluation and the body. Also sent to Prometheus so it stops evaluating. */
+  timeoutMs?: number;
+  /** Called once per request, for metrics. A hook that throws is ignored: metrics must not fail a measurement. */
+  onRequest?: (info: { durationMs: number; outcome: PrometheusOutcome }) => void;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const SHOWN_QUERY = 200;
+
+/**
+ * A client for Prometheus's instant-query API (also Thanos, Mimir, VictoriaMetrics: anything that serves
+ * /api/v1/query). One per Prometheus URL. Credentials in the URL (https://user:password@host) are sent as basic auth
+ * and masked in every message, because fetch refuses URLs that carry them and messages end up in logs and events.
+ */
+export class PrometheusClient {
+  /** The base URL with any password masked: safe to log. */
+  readonly url: string;
+  private readonly endpoint: string;
+  private readonly authorization: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly onRequest: PrometheusClientOptions['onRequest'];
+
+  constructor(baseUrl: string, options: PrometheusClientOptions = {}) {
+    const url = new URL(baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TypeError(`a Prometheus URL must be http:// or https://, got ${redactUrl(baseUrl)}`);
+    }
+    if (url.username !== '' || url.password !== '') {
+      const user = decodeURIComponent(url.username);
+      const password = decodeURIComponent(url.password);
+      this.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
+    url.search = '';
+    url.hash = '';
+    // Keep a path prefix (Mimir serves under /prometheus), with or without a trailing slash.
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
+    this.endpoint = url.toString();
+    this.url = redactUrl(baseUrl);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.onRequest = options.onRequest;
+  }
+
+  /**
+   * Runs an instant query at `time` (a Date or epoch milliseconds; default: Prometheus's now). Returns one number or
+   * `empty` (no series, or NaN). Throws a PrometheusError for everything else; several series are a `bad_query`,
+   * because a threshold on several numbers is ambiguous: the query has to aggregate them (sum, max, avg).
+   */
+  async query(promql: string, time?: Date | number): Promise<QueryResult> {
+    const started = performance.now();
+    let outcome: PrometheusOutcome = 'ok';
+    try {
+      return await this.send(promql, time);
+    } catch (err) {
+      const error = err instanceof PrometheusError ? err : this.classify(err);
+      outcome = error.kind;
+      throw error;
+    } finally {
+      this.report(performance.now() - started, outcome);
+    }
+  }
+
+  private async send(promql: string, time: Date | number | undefined): Promise<QueryResult> {
+    const form = new URLSearchParams({ query: promql, timeout: String(this.timeoutMs / 1000) });
+    if (time !== undefined) form.set('time', String((typeof time === 'number' ? time : time.getTime()) / 1000));
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Accept: 'application/json',
+    };
+    if (this.authorization) headers.Authorization = this.authorization;
+
+    // One signal for the whole exchange: a server that sends headers and then stalls the body still times out.
+    const response = await fetch(this.endpoint, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(this.timeoutMs) });
+    const text = await response.text();
+    const body = parseJson(text);
+
+    if (!response.ok) throw this.httpError(response.status, body, text, promql);
+    if (!isObject(body) || body.status !== 'success' || !isObject(body.data)) {
+      throw new PrometheusError('server', `Prometheus at ${this.url} answered something that is not the Prometheus query API: ${snippet(text)}`, {
+        status: response.status,
+      });
+    }
+    return this.interpret(body.data, promql);
+  }
+
+  private interpret(data: Record<string, unknown>, promql: string): QueryResult {
+    switch (data.resultType) {
+      case 'scalar':
+        return toResult(Array.isArray(data.result) ? data.result[1] : undefined, this.url);
+      case 'vector': {
+        const series = Array.isArray(data.result) ? (data.result as unknown[]) : [];
+        if (series.length === 0) return { kind: 'empty' };
+        if (series.length > 1) {
+          const shown = series.slice(0, 3).map((sample) => formatSeries(isObject(sample) ? sample.metric : undefined));
+          throw new PrometheusError(
+            'bad_query',
+            `the query returned ${series.length} series (${shown.join(', ')}${series.length > 3 ? ', …' : ''}) but a threshold needs one number: aggregate them, e.g. sum(...) or max(...). Query: ${shortQuery(promql)}`,
+          );
+        }
+        const sample = series[0];
+        return toResult(isObject(sample) && Array.isArray(sample.value) ? sample.value[1] : undefined, this.url);
+      }
+      case 'matrix':
+        throw new PrometheusError(
+          'bad_query',
+          `the query returned a range vector, which cannot be judged: wrap the range selector in a function such as rate(...[{{window}}]). Query: ${shortQuery(promql)}`,
+        );
+      default:
+        throw new PrometheusError('bad_query', `the query returned a ${String(data.resultType)}, not a number. Query: ${shortQuery(promql)}`);
+    }
+  }
+
+  private httpError(status: number, body: unknown, text: string, promql: string): PrometheusError {
+    const errorType = isObject(body) && typeof body.errorType === 'string' ? body.errorType : undefined;
+    const detail = isObject(body) && typeof body.error === 'string' ? body.error : snippet(text);
+    if (status === 400 || status === 422) {
+      return new PrometheusError('bad_query', `Prometheus refused the query: ${detail}. Query: ${shortQuery(promql)}`, { status });
+    }
+    if (errorType === 'timeout') {
+      return new PrometheusError(
+        'timeout',
+        `Prometheus at ${this.url} gave up evaluating the query (${detail}): simplify the query or shorten its range`,
+        { status },
+      );
+    }
+    if (status === 401 || status === 403) {
+      return new PrometheusError(
+        'server',
+        `Prometheus at ${this.url} answered HTTP ${status}: it wants credentials; give them in prometheus.url as https://user:password@host`,
+        { status },
+      );
+    }
+    if (status === 404) {
+      return new PrometheusError(
+        'server',
+        `Prometheus at ${this.url} answered HTTP 404 for /api/v1/query: prometheus.url must be the base URL that /api/v1 hangs off (with its prefix, for Mimir or Thanos)`,
+        { status },
+      );
+    }
+    return new PrometheusError('server', `Prometheus at ${this.url} answered HTTP ${status}: ${detail}`, { status });
+  }
+
+  private classify(err: unknown): PrometheusError {
+    const error = toError(err);
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') {
+      return new PrometheusError(
+        'timeout',
+        `Prometheus at ${this.url} did not answer within ${this.timeoutMs}ms: check its load, or raise prometheus.timeout for this cluster in the clusters file`,
+        { cause: error },
+      );
+    }
+    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    const code = typeof cause?.code === 'string' ? cause.code : undefined;
+    const why = code ? (REASONS[code] ?? code) : typeof cause?.message === 'string' ? cause.message : error.message;
+    return new PrometheusError(
+      'unreachable',
+      `Prometheus at ${this.url} is unreachable (${why}): check that it is running and that prometheus.url for this cluster in the clusters file is right`,
+      { cause: error },
+    );
+  }
+
+  private report(durationMs: number, outcome: PrometheusOutcome): void {
+    if (!this.onRequest) return;
+    try {
+      this.onRequest({ durationMs, outcome });
+    } catch {
+      // See PrometheusClientOptions.onRequest.
+    }
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+};
+
+/** Prometheus writes sample values as strings, with NaN and ±Inf spelt its own way. */
+function toResult(raw: unknown, url: string): QueryResult {
+  const value = raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : typeof raw === 'string' ? Number(raw) : Number.NaN;
+  if (typeof raw !== 'string' || (Number.isNaN(value) && raw !== 'NaN')) {
+    throw new PrometheusError('server', `Prometheus at ${url} sent a sample value that is not a number: ${snippet(JSON.stringify(raw) ?? String(raw))}`);
+  }
+  return Number.isNaN(value) ? { kind: 'empty' } : { kind: 'value', value };
+}
+
+function formatSeries(metric: unknown): string {
+  if (!isObject(metric)) return '{}';
+  return `{${Object.entries(metric)
+    .map(([key, value]) => `${key}="${String(value)}"`)
+    .join(', ')}}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function snippet(text: string): string {
+  const flat = text.replaceAll(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || '(an empty body)';
+}
+
+function shortQuery(promql: string): string {
+  const flat = promql.replaceAll(/\s+/g, ' ').trim();
+  return flat.length > SHOWN_QUERY ? `${flat.slice(0, SHOWN_QUERY)}…` : flat;
+}

@@ -1,0 +1,290 @@
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { redactUrl } from '../analysis/redact.ts';
+import { toError } from '../errors.ts';
+import { readDocument } from '../spec/document.ts';
+import { parseDuration } from '../spec/duration.ts';
+import type { SpecError } from '../spec/errors.ts';
+import { DnsLabel, Duration, Labels } from '../spec/names.ts';
+import type { ClusterInfo } from '../spec/plan.ts';
+import { validate } from '../spec/validate.ts';
+import { watchDirectoryOf } from './file-watch.ts';
+
+/*
+ * The clusters file: which clusters exist, how to reach their API servers, which labels waves select them by, and
+ * which Prometheus sees each of them. It is data, reloaded when it changes. It names kubeconfig files but holds no
+ * credentials itself, and nothing here reads a kubeconfig's contents or puts a Prometheus password in a message.
+ */
+
+export const ClusterEntrySchema = Type.Object(
+  {
+    /** How rollout files name the cluster; unique in the file. */
+    name: DnsLabel('a cluster name'),
+    /** Path of the kubeconfig; a relative path is taken from the clusters file's folder. */
+    kubeconfig: Type.String({
+      minLength: 1,
+      'x-expected': 'the path of a kubeconfig file, absolute or relative to the clusters file',
+    }),
+    /** Context in the kubeconfig. Absent: its current-context. */
+    context: Type.Optional(Type.String({ minLength: 1 })),
+    /** What wave selectors match, e.g. { region: eu, env: prod }. */
+    labels: Type.Optional(Labels({ default: {} })),
+    prometheus: Type.Object(
+      {
+        /** The Prometheus (or Thanos, Mimir) that sees this cluster; may carry basic-auth credentials. */
+        url: Type.String({
+          pattern: '^https?://[^\\s/?#]+[^\\s]*$',
+          'x-expected': 'an http:// or https:// URL, such as http://prometheus.monitoring:9090',
+        }),
+        /** Deadline of one query. */
+        timeout: Type.Optional(Duration({ default: '5s', minimumMs: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+    /** Client-side rate limit of Kubernetes calls, as client-go's QPS. */
+    qps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: 20 })),
+    /** Calls allowed at once above the rate, as client-go's burst. */
+    burst: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 40 })),
+    /** Deadline of one Kubernetes API call. */
+    timeout: Type.Optional(Duration({ default: '10s', minimumMs: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ClustersFileSchema = Type.Object(
+  {
+    clusters: Type.Array(ClusterEntrySchema, { maxItems: 10_000, 'x-expected': 'a list of clusters' }),
+  },
+  { additionalProperties: false, 'x-expected': 'an object with a list of clusters: { clusters: [...] }' },
+);
+
+/** One cluster as the file says, before defaults and path resolution. */
+export type ClusterEntryInput = Static<typeof ClusterEntrySchema>;
+
+/** One cluster, ready to use: absolute kubeconfig path, defaults applied, durations in milliseconds. */
+export interface ClusterEntry {
+  name: string;
+  /** Absolute path. */
+  kubeconfig: string;
+  /** Absent: the kubeconfig's current-context. */
+  context?: string;
+  labels: Record<string, string>;
+  prometheus: { url: string; timeoutMs: number };
+  qps: number;
+  burst: number;
+  timeoutMs: number;
+}
+
+/** A clusters file that cannot be used. The message names the file and every problem, each with its path in the file. */
+export class ClustersFileError extends Error {
+  override name = 'ClustersFileError';
+  constructor(
+    readonly file: string,
+    readonly problems: SpecError[],
+  ) {
+    super(
+      `clusters file ${file} is invalid:\n${problems
+        .map((problem) => {
+          const where = problem.path === '' ? '' : `${problem.path}${problem.line !== undefined ? ` (line ${problem.line})` : ''}: `;
+          return `  ${where}${problem.message}`;
+        })
+        .join('\n')}`,
+    );
+  }
+}
+
+const URL_POINTER = /^\/clusters\/\d+\/prometheus\/url$/;
+
+/**
+ * Parses clusters-file text. `file` is where the text came from: relative kubeconfig paths are resolved from its
+ * folder, and errors name it. Checks everything but the kubeconfig files themselves (see `loadClustersFile`).
+ */
+export function parseClustersFile(text: string, file: string): ClusterEntry[] {
+  const path = resolve(file);
+  const document = readDocument(text, 'yaml');
+  if (!document.ok) throw new ClustersFileError(path, document.errors);
+  const located = (problems: SpecError[]) => problems.map((problem) => ({ ...problem, ...document.locate(problem.path) }));
+
+  const validated = validate(ClustersFileSchema, document.value, {
+    // A password in a Prometheus URL must not reach a log line through an error message.
+    redact: (pointer, value) => (URL_POINTER.test(pointer) && typeof value === 'string' ? redactUrl(value) : value),
+  });
+  if (validated.errors.length > 0) throw new ClustersFileError(path, located(validated.errors));
+  if (!Value.Check(ClustersFileSchema, validated.value)) {
+    const errors = [...Value.Errors(ClustersFileSchema, validated.value)].slice(0, 10);
+    throw new ClustersFileError(path, errors.map((error) => ({ path: error.instancePath, message: error.message })));
+  }
+  const input = validated.value as Static<typeof ClustersFileSchema>;
+
+  const problems: SpecError[] = [];
+  const seen = new Map<string, number>();
+  input.clusters.forEach((cluster, index) => {
+    const first = seen.get(cluster.name);
+    if (first !== undefined) {
+      problems.push({ path: `/clusters/${index}/name`, message: `cluster name ${cluster.name} is already used at /clusters/${first}; names must be unique` });
+    } else {
+      seen.set(cluster.name, index);
+    }
+    if (!URL.canParse(cluster.prometheus.url)) {
+      problems.push({ path: `/clusters/${index}/prometheus/url`, message: `is not a valid URL: ${redactUrl(cluster.prometheus.url)}` });
+    }
+  });
+  if (problems.length > 0) throw new ClustersFileError(path, located(problems));
+
+  const folder = dirname(path);
+  return input.clusters.map((cluster) => ({
+    name: cluster.name,
+    kubeconfig: isAbsolute(cluster.kubeconfig) ? cluster.kubeconfig : resolve(folder, cluster.kubeconfig),
+    ...(cluster.context !== undefined ? { context: cluster.context } : {}),
+    labels: cluster.labels ?? {},
+    prometheus: { url: cluster.prometheus.url, timeoutMs: parseDuration(cluster.prometheus.timeout ?? '5s') },
+    qps: cluster.qps ?? 20,
+    burst: cluster.burst ?? 40,
+    timeoutMs: parseDuration(cluster.timeout ?? '10s'),
+  }));
+}
+
+/**
+ * Reads and checks the clusters file, including that every kubeconfig file exists and can be read (its contents are
+ * left to the Kubernetes client). Throws a ClustersFileError that lists every problem.
+ */
+export async function loadClustersFile(file: string): Promise<ClusterEntry[]> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ClustersFileError(path, [{ path: '', message: `cannot be read: ${fileProblem(err)}` }]);
+  }
+  const entries = parseClustersFile(text, path);
+  const problems = (
+    await Promise.all(
+      entries.map(async (entry, index): Promise<SpecError | undefined> => {
+        const problem = await kubeconfigProblem(entry.kubeconfig);
+        if (problem === undefined) return undefined;
+        return { path: `/clusters/${index}/kubeconfig`, message: `${problem} (relative paths are taken from ${dirname(path)})` };
+      }),
+    )
+  ).filter((problem): problem is SpecError => problem !== undefined);
+  if (problems.length > 0) {
+    const document = readDocument(text, 'yaml');
+    throw new ClustersFileError(path, document.ok ? problems.map((problem) => ({ ...problem, ...document.locate(problem.path) })) : problems);
+  }
+  return entries;
+}
+
+async function kubeconfigProblem(file: string): Promise<string | undefined> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) return `kubeconfig ${file} is not a file`;
+    await access(file, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return `kubeconfig ${file} ${fileProblem(err)}`;
+  }
+}
+
+function fileProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'does not exist';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: permission denied';
+  if (code === 'EISDIR') return 'is a folder, not a file';
+  return `cannot be read: ${toError(err).message}`;
+}
+
+/** What a plan needs of a cluster. */
+export function toClusterInfo(entry: ClusterEntry): ClusterInfo {
+  return { name: entry.name, labels: { ...entry.labels }, prometheusUrl: entry.prometheus.url };
+}
+
+export interface ClustersFileWatch {
+  close(): void;
+}
+
+export interface WatchOptions {
+  /** Quiet time after the last change before reloading; editors write in several steps. Default 100 ms. */
+  debounceMs?: number;
+  /**
+   * The list the caller already has (from `loadClustersFile`), so that only a real change is reported. Without it,
+   * the watcher reads the file once at start and reports changes from there.
+   */
+  initial?: ClusterEntry[];
+}
+
+/**
+ * Reloads the clusters file when it changes and calls `onChange` with the new list, only when the list differs.
+ * A bad edit calls `onError` (once per distinct problem) and keeps the last good list: the caller simply goes on
+ * with what it has, and the next good save is reported as a change.
+ */
+export function watchClustersFile(
+  file: string,
+  onChange: (entries: ClusterEntry[]) => void,
+  onError: (err: Error) => void,
+  options: WatchOptions = {},
+): ClustersFileWatch {
+  const path = resolve(file);
+  let last = options.initial ? JSON.stringify(options.initial) : undefined;
+  let lastError: string | undefined;
+  let closed = false;
+  let running = false;
+  let again = false;
+
+  const report = (err: unknown) => {
+    try {
+      onError(toError(err));
+    } catch {
+      // An onError that throws has nowhere left to go; the watcher keeps running.
+    }
+  };
+
+  const reload = async (silent: boolean) => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        try {
+          const entries = await loadClustersFile(path);
+          if (closed) return;
+          lastError = undefined;
+          const key = JSON.stringify(entries);
+          if (key === last) continue;
+          last = key;
+          if (!silent) {
+            try {
+              onChange(entries);
+            } catch (err) {
+              report(err);
+            }
+          }
+        } catch (err) {
+          if (closed || silent) continue;
+          const error = toError(err);
+          if (error.message === lastError) continue;
+          lastError = error.message;
+          report(error);
+        } finally {
+          silent = false;
+        }
+      } while (again && !closed);
+    } finally {
+      running = false;
+    }
+  };
+
+  const watch = watchDirectoryOf(path, () => void reload(false), report, options.debounceMs ?? 100);
+  if (last === undefined) void reload(true);
+
+  return {
+    close() {
+      closed = true;
+      watch.close();
+    },
+  };
+}
