@@ -1,0 +1,227 @@
+import { PrometheusClient } from '../analysis/prometheus.ts';
+import { DomainError, toError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { prometheusRequests } from '../metrics.ts';
+import { KubeClient, type KubeClientOptions } from './client.ts';
+import { loadClustersFile, watchClustersFile, type ClusterEntry, type ClustersFileWatch } from './file.ts';
+import { createReplicasProvider, type TrafficProvider } from './replicas-provider.ts';
+
+/** Everything Oleada holds for one cluster, built once per clusters-file entry and rebuilt only when it changes. */
+export interface ClusterHandle {
+  readonly entry: ClusterEntry;
+  readonly client: KubeClient;
+  readonly provider: TrafficProvider;
+  readonly prometheus: PrometheusClient;
+}
+
+export interface ClusterHealth {
+  name: string;
+  apiReachable: boolean;
+  /** The API server's gitVersion, e.g. v1.31.0. */
+  serverVersion: string | null;
+  /** Round trip of the version call, including any wait for a rate-limit token. */
+  latencyMs: number | null;
+  error: string | null;
+  prometheusReachable: boolean;
+  prometheusError: string | null;
+}
+
+export interface ClusterRegistryOptions {
+  logger?: Logger;
+  /** Reload when the clusters file changes. */
+  watch?: boolean;
+  /** Quiet time after a change before reloading; see watchClustersFile. */
+  debounceMs?: number;
+  /** Passed to every Kubernetes client (tests use it for a fake clock). */
+  client?: KubeClientOptions;
+}
+
+/** What one reload changed, by cluster name. */
+export interface ClustersChange {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+/**
+ * The clusters Oleada knows, from the clusters file, each with its Kubernetes client, traffic provider and Prometheus
+ * client. With `watch`, an edit of the file is applied while running: entries that changed get new clients, the others
+ * keep theirs (and their rate-limit state); an edit that does not load is logged and the last good list stays.
+ */
+export class ClusterRegistry {
+  private handles: Map<string, ClusterHandle>;
+  private watcher: ClustersFileWatch | null = null;
+  private readonly listeners = new Set<(change: ClustersChange) => void>();
+
+  private constructor(
+    handles: Map<string, ClusterHandle>,
+    private readonly options: ClusterRegistryOptions,
+  ) {
+    this.handles = handles;
+  }
+
+  static async load(path: string, options: ClusterRegistryOptions = {}): Promise<ClusterRegistry> {
+    const entries = await loadClustersFile(path);
+    const registry = new ClusterRegistry(buildHandles(entries, new Map(), options), options);
+    if (options.watch) {
+      registry.watcher = watchClustersFile(
+        path,
+        (next) => registry.apply(next),
+        (err) => options.logger?.error({ err: err.message }, 'clusters file change rejected; keeping the last good list'),
+        { initial: entries, ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}) },
+      );
+    }
+    options.logger?.info({ clusters: entries.map((e) => e.name), watch: options.watch ?? false }, 'clusters loaded');
+    return registry;
+  }
+
+  /** A registry over entries already loaded, without a file to watch (the CLI's one-off runs, tests). */
+  static fromEntries(entries: ClusterEntry[], options: Omit<ClusterRegistryOptions, 'watch'> = {}): ClusterRegistry {
+    return new ClusterRegistry(buildHandles(entries, new Map(), options), options);
+  }
+
+  list(): ClusterEntry[] {
+    return [...this.handles.values()].map((handle) => handle.entry);
+  }
+
+  has(name: string): boolean {
+    return this.handles.has(name);
+  }
+
+  get(name: string): ClusterHandle {
+    const handle = this.handles.get(name);
+    if (handle) return handle;
+    const known = [...this.handles.keys()].join(', ') || 'none';
+    throw new DomainError(422, 'unknown_cluster', `cluster ${name} is not in the clusters file (known: ${known})`, {
+      cluster: name,
+      known: [...this.handles.keys()],
+    });
+  }
+
+  provider(name: string): TrafficProvider {
+    return this.get(name).provider;
+  }
+
+  prometheus(name: string): PrometheusClient {
+    return this.get(name).prometheus;
+  }
+
+  /** Calls `listener` after every reload that changed something; returns the function that unsubscribes it. */
+  onChange(listener: (change: ClustersChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Asks the API server for its version and Prometheus for `vector(1)`, both under their usual deadlines. */
+  async health(name: string): Promise<ClusterHealth> {
+    const handle = this.get(name);
+    const [api, prometheus] = await Promise.all([apiHealth(handle.client), prometheusHealth(handle.prometheus)]);
+    return { name, ...api, ...prometheus };
+  }
+
+  /** Stops the watcher and the clients' rate-limit timers. */
+  close(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    for (const handle of this.handles.values()) handle.client.close();
+    this.listeners.clear();
+  }
+
+  /** Swaps in a newly loaded list. Building every new client first means a bad entry leaves everything as it was. */
+  private apply(entries: ClusterEntry[]): void {
+    const previous = this.handles;
+    let next: Map<string, ClusterHandle>;
+    try {
+      next = buildHandles(entries, previous, this.options);
+    } catch (err) {
+      this.options.logger?.error({ err: toError(err).message }, 'clusters file change rejected; keeping the last good list');
+      return;
+    }
+    const change: ClustersChange = { added: [], changed: [], removed: [] };
+    for (const [name, handle] of next) {
+      const old = previous.get(name);
+      if (!old) change.added.push(name);
+      else if (old.client !== handle.client || old.entry !== handle.entry) change.changed.push(name);
+    }
+    for (const [name, old] of previous) {
+      if (!next.has(name)) change.removed.push(name);
+      // Calls in flight on an old client finish; only callers still queued for a token are turned away (retryable).
+      if (next.get(name)?.client !== old.client) old.client.close();
+    }
+    this.handles = next;
+    this.options.logger?.info(change, 'clusters file reloaded');
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.options.logger?.error({ err: toError(err).message }, 'clusters change listener failed');
+      }
+    }
+  }
+}
+
+/**
+ * Handles for `entries`, reusing the previous handle of an entry whose connection settings did not change, so a label
+ * edit keeps the client and its rate-limit state. Throws, naming the cluster, when a kubeconfig cannot be used.
+ */
+function buildHandles(
+  entries: ClusterEntry[],
+  previous: Map<string, ClusterHandle>,
+  options: ClusterRegistryOptions,
+): Map<string, ClusterHandle> {
+  const built: KubeClient[] = [];
+  try {
+    const handles = new Map<string, ClusterHandle>();
+    for (const entry of entries) {
+      const old = previous.get(entry.name);
+      if (old && sameConnection(old.entry, entry)) {
+        handles.set(entry.name, sameEntry(old.entry, entry) ? old : { ...old, entry });
+        continue;
+      }
+      const client = new KubeClient(entry, options.client);
+      built.push(client);
+      handles.set(entry.name, {
+        entry,
+        client,
+        provider: createReplicasProvider(client),
+        prometheus: new PrometheusClient(entry.prometheus.url, {
+          timeoutMs: entry.prometheus.timeoutMs,
+          onRequest: ({ durationMs, outcome }) =>
+            prometheusRequests.observe({ cluster: entry.name, outcome }, durationMs / 1000),
+        }),
+      });
+    }
+    return handles;
+  } catch (err) {
+    for (const client of built) client.close();
+    throw err;
+  }
+}
+
+/** Everything but the labels: a change here needs new clients. */
+function sameConnection(a: ClusterEntry, b: ClusterEntry): boolean {
+  return JSON.stringify({ ...a, labels: null }) === JSON.stringify({ ...b, labels: null });
+}
+
+function sameEntry(a: ClusterEntry, b: ClusterEntry): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+async function apiHealth(client: KubeClient): Promise<Pick<ClusterHealth, 'apiReachable' | 'serverVersion' | 'latencyMs' | 'error'>> {
+  const started = performance.now();
+  try {
+    const serverVersion = await client.serverVersion();
+    return { apiReachable: true, serverVersion, latencyMs: Math.round(performance.now() - started), error: null };
+  } catch (err) {
+    return { apiReachable: false, serverVersion: null, latencyMs: null, error: toError(err).message };
+  }
+}
+
+async function prometheusHealth(prometheus: PrometheusClient): Promise<Pick<ClusterHealth, 'prometheusReachable' | 'prometheusError'>> {
+  try {
+    await prometheus.query('vector(1)');
+    return { prometheusReachable: true, prometheusError: null };
+  } catch (err) {
+    return { prometheusReachable: false, prometheusError: toError(err).message };
+  }
+}
