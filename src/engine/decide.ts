@@ -326,16 +326,12 @@ function measure(draft: Draft, measurement: Measurement): void {
   // A measurement asked for before an earlier one in this tick failed the cluster changes nothing more.
   if (cluster.phase === 'rolling_back' || cluster.phase === 'rolled_back' || cluster.phase === 'failed') return;
   if (counted.status === 'failed') {
-    const why =
-      verdict === 'error'
-        ? `${counted.counters.consecutiveErrors} consecutive measurement errors > consecutiveErrorLimit ${analysis.consecutiveErrorLimit} (last: ${result.kind === 'error' ? result.message : shown})`
-        : `${counted.counters.failures} failed measurement(s) > failureLimit ${analysis.failureLimit}`;
-    failCluster(draft, cluster, `analysis failed: ${metric.name} = ${shown} (${bounds}); ${why}`);
+    failCluster(draft, cluster, `analysis failed: ${metric.name} = ${shown} (${bounds}); ${counted.reason}`);
   } else if (counted.status === 'inconclusive' && draft.state.phase !== 'paused' && draft.state.phase !== 'rolling_back') {
     pauseForHuman(
       draft,
       'inconclusive',
-      `analysis inconclusive on ${cluster.name}: ${metric.name} had no usable data ${counted.counters.inconclusives} time(s) > inconclusiveLimit ${analysis.inconclusiveLimit}; resume or promote to go on, or abort`,
+      `analysis inconclusive on ${cluster.name}: ${metric.name} = ${shown}; ${counted.reason}; resume or promote to go on, or abort`,
     );
   }
 }
@@ -497,8 +493,8 @@ function runCanary(draft: Draft, cluster: ClusterState): void {
     const step = steps[cluster.step];
     if (!step) {
       if (holding) return;
-      if (!analysisPassed(draft, cluster)) {
-        // Steps are done but no measurement has passed yet: wait for the next one rather than promote blind.
+      if (cluster.actualWeight > 0 && !analysisPassed(draft, cluster)) {
+        // The canary took traffic but no measurement has passed yet: wait for the next one rather than promote blind.
         cluster.reason = 'waiting for a successful analysis before promotion';
         return;
       }
@@ -539,10 +535,12 @@ function runCanary(draft: Draft, cluster: ClusterState): void {
       return;
     }
     cluster.pauseUntil ??= (cluster.stepStartedAt ?? draft.now) + step.durationMs;
-    if (draft.now < cluster.pauseUntil || holding) {
+    if (draft.now < cluster.pauseUntil) {
       draft.wake(cluster.pauseUntil);
       return;
     }
+    // The pause is over, but the rollout is held (paused by a person): a resume command will wake it.
+    if (holding) return;
     nextStep(draft, cluster, `paused ${formatDuration(step.durationMs)}`);
   }
 }
