@@ -1,13 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { RolloutService } from '../engine/service.ts';
+import { DomainError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { httpRequestDuration } from '../metrics.ts';
 import type { Redis } from '../queue/connection.ts';
 import type { Pool } from '../store/pool.ts';
+import { installAccess, routeAccess } from './auth/access.ts';
+import { TokenStore } from './auth/tokens.ts';
+import { installBodyParsers } from './body.ts';
+import type { ApiContext, ClusterDirectory } from './context.ts';
+import { PostgresChangeFeed, type ChangeFeed } from './live/change-feed.ts';
+import { DEFAULT_STREAM_OPTIONS, StreamRegistry, type StreamOptions } from './live/event-stream.ts';
+import { VersionCache } from './live/version-cache.ts';
 import { handleError, ProblemSchema, sendProblem } from './problem.ts';
+import { analysisRoutes } from './routes/analysis.ts';
+import { appRoutes } from './routes/apps.ts';
+import { clusterRoutes } from './routes/clusters.ts';
+import { commandRoutes } from './routes/commands.ts';
+import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { rolloutRoutes } from './routes/rollouts.ts';
 
 /** What the API needs from the process around it; built once in runtime.ts. */
 export interface ApiDeps {
@@ -16,6 +32,23 @@ export interface ApiDeps {
   logger: Logger;
   /** The largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /** The engine's entry points. Without it the rollout routes that change things answer 503. */
+  service?: RolloutService;
+  /** The cluster registry, for /clusters. Without it the API knows no cluster. */
+  clusters?: ClusterDirectory;
+  /** The accepted tokens; a function is asked at every request, so a reloaded file takes effect at once. Default: none. */
+  tokens?: TokenStore | (() => TokenStore);
+  /** Whether /metrics needs a viewer token (OLEADA_METRICS_AUTH). */
+  metricsAuth?: boolean;
+  /** Requests per token (or per address without a valid token) per window; false turns the limit off. */
+  rateLimit?: { max: number; timeWindowMs: number } | false;
+  /**
+   * How a conditional GET of a rollout learns the current version: `notify` from memory kept fresh by LISTEN/NOTIFY
+   * (the default; see docs/api.md for the measurements), `select` with one indexed query per request.
+   */
+  conditionalGets?: 'notify' | 'select';
+  /** Event stream timing; tests shorten it. */
+  stream?: Partial<StreamOptions>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -36,6 +69,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.addSchema(ProblemSchema);
   app.setErrorHandler(handleError);
+  installBodyParsers(app);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(request, reply, 404, 'not_found', `there is no route ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json`),
   );
@@ -50,6 +84,27 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     );
     if (reply.statusCode >= 500) request.log.warn({ url: request.url, status: reply.statusCode }, 'request failed');
   });
+
+  const tokens = typeof deps.tokens === 'function' ? deps.tokens : (() => { const store = deps.tokens ?? TokenStore.empty(); return () => store; })();
+  const metricsAuth = deps.metricsAuth ?? false;
+  if (deps.rateLimit !== false) {
+    const limits = deps.rateLimit ?? { max: 600, timeWindowMs: 60_000 };
+    // Registered before the access hooks: its per-route hook must run after the caller is identified (a global hook)
+    // and before the role is enforced, so that guessing tokens is limited per address.
+    await app.register(rateLimit, {
+      max: limits.max,
+      timeWindow: limits.timeWindowMs,
+      keyGenerator: (request) => (request.principal ? `token:${request.principal.name}` : `ip:${request.ip}`),
+      allowList: (request) => routeAccess(request.routeOptions.url ?? '', request.routeOptions.config?.access, metricsAuth) === 'open',
+      errorResponseBuilder: (request, context) =>
+        new DomainError(
+          429,
+          'rate_limited',
+          `${request.principal ? `the token "${request.principal.name}"` : 'this address'} made more than ${context.max} requests in ${Math.round(limits.timeWindowMs / 1000)} s; retry in ${context.after}`,
+        ),
+    });
+  }
+  installAccess(app, { tokens, metricsAuth });
 
   await app.register(swagger, {
     openapi: {
@@ -66,8 +121,50 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
 
+  const context = await liveContext(app, deps, tokens);
   await app.register(healthRoutes(deps));
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(rolloutRoutes(context));
+  await app.register(eventRoutes(context));
+  await app.register(analysisRoutes(context));
+  await app.register(commandRoutes(context));
+  await app.register(clusterRoutes(context));
+  await app.register(appRoutes(context));
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'open' } }, async () => app.swagger());
 
   return app;
+}
+
+const NO_CLUSTERS: ClusterDirectory = {
+  list: () => [],
+  health: async (name) => {
+    throw new DomainError(404, 'cluster_not_found', `cluster ${name} is not in the clusters file (known: none)`);
+  },
+};
+
+/** Builds the change feed, the version cache and the stream registry, and ties their end to the app's. */
+async function liveContext(app: FastifyInstance, deps: ApiDeps, tokens: () => TokenStore): Promise<ApiContext> {
+  let feed: ChangeFeed | undefined;
+  try {
+    feed = await PostgresChangeFeed.start(deps.pool, deps.logger);
+  } catch (err) {
+    deps.logger.warn({ err }, 'rollout change notifications are off; conditional GETs and event streams will poll PostgreSQL');
+  }
+  const versions = feed && (deps.conditionalGets ?? 'notify') === 'notify' ? new VersionCache(feed) : undefined;
+  const streams = new StreamRegistry();
+  // Open event streams would hold app.close() until their clients left; end them first (clients reconnect elsewhere).
+  app.addHook('preClose', async () => streams.endAll());
+  app.addHook('onClose', async () => {
+    versions?.close();
+    await feed?.close();
+  });
+  return {
+    pool: deps.pool,
+    service: deps.service,
+    clusters: deps.clusters ?? NO_CLUSTERS,
+    tokens,
+    feed,
+    versions,
+    streams,
+    streamOptions: { ...DEFAULT_STREAM_OPTIONS, ...deps.stream },
+  };
 }

@@ -80,6 +80,27 @@ export function describeValidation(issues: ValidationIssue[], context: string | 
   });
 }
 
+/** Fastify's own 4xx errors, reworded to say what to do next. */
+const FRAMEWORK_PROBLEMS: Record<string, { code: string; detail: (request: FastifyRequest, error: Error) => string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'body_too_large',
+    detail: (request) => `the body is larger than this API accepts (${request.routeOptions.bodyLimit ?? 'the limit'} bytes); a rollout file is a few KiB`,
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    detail: (request) =>
+      `the Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')} is not accepted; send application/json (or application/yaml for a rollout file)`,
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'invalid_content_length',
+    detail: () => 'the Content-Length header does not match the body',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'invalid_json',
+    detail: () => 'the body is empty but the Content-Type says JSON; send a JSON object or leave the Content-Type out',
+  },
+};
+
 /** Maps any error to a problem+json answer; only errors we did not foresee become a 500, and those are logged whole. */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof DomainError) {
@@ -93,6 +114,8 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
+    const known = fastifyError.code ? FRAMEWORK_PROBLEMS[fastifyError.code] : undefined;
+    if (known) return sendProblem(request, reply, status, known.code, known.detail(request, error));
     const code = (fastifyError.code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '');
     return sendProblem(request, reply, status, code, error.message);
   }

@@ -37,6 +37,16 @@ export async function getRolloutHead(db: Db, id: string): Promise<RolloutHead | 
   return row && { id: row.id, app: row.app, phase: row.phase, version: row.version, eventSeq: row.event_seq ?? 0 };
 }
 
+/**
+ * The app and version alone, from the primary key: what a conditional GET needs. It leaves the state column alone,
+ * which PostgreSQL may keep out of line (TOAST) once it grows.
+ */
+export async function getRolloutStamp(db: Db, id: string): Promise<{ app: string; version: number } | undefined> {
+  if (!isRolloutId(id)) return undefined;
+  const { rows } = await db.query<{ app: string; version: number }>('SELECT app, version FROM rollouts WHERE id = $1', [id]);
+  return rows[0];
+}
+
 /** Turns a glob (`*` any run of characters, `?` one character) into a LIKE pattern with `\` as the escape. */
 export function globToLike(glob: string): string {
   let like = '';

@@ -1,0 +1,25 @@
+/**
+ * ETags of rollout status. The view is a pure function of the stored row, and every write of the row raises its
+ * version, so the version alone identifies the representation. The prefix names the view's shape: when the view
+ * changes in a release, old tags stop matching instead of validating a different body.
+ */
+const VIEW_REVISION = 'v1';
+
+export function rolloutEtag(version: number): string {
+  return `"${VIEW_REVISION}.${version}"`;
+}
+
+/**
+ * Whether an If-None-Match header matches `etag` (RFC 9110 §13.1.2: weak comparison, a list of tags, or `*`, which
+ * matches any current representation).
+ */
+export function ifNoneMatchMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const trimmed = header.trim();
+  if (trimmed === '*') return true;
+  const opaque = etag.replace(/^W\//, '');
+  for (const candidate of trimmed.split(',')) {
+    if (candidate.trim().replace(/^W\//, '') === opaque) return true;
+  }
+  return false;
+}

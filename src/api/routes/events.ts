@@ -1,0 +1,120 @@
+/** A rollout's event log: pages of it, and a Server-Sent Events stream that resumes with Last-Event-ID. */
+import { Type } from 'typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DomainError } from '../../errors.ts';
+import { listEvents } from '../../store/events.ts';
+import { getRolloutHead, type RolloutHead } from '../../store/rollout-reads.ts';
+import { isTerminal } from '../../engine/state.ts';
+import { assertAppAccess } from '../auth/access.ts';
+import type { ApiContext } from '../context.ts';
+import { streamRolloutEvents } from '../live/event-stream.ts';
+import { COMMON_ERRORS, Problem, RolloutIdParams } from '../schemas.ts';
+import { EventViewSchema, toEventView } from '../views/events.ts';
+import { PhaseSchema } from '../views/rollout-status.ts';
+import { rolloutNotFound } from './rollouts.ts';
+
+const Seq = (description: string) => Type.Integer({ minimum: 0, maximum: 2_147_483_647, description });
+
+export const EventPageSchema = Type.Object({
+  items: Type.Array(EventViewSchema),
+  /** Pass as ?after= to get what follows. */
+  nextAfter: Type.Integer({ description: 'pass as ?after= for the events that follow' }),
+  more: Type.Boolean({ description: 'true when the page was full: ask again at once for the rest' }),
+  phase: PhaseSchema,
+  terminal: Type.Boolean({ description: 'the rollout has ended; no event will follow the last one' }),
+});
+
+/** The rollout's head after checking it exists and the caller may see its app. */
+export async function readableHead(context: ApiContext, request: FastifyRequest, id: string): Promise<RolloutHead> {
+  const head = await getRolloutHead(context.pool, id);
+  if (!head) throw rolloutNotFound(id);
+  assertAppAccess(request, head.app);
+  return head;
+}
+
+function lastEventId(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!/^\d{1,10}$/.test(value.trim()) || Number(value) > 2_147_483_647) {
+    throw new DomainError(400, 'validation_failed', 'the Last-Event-ID header must be the sequence number of an event this stream sent', {
+      errors: [{ path: 'headers/last-event-id', message: 'must be a whole number of at most 2147483647' }],
+    });
+  }
+  return Number(value);
+}
+
+export function eventRoutes(context: ApiContext): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.get(
+      '/api/v1/rollouts/:id/events',
+      {
+        schema: {
+          tags: ['events'],
+          summary: "A page of the rollout's events, oldest first",
+          security: [{ bearer: [] }],
+          params: RolloutIdParams,
+          querystring: Type.Object(
+            {
+              after: Type.Optional(Seq('only events with a greater sequence number')),
+              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 500 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: EventPageSchema, ...COMMON_ERRORS, 404: Problem },
+        },
+      },
+      async (request) => {
+        const head = await readableHead(context, request, request.params.id);
+        const after = request.query.after ?? 0;
+        const limit = request.query.limit ?? 500;
+        const events = await listEvents(context.pool, head.id, after, limit);
+        return {
+          items: events.map(toEventView),
+          nextAfter: events.at(-1)?.seq ?? after,
+          more: events.length === limit,
+          phase: head.phase,
+          terminal: isTerminal(head.phase),
+        };
+      },
+    );
+
+    typed.get(
+      '/api/v1/rollouts/:id/events/stream',
+      {
+        schema: {
+          tags: ['events'],
+          summary: "The rollout's events as Server-Sent Events",
+          description:
+            'Each event is `id: <seq>`, `event: event`, `data: <event JSON>`. A reconnecting client sends Last-Event-ID ' +
+            '(or ?after=) and gets only what it missed. A comment line comes every 15 s while quiet. Once the rollout has ' +
+            'ended and every event was sent, the stream sends `event: end` with the final phase and closes.',
+          security: [{ bearer: [] }],
+          params: RolloutIdParams,
+          headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 20 })) }),
+          querystring: Type.Object({ after: Type.Optional(Seq('start after this sequence number')) }, { additionalProperties: false }),
+          produces: ['text/event-stream'],
+          response: {
+            200: Type.String({ description: 'text/event-stream' }),
+            ...COMMON_ERRORS,
+            404: Problem,
+          },
+        },
+      },
+      async (request, reply) => {
+        const resumeFrom = lastEventId(request.headers['last-event-id']) ?? request.query.after ?? 0;
+        const head = await readableHead(context, request, request.params.id);
+        await streamRolloutEvents(
+          { pool: context.pool, feed: context.feed, streams: context.streams, options: context.streamOptions },
+          request,
+          reply,
+          head.id,
+          resumeFrom,
+        );
+      },
+    );
+  };
+}
