@@ -24,6 +24,16 @@ function topLevelHelp(summaries: [string, string][]): string {
   ].join('\n');
 }
 
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = err; current !== undefined && parts.length < 4; current = (current as { cause?: unknown }).cause) {
+    const message = current instanceof Error ? current.message || current.name : String(current);
+    if (message && !parts.includes(message)) parts.push(message);
+    if (!(current instanceof Error)) break;
+  }
+  return parts.join(': ') || 'failed';
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -53,7 +63,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`oleada ${command.name}: ${err.message}`);
       return 2;
     }
-    throw err;
+    // Anything else is still said in one readable line (with its causes); the stack only on request.
+    console.error(`oleada ${command.name}: ${describe(err)}`);
+    if (process.env.OLEADA_DEBUG) console.error(err);
+    return 1;
   }
 }
 

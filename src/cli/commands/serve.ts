@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app.ts';
 import { loadConfig } from '../../config.ts';
-import { createRuntime, startEngine, type Engine } from '../../runtime.ts';
+import type { Engine } from '../../runtime.ts';
 import { untilSignal, type Command } from '../command.ts';
 
 const ENVIRONMENT = `Configuration comes from the environment (see README.md, "Configuration"):
@@ -13,6 +12,9 @@ const ENVIRONMENT = `Configuration comes from the environment (see README.md, "C
 
 async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
   const config = loadConfig();
+  // Loaded here rather than at the top, so that `--help` and bad configuration answer without the whole server stack.
+  const { createRuntime, startEngine } = await import('../../runtime.ts');
+  const { buildApp } = await import('../../api/app.ts');
   const runtime = await createRuntime(config);
   const { logger } = runtime;
   let engine: Engine | undefined;

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what Oleada needs on a fresh Debian machine with Node.js, and nothing that is already there:
+# the npm dependencies, and with --test the tools the test suite drives (kubectl, docker-compose).
+# The services themselves (Redis, PostgreSQL, Prometheus) are installed by scripts/services.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  say "Oleada needs Node.js 20 or newer (found $(node --version 2>/dev/null || echo none)); install it first"
+  exit 1
+fi
+
+# npm ci is quick when node_modules already matches the lock file, so only run it when something changed.
+stamp=node_modules/.oleada-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+apt_packages=()
+if [ "${1:-}" = "--test" ]; then
+  command -v kubectl >/dev/null 2>&1 || apt_packages+=(kubernetes-client)
+  command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
+fi
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "missing: ${apt_packages[*]}; install these Debian packages (as root) and run again"
+    exit 1
+  fi
+  policy=/usr/sbin/policy-rc.d added_policy=""
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; added_policy=yes; fi
+  say "installing ${apt_packages[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  if [ -n "$added_policy" ]; then rm -f "$policy"; fi
+fi

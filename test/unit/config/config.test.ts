@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config.ts';
+
+describe('config', () => {
+  it('fills every variable with its default when the environment is empty', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      OLEADA_HOST: '127.0.0.1',
+      OLEADA_PORT: 8080,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:15432/oleada',
+      REDIS_URL: 'redis://127.0.0.1:16379',
+      OLEADA_QUEUE_PREFIX: 'oleada',
+      OLEADA_LOG_LEVEL: 'info',
+      OLEADA_METRICS_AUTH: false,
+    });
+  });
+
+  it('converts numbers and booleans from their text', () => {
+    const config = loadConfig({ OLEADA_PORT: '9000', OLEADA_WORKER_CONCURRENCY: '8', OLEADA_METRICS_AUTH: 'true', OLEADA_LEASE_SECONDS: '2.5' });
+    expect(config.OLEADA_PORT).toBe(9000);
+    expect(config.OLEADA_WORKER_CONCURRENCY).toBe(8);
+    expect(config.OLEADA_METRICS_AUTH).toBe(true);
+    expect(config.OLEADA_LEASE_SECONDS).toBe(2.5);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ OLEADA_PORT: '' }).OLEADA_PORT).toBe(8080);
+  });
+
+  it.each([
+    ['OLEADA_PORT', '70000', /OLEADA_PORT="70000" is invalid: expected a port number from 0 to 65535/],
+    ['OLEADA_PORT', 'eighty', /OLEADA_PORT="eighty" is invalid/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL="mysql:\/\/x" is invalid: expected a postgres:\/\/ URL/],
+    ['REDIS_URL', 'localhost:6379', /REDIS_URL="localhost:6379" is invalid: expected a redis:\/\/ or rediss:\/\/ URL/],
+    ['OLEADA_LOG_LEVEL', 'loud', /OLEADA_LOG_LEVEL="loud" is invalid: expected one of fatal, error/],
+    ['OLEADA_QUEUE_PREFIX', 'has space', /OLEADA_QUEUE_PREFIX="has space" is invalid/],
+    ['OLEADA_WORKER_CONCURRENCY', '0', /OLEADA_WORKER_CONCURRENCY="0" is invalid: expected a whole number from 1 to 1000/],
+    ['OLEADA_METRICS_AUTH', 'maybe', /OLEADA_METRICS_AUTH="maybe" is invalid: expected true or false/],
+  ])('rejects %s=%s with a message that names the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('names every bad variable at once, one per line', () => {
+    try {
+      loadConfig({ OLEADA_PORT: '-1', REDIS_URL: 'nope' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message.split('\n').sort()).toEqual([
+        expect.stringMatching(/^OLEADA_PORT=/),
+        expect.stringMatching(/^REDIS_URL=/),
+      ]);
+    }
+  });
+});
