@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
@@ -200,6 +200,15 @@ export function toClusterInfo(entry: ClusterEntry): ClusterInfo {
   return { name: entry.name, labels: { ...entry.labels }, prometheusUrl: entry.prometheus.url };
 }
 
+/** The comparison key of the file as it is now, or undefined when it cannot be read or is invalid. */
+function currentKey(path: string): string | undefined {
+  try {
+    return JSON.stringify(parseClustersFile(readFileSync(path, 'utf8'), path));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ClustersFileWatch {
   close(): void;
 }
@@ -209,7 +218,7 @@ export interface WatchOptions {
   debounceMs?: number;
   /**
    * The list the caller already has (from `loadClustersFile`), so that only a real change is reported. Without it,
-   * the watcher reads the file once at start and reports changes from there.
+   * the watcher reads the file once, before it returns, and reports changes from there.
    */
   initial?: ClusterEntry[];
 }
@@ -226,7 +235,9 @@ export function watchClustersFile(
   options: WatchOptions = {},
 ): ClustersFileWatch {
   const path = resolve(file);
-  let last = options.initial ? JSON.stringify(options.initial) : undefined;
+  // Read synchronously so that the starting point is fixed before the caller's next write: a write after this call
+  // returns is always reported.
+  let last = options.initial ? JSON.stringify(options.initial) : currentKey(path);
   let lastError: string | undefined;
   let closed = false;
   let running = false;
@@ -240,7 +251,8 @@ export function watchClustersFile(
     }
   };
 
-  const reload = async (silent: boolean) => {
+  // One reload at a time; changes during a reload cause one more, so the last state of the file is always read.
+  const reload = async () => {
     if (running) {
       again = true;
       return;
@@ -256,21 +268,17 @@ export function watchClustersFile(
           const key = JSON.stringify(entries);
           if (key === last) continue;
           last = key;
-          if (!silent) {
-            try {
-              onChange(entries);
-            } catch (err) {
-              report(err);
-            }
+          try {
+            onChange(entries);
+          } catch (err) {
+            report(err);
           }
         } catch (err) {
-          if (closed || silent) continue;
+          if (closed) return;
           const error = toError(err);
           if (error.message === lastError) continue;
           lastError = error.message;
           report(error);
-        } finally {
-          silent = false;
         }
       } while (again && !closed);
     } finally {
@@ -278,8 +286,7 @@ export function watchClustersFile(
     }
   };
 
-  const watch = watchDirectoryOf(path, () => void reload(false), report, options.debounceMs ?? 100);
-  if (last === undefined) void reload(true);
+  const watch = watchDirectoryOf(path, () => void reload(), report, options.debounceMs ?? 100);
 
   return {
     close() {
