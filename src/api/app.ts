@@ -11,6 +11,7 @@ import type { Redis } from '../queue/connection.ts';
 import type { Pool } from '../store/pool.ts';
 import { installAccess, routeAccess } from './auth/access.ts';
 import { TokenStore } from './auth/tokens.ts';
+import { watchTokensFile } from './auth/tokens-file.ts';
 import { installBodyParsers } from './body.ts';
 import type { ApiContext, ClusterDirectory } from './context.ts';
 import { PostgresChangeFeed, type ChangeFeed } from './live/change-feed.ts';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   clusters?: ClusterDirectory;
   /** The accepted tokens; a function is asked at every request, so a reloaded file takes effect at once. Default: none. */
   tokens?: TokenStore | (() => TokenStore);
+  /** A tokens file (OLEADA_TOKENS_FILE) to load and keep watching; used when `tokens` is not given. */
+  tokensFile?: string;
   /** Whether /metrics needs a viewer token (OLEADA_METRICS_AUTH). */
   metricsAuth?: boolean;
   /** Requests per token (or per address without a valid token) per window; false turns the limit off. */
@@ -85,7 +88,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     if (reply.statusCode >= 500) request.log.warn({ url: request.url, status: reply.statusCode }, 'request failed');
   });
 
-  const tokens = typeof deps.tokens === 'function' ? deps.tokens : (() => { const store = deps.tokens ?? TokenStore.empty(); return () => store; })();
+  const tokens = await tokenSource(app, deps);
   const metricsAuth = deps.metricsAuth ?? false;
   if (deps.rateLimit !== false) {
     const limits = deps.rateLimit ?? { max: 600, timeWindowMs: 60_000 };
@@ -132,6 +135,22 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'open' } }, async () => app.swagger());
 
   return app;
+}
+
+async function tokenSource(app: FastifyInstance, deps: ApiDeps): Promise<() => TokenStore> {
+  if (typeof deps.tokens === 'function') return deps.tokens;
+  if (deps.tokens) {
+    const store = deps.tokens;
+    return () => store;
+  }
+  if (deps.tokensFile) {
+    const watched = await watchTokensFile(deps.tokensFile, deps.logger);
+    app.addHook('onClose', async () => watched.close());
+    return watched.current;
+  }
+  deps.logger.warn('no tokens file (OLEADA_TOKENS_FILE): every /api/v1 route but the docs answers 401');
+  const empty = TokenStore.empty();
+  return () => empty;
 }
 
 const NO_CLUSTERS: ClusterDirectory = {

@@ -3,8 +3,9 @@
  * stored as it is (PostgreSQL's jsonb refuses NUL and lone surrogates) and walked safely (no absurd nesting).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { DomainError } from '../errors.ts';
+import { findJsonError } from './json-error.ts';
 
 export const MAX_DEPTH = 32;
 
@@ -75,24 +76,65 @@ export function parseJsonBody(text: string): unknown {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    if (err instanceof RangeError) throw malformed('JSON', `it nests too deeply`);
-    const message = (err as Error).message;
-    // V8 says "... in JSON at position N" (and, since Node 20, "(line L column C)"); turn the offset into a place.
-    const position = /at position (\d+)/.exec(message);
-    const place = position ? lineAndColumn(text, Number(position[1])) : undefined;
-    throw malformed('JSON', message.replace(/ in JSON at position \d+.*$/, ''), place?.line, place?.column);
+    const found = findJsonError(text);
+    if (!found) throw malformed('JSON', (err as Error).message);
+    const place = lineAndColumn(text, found.offset);
+    throw malformed('JSON', found.message, place.line, place.column);
   }
   return checkSafe(value);
 }
 
+/** Flow brackets open at once and columns of indentation beyond which no rollout file goes. */
+const MAX_YAML_FLOW_DEPTH = MAX_DEPTH * 2;
+const MAX_YAML_INDENT = 256;
+
+/**
+ * Refuses absurdly nested YAML before the parser sees it: the yaml package recurses per level, and a few hundred KiB
+ * of `[` cost it seconds of CPU and a stack overflow. Quotes and comments are skipped so brackets inside them do not
+ * count; the check is deliberately coarse, erring only on inputs no rollout file resembles.
+ */
+export function yamlTooDeep(text: string): { line: number; column: number; reason: string } | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      line++;
+      lineStart = i + 1;
+      let indent = 0;
+      while (text[i + 1 + indent] === ' ' || text[i + 1 + indent] === '\t') indent++;
+      if (indent > MAX_YAML_INDENT && !quote) return { line, column: indent + 1, reason: `it is indented more than ${MAX_YAML_INDENT} columns` };
+      continue;
+    }
+    if (quote) {
+      if (quote === '"' && c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === lineStart || text[i - 1] === ' ' || text[i - 1] === '\t')) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_YAML_FLOW_DEPTH) return { line, column: i - lineStart + 1, reason: `it nests more than ${MAX_YAML_FLOW_DEPTH} brackets deep` };
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
 export function parseYamlBody(text: string): unknown {
   if (text.trim() === '') return undefined;
+  const deep = yamlTooDeep(text);
+  if (deep) throw malformed('YAML', deep.reason, deep.line, deep.column);
   // uniqueKeys: a key given twice is a mistake, not a silent override. Aliases are capped against entity expansion.
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
-  const error = document.errors[0];
+  const lineCounter = new LineCounter();
+  // YAML 1.2's core schema, as the rollout spec reads files: `on` stays a string, no !!binary or other custom types.
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2', merge: false, stringKeys: true, resolveKnownTags: false });
+  const error = document.errors[0] ?? document.warnings[0];
   if (error) {
-    const at = error.linePos?.[0];
-    throw malformed('YAML', error.message.split('\n')[0]!, at?.line, at?.col);
+    const at = lineCounter.linePos(error.pos[0]);
+    throw malformed('YAML', error.message.split('\n')[0]!, at.line, at.col);
   }
   let value: unknown;
   try {

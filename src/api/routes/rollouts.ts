@@ -43,7 +43,17 @@ function assertSpecAppAccess(request: FastifyRequest, input: unknown): void {
 
 export const PlanPreviewSchema = Type.Object({
   plan: Type.Object({}, { additionalProperties: true, description: 'the resolved plan: waves with their clusters and steps, analysis, deadlines' }),
-  queries: Type.Array(Type.Object({ cluster: Type.String(), metric: Type.String(), query: Type.String() })),
+  queries: Type.Array(
+    Type.Object({
+      wave: Type.String(),
+      cluster: Type.String(),
+      prometheusUrl: Type.Union([Type.String(), Type.Null()], { description: 'where the queries go (any password masked)' }),
+      metrics: Type.Array(
+        Type.Object({ name: Type.String(), query: Type.String(), min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
+      ),
+    }),
+    { description: 'the analysis queries of every cluster, rendered; {{stableVersion}} stays until a cluster starts' },
+  ),
   shortestDurationMs: Type.Number({ description: 'how long the rollout takes at the least, with every pause timed out and no approval wait' }),
 });
 

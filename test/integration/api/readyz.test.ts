@@ -1,47 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/api/app.ts';
 import { createLogger } from '../../../src/log.ts';
 import { closeRedis, createRedis, type Redis } from '../../../src/queue/connection.ts';
 import type { Pool } from '../../../src/store/pool.ts';
+import { PrivateRedis } from '../../support/redis.ts';
 import { createTestDatabase, testPool, type TestDatabase } from '../../support/services.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A Redis of this test's own, so that stopping it does not disturb the other test files. */
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'pipe' });
-      return child;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -57,28 +21,23 @@ describe('GET /readyz', () => {
   let db: TestDatabase;
   let pool: Pool;
   let redis: Redis;
-  let redisServer: ChildProcess;
+  let redisServer: PrivateRedis;
   let app: FastifyInstance;
-  let dir: string;
-  let port: number;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = testPool(db.url);
-    dir = await mkdtemp(join(tmpdir(), 'oleada-readyz-'));
-    port = await freePort();
-    redisServer = await startRedis(port, dir);
-    redis = createRedis(`redis://127.0.0.1:${port}`, 'probe');
+    redisServer = await PrivateRedis.start();
+    redis = createRedis(redisServer.url, 'probe');
     app = await buildApp({ pool, redis, logger: createLogger('silent') });
   });
 
   afterAll(async () => {
     await app.close();
     await closeRedis(redis);
-    await stop(redisServer);
+    await redisServer.close();
     await pool.end();
     await db.drop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('answers 200 when PostgreSQL and Redis are reachable and migrations are current', async () => {
@@ -92,14 +51,14 @@ describe('GET /readyz', () => {
   });
 
   it('answers 503 naming Redis while Redis is down, and 200 again once it is back', async () => {
-    await stop(redisServer);
+    await redisServer.down();
     const down = await waitFor('503', async () => {
       const response = await app.inject('/readyz');
       return response.statusCode === 503 ? response : undefined;
     });
     expect(down.json()).toMatchObject({ status: 'not ready', checks: { postgres: { ok: true }, redis: { ok: false, error: expect.any(String) } } });
 
-    redisServer = await startRedis(port, dir);
+    await redisServer.up();
     const up = await waitFor('200', async () => {
       const response = await app.inject('/readyz');
       return response.statusCode === 200 ? response : undefined;
