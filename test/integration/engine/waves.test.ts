@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DomainError } from '../../../src/errors.ts';
+import { rolloutFile, startStack, type Stack } from '../../support/stack.ts';
+
+/** Writes kube-sim saw for the app's Deployments, as "VERB name". */
+function writes(stack: Stack, cluster: string): string[] {
+  return stack.sim
+    .cluster(cluster)
+    .audit()
+    .filter((entry) => /\/deployments\/checkout(-canary)?(\/|$|\?)/.test(entry.path) || /\/deployments$/.test(entry.path))
+    .map((entry) => `${entry.verb} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
+}
+
+function stableImage(stack: Stack, cluster: string): string | undefined {
+  const deployment = stack.sim.cluster(cluster).get('apps/v1', 'Deployment', 'shop', 'checkout') as
+    | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
+    | undefined;
+  return deployment?.spec.template.spec.containers.find((c) => c.name === 'app')?.image;
+}
+
+function canaryExists(stack: Stack, cluster: string): boolean {
+  return stack.sim.cluster(cluster).get('apps/v1', 'Deployment', 'shop', 'checkout-canary') !== undefined;
+}
+
+describe('rollouts across three waves', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      clusters: ['staging-eu', 'prod-eu-1', 'prod-us-1'],
+      behaviours: { '1.3.0': [{ errors: 0.5, clusters: ['prod-eu-1'] }] },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('promotes a good version everywhere, ends succeeded, and logs every step in order', async () => {
+    const { rollout } = await stack.runtime.service.create({ input: rolloutFile(stack), actor: 'ci' });
+    const done = await stack.waitForPhase(rollout.id, ['succeeded', 'rolled_back', 'aborted', 'failed']);
+    expect(done.phase, done.reason ?? '').toBe('succeeded');
+    for (const cluster of stack.clusters) {
+      expect(stableImage(stack, cluster)).toBe('registry.example.com/checkout:1.1.0');
+      expect(canaryExists(stack, cluster)).toBe(false);
+    }
+    const events = await stack.events(rollout.id);
+    const timeline = events
+      .filter((e) => ['wave.started', 'cluster.started', 'cluster.step', 'cluster.promoting', 'cluster.promoted', 'wave.succeeded'].includes(e.type))
+      .map((e) => `${e.type} ${e.wave}`);
+    const perWave = (wave: string) => [
+      `wave.started ${wave}`,
+      `cluster.started ${wave}`,
+      `cluster.step ${wave}`,
+      `cluster.step ${wave}`,
+      `cluster.step ${wave}`,
+      `cluster.step ${wave}`,
+      `cluster.promoting ${wave}`,
+      `cluster.promoted ${wave}`,
+      `wave.succeeded ${wave}`,
+    ];
+    expect(timeline).toEqual([...perWave('canary'), ...perWave('europe'), ...perWave('americas')]);
+    expect(events.at(-1)!.type).toBe('rollout.succeeded');
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    // Each step reached the cluster exactly once: two weights, the promotion, the canary's removal.
+    for (const cluster of stack.clusters) {
+      expect(writes(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
+    }
+    const samples = await stack.runtime.pool.query('SELECT DISTINCT cluster, verdict FROM analysis_samples WHERE rollout_id = $1', [rollout.id]);
+    expect(samples.rows).toEqual(expect.arrayContaining(stack.clusters.map((cluster) => ({ cluster, verdict: 'successful' }))));
+  });
+
+  it('refuses a second rollout of the same app while the first is active', async () => {
+    const { rollout: first } = await stack.runtime.service.create({
+      input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.1.1', steps: [{ setWeight: 25 }, { pause: {} }] }),
+      actor: 'ci',
+    });
+    const second = stack.runtime.service.create({ input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.1.2' }), actor: 'ci' });
+    await expect(second).rejects.toBeInstanceOf(DomainError);
+    await expect(second).rejects.toMatchObject({ status: 409, code: 'active_rollout_exists', details: { activeRolloutId: first.id } });
+    await stack.runtime.service.command({ rolloutId: first.id, type: 'abort', args: {}, reason: 'test done', actor: 'ci' });
+    const aborted = await stack.waitForPhase(first.id, ['aborted']);
+    expect(aborted.phase).toBe('aborted');
+  });
+
+  it('restores the promoted first wave when a version is bad only in the second wave (scope all)', async () => {
+    const [first, second, third] = stack.clusters as [string, string, string];
+    const before = { first: writes(stack, first).length, third: writes(stack, third).length };
+    const { rollout } = await stack.runtime.service.create({
+      input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.3.0', rollback: { scope: 'all' } }),
+      actor: 'ci',
+    });
+    const done = await stack.waitForPhase(rollout.id, ['succeeded', 'rolled_back', 'aborted', 'failed']);
+    expect(done.phase, done.reason ?? '').toBe('rolled_back');
+    expect(done.reason).toMatch(new RegExp(`${second} failed: analysis failed: error-rate`));
+    expect(done.state.clusters[first]!.phase).toBe('rolled_back');
+    // Restored to what ran before this rollout: 1.1.0, promoted by the first test.
+    expect(stableImage(stack, first)).toBe('registry.example.com/checkout:1.1.0');
+    expect(stableImage(stack, second)).toBe('registry.example.com/checkout:1.1.0');
+    expect(canaryExists(stack, first) || canaryExists(stack, second)).toBe(false);
+    // The third wave never started and was never written to.
+    expect(done.state.clusters[third]!.phase).toBe('pending');
+    expect(writes(stack, third).length).toBe(before.third);
+    expect(writes(stack, first).slice(before.first)).toContain('PATCH stable');
+  });
+});

@@ -1,0 +1,160 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { createRuntime, startEngine, type Engine, type Runtime } from '../../src/runtime.ts';
+import { startSim, type Sim } from '../../src/sim/index.ts';
+import { listEvents, type RolloutEvent } from '../../src/store/events.ts';
+import { getRollout, type RolloutRecord } from '../../src/store/rollouts.ts';
+import type { Phase } from '../../src/engine/state.ts';
+import { createTestDatabase, services, uniqueName, type TestDatabase } from './services.ts';
+
+/**
+ * A whole Oleada for an integration test: kube-sim clusters scraped by the run's real Prometheus, a database of the
+ * test file's own, a queue prefix of its own, and a runtime with the engine running in this process.
+ */
+export interface Stack {
+  sim: Sim;
+  db: TestDatabase;
+  config: Config;
+  runtime: Runtime;
+  engine: Engine | null;
+  /** The cluster names, in the order asked for, made unique to this stack (Prometheus is shared by test files). */
+  clusters: string[];
+  dir: string;
+  /** Environment for an `oleada` child process that shares this stack. */
+  env: Record<string, string>;
+  get(id: string): Promise<RolloutRecord>;
+  events(id: string): Promise<RolloutEvent[]>;
+  waitForPhase(id: string, phases: Phase[], timeoutMs?: number): Promise<RolloutRecord>;
+  waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Short names such as staging-eu; each gets a unique prefix. */
+  clusters: string[];
+  timeScale?: number;
+  trafficRate?: number;
+  /** kube-sim behaviours by version; cluster names in them are the short ones given in `clusters`. */
+  behaviours?: Record<string, { errors?: number; crash?: boolean; clusters?: string[] }[]>;
+  /** Run the engine in this process (default true). */
+  engine?: boolean;
+  env?: Record<string, string>;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const prefix = `t${randomBytes(3).toString('hex')}`;
+  const clusters = options.clusters.map((name) => `${prefix}-${name}`);
+  const dir = await mkdtemp(join(tmpdir(), 'oleada-stack-'));
+  const { redisUrl, prometheusUrl, prometheusTargetsDir } = services();
+  const sim = await startSim({
+    clusters,
+    outDir: dir,
+    timeScale: options.timeScale ?? 10,
+    trafficRate: options.trafficRate ?? 50,
+    ...(options.behaviours && {
+      behaviours: Object.fromEntries(
+        Object.entries(options.behaviours).map(([version, list]) => [
+          version,
+          list.map((b) => ({ ...b, ...(b.clusters && { clusters: b.clusters.map((c) => `${prefix}-${c}`) }) })),
+        ]),
+      ),
+    }),
+    prometheusUrl,
+    prometheusTargetsDir,
+  });
+  const db = await createTestDatabase();
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    OLEADA_QUEUE_PREFIX: uniqueName('q'),
+    OLEADA_CLUSTERS_FILE: sim.clustersFilePath!,
+    OLEADA_LOG_LEVEL: 'silent',
+    OLEADA_LEASE_SECONDS: '3',
+    OLEADA_RECOVERY_INTERVAL_SECONDS: '1',
+    OLEADA_SHUTDOWN_TIMEOUT_SECONDS: '3',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const runtime = await createRuntime(config, { logger: createLogger(config.OLEADA_LOG_LEVEL) });
+  const engine = options.engine === false ? null : await startEngine(runtime);
+
+  const get = async (id: string) => {
+    const record = await getRollout(runtime.pool, id);
+    if (!record) throw new Error(`no rollout ${id}`);
+    return record;
+  };
+  return {
+    sim,
+    db,
+    config,
+    runtime,
+    engine,
+    clusters,
+    dir,
+    env,
+    get,
+    events: (id) => listEvents(runtime.pool, id),
+    waitFor,
+    async waitForPhase(id, phases, timeoutMs = 90_000) {
+      return waitFor(`rollout ${id} to reach ${phases.join(' or ')}`, async () => {
+        const record = await get(id);
+        return phases.includes(record.phase) ? record : undefined;
+      }, timeoutMs);
+    },
+    async close() {
+      await engine?.stop();
+      await runtime.close();
+      await sim.close();
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The error-rate query the integration tests judge by. `or vector(0)` keeps a canary without errors from reading as no data. */
+export const ERROR_RATE_QUERY =
+  '(sum(rate(http_requests_total{cluster="{{cluster}}",namespace="{{namespace}}",app="{{app}}",version="{{version}}",code=~"5.."}[10s])) or vector(0))' +
+  ' / sum(rate(http_requests_total{cluster="{{cluster}}",namespace="{{namespace}}",app="{{app}}",version="{{version}}"}[10s]))';
+
+/** A rollout file for the seeded `checkout` app, with short pauses and intervals so that a test takes seconds. */
+export function rolloutFile(stack: Stack, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const [first, second, third] = stack.clusters;
+  return {
+    app: 'checkout',
+    namespace: 'shop',
+    workload: { kind: 'Deployment', name: 'checkout', container: 'app' },
+    image: 'registry.example.com/checkout:1.1.0',
+    steps: [{ setWeight: 25 }, { pause: { duration: '2s' } }, { setWeight: 50 }, { pause: { duration: '2s' } }],
+    analysis: {
+      interval: '2s',
+      failureLimit: 0,
+      metrics: [{ name: 'error-rate', query: ERROR_RATE_QUERY, max: 0.05 }],
+    },
+    waves: [
+      { name: 'canary', clusters: [first] },
+      ...(second ? [{ name: 'europe', clusters: [second] }] : []),
+      ...(third ? [{ name: 'americas', clusters: [third] }] : []),
+    ],
+    progressDeadline: '30s',
+    ...overrides,
+  };
+}
