@@ -3,7 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { registry } from '../../metrics.ts';
 import { migrationStatus } from '../../store/migrate.ts';
-import type { ApiDeps } from '../app.ts';
+import type { Redis } from '../../queue/connection.ts';
+import type { Pool } from '../../store/pool.ts';
 
 const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
 const Readiness = Type.Object({
@@ -28,7 +29,13 @@ async function probe(fn: () => Promise<string | undefined>): Promise<{ ok: boole
   }
 }
 
-export function healthRoutes(deps: ApiDeps): FastifyPluginAsync {
+/** What the probes look at; a narrow type so that this module does not import the app that registers it. */
+export interface HealthDeps {
+  pool: Pool;
+  redis: Redis;
+}
+
+export function healthRoutes(deps: HealthDeps): FastifyPluginAsync {
   return async (app) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 

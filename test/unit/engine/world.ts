@@ -127,7 +127,7 @@ export class World {
 export const STABLE_IMAGE = 'registry.example.com/checkout:1.0.0';
 export const NEW_IMAGE = 'registry.example.com/checkout:1.1.0';
 
-export function makePlan(overrides: Partial<Plan> & { waves?: (Partial<PlanWave> & { clusters: string[] })[] } = {}): Plan {
+export function makePlan(overrides: Omit<Partial<Plan>, 'waves'> & { waves?: (Partial<PlanWave> & { clusters: string[] })[] } = {}): Plan {
   const steps: Step[] = [{ kind: 'setWeight', weight: 25 }, { kind: 'pause', durationMs: 10_000 }, { kind: 'setWeight', weight: 50 }];
   const waves = (overrides.waves ?? [{ clusters: ['staging-eu'] }, { clusters: ['prod-eu-1'] }, { clusters: ['prod-us-1'] }]).map(
     (wave, index) => ({
