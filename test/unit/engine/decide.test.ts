@@ -94,10 +94,10 @@ describe('decide: a good version', () => {
     const run = runRollout(plan, { metrics: healthy });
     const baking = run.events.find((e) => e.type === 'wave.baking')!;
     const secondWave = run.events.filter((e) => e.type === 'wave.started')[1]!;
-    expect(secondWave.time.getTime() - baking.time.getTime()).toBeGreaterThanOrEqual(30_000);
+    expect(secondWave.time!.getTime() - baking.time!.getTime()).toBeGreaterThanOrEqual(30_000);
     const bakeSamples = run.decisions
       .flatMap((d) => d.samples)
-      .filter((s) => s.cluster === 'staging-eu' && s.measuredAt >= baking.time && s.measuredAt < secondWave.time);
+      .filter((s) => s.cluster === 'staging-eu' && s.measuredAt >= baking.time! && s.measuredAt < secondWave.time!);
     expect(bakeSamples.length).toBeGreaterThanOrEqual(5);
   });
 });
@@ -164,8 +164,8 @@ describe('decide: failures and rollback', () => {
     expect(run.state.reason).toMatch(/did not become ready within the progress deadline 20s \(1 pods in CrashLoopBackOff\)/);
     const failed = run.events.find((e) => e.type === 'cluster.failed')!;
     const started = run.events.find((e) => e.type === 'cluster.started')!;
-    expect(failed.time.getTime() - started.time.getTime()).toBeGreaterThanOrEqual(20_000);
-    expect(failed.time.getTime() - started.time.getTime()).toBeLessThan(20_000 + 2 * READINESS_POLL_MS);
+    expect(failed.time!.getTime() - started.time!.getTime()).toBeGreaterThanOrEqual(20_000);
+    expect(failed.time!.getTime() - started.time!.getTime()).toBeLessThan(20_000 + 2 * READINESS_POLL_MS);
   });
 
   it('pauses for a person when a metric has no data, and never promotes silently', () => {
