@@ -233,17 +233,15 @@ export interface StateWrite {
  * undefined when the write lost (stale state never overwrites newer state).
  */
 export async function writeState(db: Db, write: StateWrite): Promise<number | undefined> {
-  // The NOTIFY is delivered at commit, so listeners (the API's ETag cache, event streams) never see a rolled-back write.
+  // Listeners hear of the new version from the trigger of migration 0002, at commit.
   const { rows } = await db.query<{ version: number }>(
-    `WITH written AS (
-       UPDATE rollouts
-          SET state = $3, phase = $4, reason = $5, next_tick_at = $6, version = version + 1, updated_at = now(),
-              finished_at = CASE WHEN $7 THEN coalesce(finished_at, now()) ELSE NULL END,
-              lease_owner = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_owner END,
-              lease_until = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_until END
-        WHERE id = $1 AND version = $2
-        RETURNING id, version)
-     SELECT version, pg_notify('oleada_rollout', id::text || ':' || version) FROM written`,
+    `UPDATE rollouts
+        SET state = $3, phase = $4, reason = $5, next_tick_at = $6, version = version + 1, updated_at = now(),
+            finished_at = CASE WHEN $7 THEN coalesce(finished_at, now()) ELSE NULL END,
+            lease_owner = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_owner END,
+            lease_until = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_until END
+      WHERE id = $1 AND version = $2
+      RETURNING version`,
     [
       write.id,
       write.expectedVersion,
