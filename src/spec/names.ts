@@ -40,20 +40,26 @@ export function LabelValue(options: { minLength?: number; what?: string } = {}) 
   });
 }
 
-/** Labels as Kubernetes writes them: keys are `name` or `prefix/name` (app.kubernetes.io/name), values label values. */
+const LABEL_KEY_PATTERN =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+
+/**
+ * Labels as Kubernetes writes them: keys are `name` or `prefix/name` (app.kubernetes.io/name), values label values.
+ * Keys are held to the pattern by `propertyNames` rather than `additionalProperties: false`: TypeBox 1.4's
+ * Value.Default throws on a record whose additionalProperties is `false` when a key misses the pattern.
+ */
 export function Labels(options: { minProperties?: number; expected?: string; default?: Record<string, string> } = {}) {
-  const key = Type.String({
-    pattern:
-      '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
-    maxLength: 317,
-  });
+  const key = Type.String({ pattern: LABEL_KEY_PATTERN, maxLength: 317 });
   return Type.Record(key, LabelValue(), {
-    additionalProperties: false,
+    propertyNames: {
+      pattern: LABEL_KEY_PATTERN,
+      maxLength: 317,
+      'x-expected':
+        "a label key: a name of letters, digits, '-', '_' and '.' (at most 63 characters), optionally after a DNS prefix and '/', such as app.kubernetes.io/name",
+    },
     ...(options.minProperties !== undefined ? { minProperties: options.minProperties } : {}),
     ...(options.default !== undefined ? { default: options.default } : {}),
     'x-expected': options.expected ?? 'labels, such as { region: eu, env: prod }',
-    'x-key-expected':
-      "a label key: a name of letters, digits, '-', '_' and '.' (at most 63 characters), optionally after a DNS prefix and '/', such as app.kubernetes.io/name",
   });
 }
 

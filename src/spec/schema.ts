@@ -121,7 +121,7 @@ export const RolloutSpecSchema = Type.Object(
     /** The stable workload that the canary copies and that promotion updates. */
     workload: Type.Object(
       {
-        kind: Type.Literal('Deployment'),
+        kind: Type.Literal('Deployment', { 'x-expected': '"Deployment", the only kind Oleada rolls out today' }),
         name: WorkloadName(),
         /** The container that gets the new image. */
         container: DnsLabel('a container name'),

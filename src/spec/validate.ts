@@ -8,7 +8,7 @@ import { suggest } from './suggest.ts';
  * words ("must be a whole number ≥ 1, got 0"), suggests the field meant by an unknown one, and fills in defaults.
  *
  * It understands the keywords the project's schemas use: type, properties, required, additionalProperties,
- * patternProperties, min/maxProperties, items, min/maxItems, min/maxLength, pattern, minimum, maximum (and the
+ * patternProperties, propertyNames, min/maxProperties, items, min/maxItems, min/maxLength, pattern, minimum, maximum (and the
  * exclusive ones), const, anyOf (of constants, or of objects told apart by a key only one of them has), default,
  * and two extensions: `x-expected`, the phrase for what belongs there, and `x-minimum-ms` on durations. Callers
  * check the result with TypeBox as well, so a keyword this misses can never let a bad document through.
@@ -132,12 +132,12 @@ class Walker {
     }
     const tags = branches.map((branch) => distinguishingKeys(branch, branches));
     const present = branches.flatMap((branch, index) =>
-      tags[index]!.some((key) => value[key] !== undefined) ? [{ branch, keys: tags[index]! }] : [],
+      tags[index]!.some((key) => Object.hasOwn(value, key) && value[key] !== undefined) ? [{ branch, keys: tags[index]! }] : [],
     );
     if (present.length === 1) return this.walk(present[0]!.branch, value, path);
     const allTags = tags.flat();
     if (present.length > 1) {
-      const found = allTags.filter((key) => value[key] !== undefined);
+      const found = allTags.filter((key) => Object.hasOwn(value, key) && value[key] !== undefined);
       this.report(path, `has both ${found.join(' and ')}; give exactly one of them (${expected(schema)})`);
       return value;
     }
@@ -171,8 +171,13 @@ class Walker {
     const entries = new Map<string, unknown>();
     const extra: [string, unknown][] = [];
 
+    const names = schema.propertyNames as Schema | undefined;
     for (const key of Object.keys(value)) {
       const child = value[key];
+      if (names && !matchesString(names, key)) {
+        this.report([...path, key], `key ${describeValue(key)} is not valid: must be ${expected(names)}`);
+        continue;
+      }
       if (Object.hasOwn(props, key)) {
         if (child !== undefined) entries.set(key, this.walk(props[key]!, child, [...path, key]));
         continue;
@@ -181,13 +186,9 @@ class Walker {
       if (patterned) {
         extra.push([key, this.walk(patterned[1], child, [...path, key])]);
       } else if (additional === false) {
-        if (patterns.length > 0) {
-          this.report([...path, key], `key ${describeValue(key)} is not valid: must be ${String(schema['x-key-expected'] ?? 'a valid key')}`);
-        } else {
-          const close = suggest(key, Object.keys(props));
-          const advice = close !== undefined ? `did you mean "${close}"?` : `allowed here: ${Object.keys(props).join(', ')}`;
-          this.report([...path, key], `unknown field "${key}" is not allowed; ${advice}`);
-        }
+        const close = suggest(key, Object.keys(props));
+        const advice = close !== undefined ? `did you mean "${close}"?` : `allowed here: ${Object.keys(props).join(', ')}`;
+        this.report([...path, key], `unknown field "${key}" is not allowed; ${advice}`);
       } else if (typeof additional === 'object' && additional !== null) {
         extra.push([key, this.walk(additional as Schema, child, [...path, key])]);
       } else {
@@ -237,7 +238,8 @@ class Walker {
       let hint = '';
       if (isDuration && typeof value === 'number') hint = `: add a unit, such as "${value}s"`;
       else if (typeof value === 'number' || typeof value === 'boolean') {
-        hint = `: put it in quotes ("${String(value)}") so that YAML reads it as text`;
+        // Not `"${value}"`: YAML has already turned 1.10 into 1.1, so only the author knows the text they meant.
+        hint = `: put the value in quotes so that YAML keeps it as text`;
       }
       this.mismatch(schema, value, path, hint);
       return;
@@ -292,6 +294,13 @@ function properties(schema: Schema): Record<string, Schema> {
 function distinguishingKeys(branch: Schema, branches: readonly Schema[]): string[] {
   const others = branches.filter((other) => other !== branch);
   return ((branch.required ?? []) as string[]).filter((key) => others.every((other) => !Object.hasOwn(properties(other), key)));
+}
+
+/** Whether a string meets a string schema's length and pattern (for propertyNames). */
+function matchesString(schema: Schema, text: string): boolean {
+  if (typeof schema.minLength === 'number' && text.length < schema.minLength) return false;
+  if (typeof schema.maxLength === 'number' && text.length > schema.maxLength) return false;
+  return typeof schema.pattern !== 'string' || cachedRegExp(schema.pattern).test(text);
 }
 
 const regexps = new Map<string, RegExp>();

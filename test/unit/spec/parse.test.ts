@@ -128,11 +128,11 @@ describe('parseRolloutSpec: every error names its path and what is expected', ()
   it.each<[string, (string | number)[], unknown, string, RegExp]>([
     ['an app that is not a DNS label', ['app'], 'Checkout', '/app', /must be an app name: lowercase letters.*got "Checkout"/],
     ['a missing namespace', ['namespace'], undefined, '/namespace', /is required: a namespace/],
-    ['a workload kind other than Deployment', ['workload', 'kind'], 'StatefulSet', '/workload/kind', /must be "Deployment", got "StatefulSet"/],
+    ['a workload kind other than Deployment', ['workload', 'kind'], 'StatefulSet', '/workload/kind', /^must be "Deployment", the only kind Oleada rolls out today, got "StatefulSet"$/],
     ['a missing container', ['workload', 'container'], undefined, '/workload/container', /is required: a container name/],
     ['a workload name too long for its canary', ['workload', 'name'], 'a'.repeat(247), '/workload/name', /<name>-canary fits/],
     ['an image that is not an image reference', ['image'], 'not an image!', '/image', /must be an image reference such as/],
-    ['a version YAML read as a number', ['version'], 2.3, '/version', /got 2\.3: put it in quotes \("2\.3"\)/],
+    ['a version YAML read as a number', ['version'], 2.3, '/version', /got 2\.3: put the value in quotes so that YAML keeps it as text/],
     ['a weight of 0', ['steps'], [{ setWeight: 0 }], '/steps/0/setWeight', /must be a whole number from 1 to 100, got 0/],
     ['a fractional weight', ['steps'], [{ setWeight: 12.5 }], '/steps/0/setWeight', /must be a whole number from 1 to 100, got 12\.5/],
     ['a weight written as text', ['steps'], [{ setWeight: '10' }], '/steps/0/setWeight', /got "10": write it without quotes/],
