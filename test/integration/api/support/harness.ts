@@ -83,8 +83,10 @@ export interface Harness {
   url: string;
   pool: Pool;
   service: RolloutService;
-  /** fetch against the API with a test token (or none). */
+  /** fetch against the API with a test token (or none). Read or cancel the body: an unread one holds its socket. */
   request(path: string, init?: RequestInit & { as?: TokenName | null }): Promise<Response>;
+  /** The status of a request, with its body read. */
+  status(path: string, init?: RequestInit & { as?: TokenName | null }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -125,6 +127,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const headers = new Headers(rest.headers);
       if (as !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${TOKENS[as].token}`);
       return fetch(`${address}${path}`, { ...rest, headers });
+    },
+    async status(path, init = {}) {
+      const response = await this.request(path, init);
+      await response.arrayBuffer();
+      return response.status;
     },
     async close() {
       await app.close();
