@@ -4,6 +4,8 @@
  * sends what is new. It ends itself once the rollout is terminal and every event was sent, with a final `end` event.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Gauge } from 'prom-client';
+import { registry } from '../../metrics.ts';
 import { isTerminal } from '../../engine/state.ts';
 import { listEvents } from '../../store/events.ts';
 import type { Pool } from '../../store/pool.ts';
@@ -24,13 +26,22 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = { heartbeatMs: 15_000, poll
 
 const BATCH = 500;
 
+const openStreams = new Gauge({
+  name: 'oleada_api_event_streams',
+  help: 'Event streams (Server-Sent Events) open on this process.',
+  registers: [registry],
+});
+
 /** The open streams, so that shutting the API down can end them instead of waiting for the clients to leave. */
 export class StreamRegistry {
   private readonly open = new Set<() => void>();
 
   add(end: () => void): () => void {
     this.open.add(end);
-    return () => this.open.delete(end);
+    openStreams.inc();
+    return () => {
+      if (this.open.delete(end)) openStreams.dec();
+    };
   }
 
   get size(): number {
