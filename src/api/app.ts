@@ -110,6 +110,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   installAccess(app, { tokens, metricsAuth });
 
   await app.register(swagger, {
+    // @fastify/swagger reads `rollouts::plan` (fastify's escaped colon) as a parameter `{plan}`; a parameter always
+    // follows a slash, so one glued to the text before it is the literal `:plan` of a custom method.
+    transformObject: (documentObject) => {
+      const document = (documentObject as { openapiObject: { paths?: Record<string, unknown> } }).openapiObject;
+      const paths = Object.entries(document.paths ?? {}).map(([path, item]) => [path.replace(/([^/])\{(\w+)\}$/, '$1:$2'), item]);
+      return { ...document, paths: Object.fromEntries(paths) };
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
