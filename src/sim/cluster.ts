@@ -1,0 +1,392 @@
+// One simulated cluster, wired: store, controllers, kubelet, garbage collector, traffic and metrics, faults, audit,
+// and its two listeners (the Kubernetes API, and plain-HTTP /metrics for Prometheus).
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { AuditLog, type AuditEntry } from './audit.ts';
+import type { Behaviours, BehaviourSpec } from './behaviours.ts';
+import { DeploymentController } from './deployments.ts';
+import { ApiError } from './errors.ts';
+import { Faults } from './faults.ts';
+import { GarbageCollector } from './gc.ts';
+import { ApiServer } from './http.ts';
+import { Kubelet } from './kubelet.ts';
+import { TrafficMetrics } from './metrics.ts';
+import type { KubeObject } from './objects.ts';
+import { ReplicaSetController } from './replicasets.ts';
+import { apiVersionOf, BUILTIN_RESOURCES, defaultCrds, ResourceRegistry, type ResourceType } from './resources.ts';
+import { RestApi } from './rest.ts';
+import { coreTypes, num, parseWorkKey, specOf, statusOf, type ClusterRuntime } from './runtime.ts';
+import { orderSeed } from './seed.ts';
+import { ObjectStore } from './store.ts';
+import type { TlsMaterial } from './tls.ts';
+import { TrafficSimulator } from './traffic.ts';
+import { WorkQueue } from './workqueue.ts';
+
+export interface ClusterOptions {
+  name: string;
+  labels: Record<string, string>;
+  behaviours: Behaviours;
+  /** Every cluster of the simulation, for behaviours set "everywhere". */
+  allClusters: () => string[];
+  timeScale: number;
+  trafficRate: number;
+  seed: KubeObject[];
+  startDelaySeconds: number;
+  tls?: TlsMaterial;
+  port?: number;
+  metricsPort?: number;
+  watchHistory?: number;
+  /** Freeze stored objects (tests), so accidental mutation throws. */
+  freeze?: boolean;
+}
+
+/** Run-time fault controls of one cluster. */
+export interface FaultControls {
+  /** Delays every Kubernetes API call by `ms`. */
+  setApiLatency(ms: number): void;
+  /** Answers this fraction of Kubernetes API calls with 500 (deterministically: 0.25 fails every fourth call). */
+  failFraction(fraction: number): void;
+  /** Closes the API listener (connections get ECONNREFUSED) and reopens it on the same port after `ms`. Resolves once closed. */
+  refuseFor(ms: number): Promise<void>;
+  /** Sets the behaviour of a version label, image tag or image in `clusters` (this cluster by default). */
+  setBehaviour(versionOrTag: string, behaviour: BehaviourSpec, clusters?: string[]): void;
+  /** Clears latency, failures and this cluster's run-time behaviours, and ends a refusal. */
+  reset(): Promise<void>;
+}
+
+export interface SimCluster {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  /** https://127.0.0.1:port with --tls, http://127.0.0.1:port otherwise. */
+  readonly url: string;
+  readonly token: string;
+  /** http://127.0.0.1:port/metrics, what Prometheus scrapes. */
+  readonly metricsUrl: string;
+  readonly timeScale: number;
+  readonly faults: FaultControls;
+  /** Every write request so far (oldest first); `since` (epoch ms) keeps the later ones. */
+  audit(since?: number): AuditEntry[];
+  clearAudit(): void;
+  /** An object from the store, or undefined. `resource` is `apps/v1/Deployment`, `v1/Pod`, `Deployment`, or `deployments`. */
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  list(resource: string, namespace?: string): KubeObject[];
+  setTrafficRate(requestsPerSecond: number): void;
+  /** The current metrics exposition text. */
+  metrics(): string;
+  /** Resolves when the controllers have nothing queued (delayed work, such as a pod still starting, does not count). */
+  settled(): Promise<void>;
+}
+
+export class Cluster implements SimCluster {
+  readonly token = randomBytes(24).toString('hex');
+  readonly store: ObjectStore;
+  readonly resources = new ResourceRegistry(BUILTIN_RESOURCES);
+  readonly rest: RestApi;
+  readonly runtime: ClusterRuntime;
+  private readonly queue: WorkQueue;
+  private readonly kubelet: Kubelet;
+  private readonly deployments: DeploymentController;
+  private readonly replicasets: ReplicaSetController;
+  private readonly gc: GarbageCollector;
+  private readonly traffic: TrafficSimulator;
+  private readonly trafficMetrics = new TrafficMetrics();
+  private readonly faultState = new Faults();
+  private readonly auditLog = new AuditLog();
+  private readonly api: ApiServer;
+  private metricsServer: Server | undefined;
+  private readonly metricsSockets = new Set<Socket>();
+  private metricsPort = 0;
+  private unsubscribes: (() => void)[] = [];
+  readonly faults: FaultControls;
+
+  constructor(private readonly options: ClusterOptions) {
+    const now = Date.now;
+    this.store = new ObjectStore({ historySize: options.watchHistory, freeze: options.freeze, now });
+    this.rest = new RestApi(this.store, this.resources, now);
+    this.queue = new WorkQueue((key) => this.work(key), {
+      onError: (key, err) => {
+        // A controller that lost a race (409) simply tries again, as real controllers requeue.
+        if (err instanceof ApiError && err.code === 409) this.queue.addAfter(key, 5);
+        else console.error(`kube-sim: ${options.name}: ${key.replace(/\u0000/g, '/')} failed`, err);
+      },
+    });
+    this.runtime = {
+      cluster: options.name,
+      store: this.store,
+      resources: this.resources,
+      queue: this.queue,
+      behaviours: options.behaviours,
+      timeScale: options.timeScale,
+      now,
+      scaledMs: (seconds) => (seconds * 1000) / options.timeScale,
+      types: coreTypes(this.resources),
+    };
+    this.kubelet = new Kubelet(this.runtime, { startDelaySeconds: options.startDelaySeconds, nodes: [1, 2, 3].map((n) => `${options.name}-worker-${n}`) });
+    this.deployments = new DeploymentController(this.runtime);
+    this.replicasets = new ReplicaSetController(this.runtime, (pod) => this.kubelet.readySince(pod));
+    this.gc = new GarbageCollector(this.runtime);
+    this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
+    this.unsubscribes.push(
+      this.store.subscribe((event) => {
+        this.gc.observe(event);
+        this.deployments.observe(event);
+        this.replicasets.observe(event);
+        this.kubelet.observe(event);
+        this.traffic.observe(event);
+      }),
+      options.behaviours.onChange((clusters) => {
+        if (clusters === undefined || clusters.includes(options.name)) this.kubelet.resyncAll();
+      }),
+    );
+
+    this.api = new ApiServer({
+      cluster: options.name,
+      token: this.token,
+      store: this.store,
+      resources: this.resources,
+      rest: this.rest,
+      faults: this.faultState,
+      audit: this.auditLog,
+      tls: options.tls,
+      now,
+      podLog: (pod) => this.podLog(pod),
+      control: {
+        info: () => ({ name: this.name, labels: this.labels, url: this.url, metricsUrl: this.metricsUrl, timeScale: this.timeScale, trafficRate: this.traffic.ratePerSecond, revision: this.store.currentRevision }),
+        audit: (since) => this.audit(since),
+        clearAudit: () => this.clearAudit(),
+        faultSettings: () => this.faultState.settings,
+        setApiLatency: (ms) => this.faults.setApiLatency(ms),
+        failFraction: (f) => this.faults.failFraction(f),
+        refuseFor: (ms) => this.faults.refuseFor(ms),
+        setBehaviour: (key, behaviour, clusters) => this.faults.setBehaviour(key, behaviour, clusters),
+        behaviours: () => options.behaviours.describe(),
+        trafficRate: () => this.traffic.ratePerSecond,
+        setTrafficRate: (rate) => this.setTrafficRate(rate),
+        reset: () => this.faults.reset(),
+      },
+    });
+
+    const self = this;
+    this.faults = {
+      setApiLatency: (ms) => self.faultState.setApiLatency(ms),
+      failFraction: (f) => self.faultState.failFraction(f),
+      refuseFor: (ms) => self.api.refuseFor(ms),
+      setBehaviour: (key, behaviour, clusters) => {
+        const unknown = (clusters ?? []).filter((c) => !options.allClusters().includes(c));
+        if (unknown.length > 0) throw new Error(`unknown cluster ${unknown.join(', ')} (known: ${options.allClusters().join(', ')})`);
+        options.behaviours.set(key, behaviour, clusters ?? [options.name]);
+      },
+      async reset() {
+        self.faultState.reset();
+        options.behaviours.reset(options.name);
+        await self.api.reopen();
+      },
+    };
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get labels(): Record<string, string> {
+    return this.options.labels;
+  }
+
+  get url(): string {
+    return this.api.url;
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
+  }
+
+  get metricsAddress(): string {
+    return `127.0.0.1:${this.metricsPort}`;
+  }
+
+  get timeScale(): number {
+    return this.options.timeScale;
+  }
+
+  /** Creates the built-in objects and the seed, waits until seeded Deployments are available, then starts serving. */
+  async start(): Promise<void> {
+    this.bootstrap();
+    await this.applySeed();
+    await this.api.listen(this.options.port ?? 0);
+    await this.listenMetrics(this.options.metricsPort ?? 0);
+    this.traffic.start();
+  }
+
+  audit(since?: number): AuditEntry[] {
+    return this.auditLog.list(since);
+  }
+
+  clearAudit(): void {
+    this.auditLog.clear();
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const type = this.resolveType(resource);
+    return this.store.get(type, type.namespaced ? namespace : undefined, name);
+  }
+
+  list(resource: string, namespace?: string): KubeObject[] {
+    return this.store.list(this.resolveType(resource), namespace);
+  }
+
+  setTrafficRate(requestsPerSecond: number): void {
+    this.traffic.setRate(requestsPerSecond);
+  }
+
+  metrics(): string {
+    this.traffic.tick();
+    return this.trafficMetrics.render();
+  }
+
+  settled(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  async close(): Promise<void> {
+    this.traffic.stop();
+    this.queue.close();
+    for (const unsubscribe of this.unsubscribes) unsubscribe();
+    this.unsubscribes = [];
+    await this.api.close();
+    const server = this.metricsServer;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of this.metricsSockets) socket.destroy();
+      });
+    }
+  }
+
+  private work(key: string): void {
+    const { controller, namespace, name } = parseWorkKey(key);
+    switch (controller) {
+      case 'deploy':
+        this.deployments.reconcile(namespace, name);
+        break;
+      case 'rs':
+        this.replicasets.reconcile(namespace, name);
+        break;
+      case 'pod':
+        this.kubelet.reconcile(namespace, name);
+        break;
+      case 'gc':
+        this.gc.collect(namespace, name);
+        break;
+      case 'finalize':
+        this.gc.finalize(namespace, name);
+        break;
+      case 'purge':
+        this.gc.purge(name);
+        break;
+      default:
+        throw new Error(`no controller for work key ${key}`);
+    }
+  }
+
+  private resolveType(resource: string): ResourceType {
+    const slash = resource.lastIndexOf('/');
+    if (slash > 0) {
+      const found = this.resources.byKind(resource.slice(0, slash), resource.slice(slash + 1));
+      if (found) return found;
+    }
+    const lower = resource.toLowerCase();
+    for (const type of this.resources.all()) {
+      if (type.key === resource || type.plural === lower || type.kind.toLowerCase() === lower || type.shortNames.includes(lower)) return type;
+    }
+    throw new Error(`kube-sim: unknown resource "${resource}" (use apiVersion/Kind such as apps/v1/Deployment, or a plural such as deployments)`);
+  }
+
+  private bootstrap(): void {
+    const { types } = this.runtime;
+    const create = (type: ResourceType, obj: KubeObject) => this.rest.create(type, obj.metadata.namespace, obj, { version: type.versions[0]!, fieldManager: 'kube-sim' });
+    for (const name of ['default', 'kube-system', 'kube-public']) create(types.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (let n = 1; n <= 3; n++) {
+      const name = `${this.options.name}-worker-${n}`;
+      this.store.create(types.nodes, {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+        spec: {},
+        status: {
+          addresses: [{ type: 'InternalIP', address: `172.18.0.${n + 1}` }, { type: 'Hostname', address: name }],
+          capacity: { cpu: '8', memory: '32Gi', pods: '110' },
+          allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
+          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
+          nodeInfo: { kubeletVersion: 'v1.32.0-kube-sim', containerRuntimeVersion: 'containerd://1.7.0', osImage: 'kube-sim', kernelVersion: '6.1.0', operatingSystem: 'linux', architecture: 'amd64' },
+        },
+      });
+    }
+    for (const crd of defaultCrds()) create(types.crds, crd);
+  }
+
+  private async applySeed(): Promise<void> {
+    this.kubelet.instant = true;
+    try {
+      for (const obj of orderSeed(this.options.seed)) {
+        const type = this.resources.byKind(obj.apiVersion, obj.kind);
+        if (!type) throw new Error(`kube-sim seed for ${this.name}: no resource serves ${obj.apiVersion} ${obj.kind} (is its CRD in the seed?)`);
+        const namespace = type.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+        try {
+          this.rest.create(type, namespace, obj, { version: apiVersionOf(type).split('/').pop()!, fieldManager: 'kube-sim-seed' });
+        } catch (err) {
+          if (err instanceof ApiError) throw new Error(`kube-sim seed for ${this.name}: ${obj.kind} ${namespace ? `${namespace}/` : ''}${obj.metadata.name}: ${err.message}`, { cause: err });
+          throw err;
+        }
+      }
+      // Seeded apps start out settled: their pods are Ready before the API answers its first request.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        await this.queue.idle();
+        if (this.seedSettled()) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      this.kubelet.instant = false;
+    }
+  }
+
+  private seedSettled(): boolean {
+    for (const d of this.store.each(this.runtime.types.deployments)) {
+      const replicas = num(specOf(d).replicas);
+      const status = statusOf(d);
+      if (num(status.availableReplicas) < replicas || num(status.updatedReplicas) !== replicas || num(status.observedGeneration) < num(d.metadata.generation)) return false;
+    }
+    return true;
+  }
+
+  private listenMetrics(port: number): Promise<void> {
+    const server = createServer((req, res) => {
+      if ((req.url ?? '/').split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: the metrics are at /metrics\n');
+        return;
+      }
+      const body = this.metrics();
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
+    });
+    server.on('connection', (socket: Socket) => {
+      this.metricsSockets.add(socket);
+      socket.on('close', () => this.metricsSockets.delete(socket));
+    });
+    this.metricsServer = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) => reject(new Error(`kube-sim: cluster ${this.name} cannot serve metrics on 127.0.0.1:${port}: ${err.message}`, { cause: err })));
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        if (address && typeof address === 'object') this.metricsPort = address.port;
+        resolve();
+      });
+    });
+  }
+
+  private podLog(pod: KubeObject): string {
+    const containers = Array.isArray(specOf(pod).containers) ? (specOf(pod).containers as { name?: string; image?: string }[]) : [];
+    const behaviour = this.kubelet.behaviourOf(pod);
+    return containers.map((c) => `kube-sim: pod ${pod.metadata.name} container ${c.name} image ${c.image} in cluster ${this.name}: ${behaviour.crash ? 'panic: simulated crash' : behaviour.pullfail ? 'image not pulled' : `serving (errors ${behaviour.errors * 100}%, +${behaviour.latencyMs} ms)`}\n`).join('');
+  }
+}
