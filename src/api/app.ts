@@ -67,6 +67,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     disableRequestLogging: true,
+    // Errors the router raises before any route runs (a malformed URL, a path parameter over maxParamLength) would
+    // otherwise be answered as fastify's own JSON, not problem+json.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode ?? 400;
+      const code = status === 414 ? 'uri_too_long' : 'bad_url';
+      const detail = status === 414 ? 'a path segment is longer than any id or name this API knows' : 'the URL is not well-formed (check its percent-encoding)';
+      sendProblem(request, reply, status, code, detail);
+    },
     return503OnClosing: true,
   });
 

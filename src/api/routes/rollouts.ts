@@ -34,8 +34,14 @@ function documentSpecBody(description: string): SwaggerTransform {
   });
 }
 
-/** Refuses, before the engine sees it, a rollout for an app the token may not touch. */
+/**
+ * Refuses, before the engine sees it, a request without a rollout file and a rollout for an app the token may not
+ * touch.
+ */
 function assertSpecAppAccess(request: FastifyRequest, input: unknown): void {
+  if (input === undefined || input === null) {
+    throw new DomainError(400, 'body_required', 'the body is empty: send the rollout file as JSON (Content-Type: application/json) or YAML (application/yaml)');
+  }
   if (input !== null && typeof input === 'object' && typeof (input as { app?: unknown }).app === 'string') {
     assertAppAccess(request, (input as { app: string }).app);
   }
