@@ -7,6 +7,7 @@ import { AuditLog, type AuditEntry } from './audit.ts';
 import type { Behaviours, BehaviourSpec } from './behaviours.ts';
 import { DeploymentController } from './deployments.ts';
 import { ApiError } from './errors.ts';
+import { EventRecorder } from './events.ts';
 import { Faults } from './faults.ts';
 import { GarbageCollector } from './gc.ts';
 import { ApiServer } from './http.ts';
@@ -111,6 +112,7 @@ export class Cluster implements SimCluster {
         else console.error(`kube-sim: ${options.name}: ${key.replace(/\u0000/g, '/')} failed`, err);
       },
     });
+    const types = coreTypes(this.resources);
     this.runtime = {
       cluster: options.name,
       store: this.store,
@@ -120,7 +122,8 @@ export class Cluster implements SimCluster {
       timeScale: options.timeScale,
       now,
       scaledMs: (seconds) => (seconds * 1000) / options.timeScale,
-      types: coreTypes(this.resources),
+      types,
+      events: new EventRecorder({ store: this.store, types, now }),
     };
     this.kubelet = new Kubelet(this.runtime, { startDelaySeconds: options.startDelaySeconds, nodes: [1, 2, 3].map((n) => `${options.name}-worker-${n}`) });
     this.deployments = new DeploymentController(this.runtime);

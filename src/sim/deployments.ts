@@ -256,6 +256,7 @@ export class DeploymentController {
       const allRSs = [...oldRSs, draft];
       rsSpec.replicas = this.newReplicasFor(d, allRSs, draft);
       const rs = store.create(types.replicasets, draft);
+      this.rt.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${num(rsSpec.replicas)}`, 'deployment-controller');
       let updated = this.withRevision(d, newRevision);
       if (collisionCount > 0) updated = { ...updated, status: { ...statusOf(updated), collisionCount } };
       if (this.hasProgressDeadline(d)) updated = this.withCondition(updated, 'Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${name}"`);
@@ -285,6 +286,10 @@ export class DeploymentController {
     const updated = this.rt.store.update(this.rt.types.replicasets, { ...rs, metadata: { ...rs.metadata, annotations }, spec: { ...specOf(rs), replicas } });
     const index = list.indexOf(rs);
     if (index >= 0) list[index] = updated;
+    if (sizeChanged) {
+      const from = replicasOf(rs);
+      this.rt.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${replicas}`, 'deployment-controller');
+    }
     return sizeChanged;
   }
 

@@ -11,6 +11,7 @@ import { ApiError, badRequest, internalError, methodNotAllowed, unauthorized, ty
 import type { Faults } from './faults.ts';
 import type { KubeObject } from './objects.ts';
 import { isWriteMethod, parseRequest, type ResourceRequest } from './requestinfo.ts';
+import { openApiGroupVersion, openApiIndex } from './openapi.ts';
 import { apiVersionOf, type ResourceRegistry, type ResourceType } from './resources.ts';
 import { parseBody, type DeleteOptions, type RestApi } from './rest.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
@@ -197,6 +198,12 @@ export class ApiServer {
 
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
       send(res, 200, 'ok', 'text/plain; charset=utf-8');
+      return;
+    }
+
+    if (path.startsWith('/openapi/')) {
+      if (!this.authorized(req)) sendStatus(res, unauthorized().toStatus());
+      else this.serveOpenApi(res, path);
       return;
     }
 
@@ -395,6 +402,21 @@ export class ApiServer {
         throw new Error(`unhandled verb ${String(never)}`);
       }
     }
+  }
+
+  private serveOpenApi(res: ServerResponse, path: string): void {
+    const { resources } = this.options;
+    if (path === '/openapi/v3' || path === '/openapi/v3/') {
+      send(res, 200, JSON.stringify(openApiIndex(resources)));
+      return;
+    }
+    const match = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    const doc = match ? openApiGroupVersion(resources, match[2] ?? '', (match[1] ?? match[3])!) : undefined;
+    if (!doc) {
+      sendStatus(res, notFoundPath().toStatus());
+      return;
+    }
+    send(res, 200, JSON.stringify(doc));
   }
 
   private hasSubresource(type: ResourceType, subresource: string): boolean {

@@ -163,6 +163,7 @@ export class Kubelet {
         if (now < r.startAt) return;
         r.ip ??= this.allocateIp();
         if (b.pullfail) {
+          this.rt.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${r.images}": not found`, 'kubelet');
           r.phase = 'pullfail';
           r.attempts = 1;
           r.nextAt = now + this.rt.scaledMs(1);
@@ -180,12 +181,14 @@ export class Kubelet {
           r.nextAt = undefined;
           this.advance(pod, r, b, now);
         } else if (r.nextAt !== undefined && now >= r.nextAt) {
+          this.rt.events.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${r.images}"`, 'kubelet');
           r.attempts++;
           r.nextAt = now + this.rt.scaledMs(backoffSeconds(r.attempts));
         }
         break;
       case 'crashing':
         if (r.nextAt !== undefined && now >= r.nextAt) {
+          if (b.crash) this.rt.events.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container', 'kubelet');
           r.restarts++;
           r.startedAt = now;
           if (b.crash) crash(now);

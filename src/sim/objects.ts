@@ -132,3 +132,16 @@ export function getPath(value: unknown, path: readonly string[]): unknown {
 export function assertNever(value: never): never {
   throw new Error(`unexpected value ${String(value)}`);
 }
+
+/**
+ * Drops keys whose value is null, recursively. A Kubernetes API server decodes JSON into Go structs, where a null
+ * leaves the zero value and omitempty drops it; without this, `creationTimestamp: null` in a pod template (which
+ * kubectl writes) would make two equal templates differ.
+ */
+export function dropNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(dropNulls) as T;
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) if (item !== null && item !== undefined) out[key] = dropNulls(item);
+  return out as T;
+}

@@ -95,6 +95,7 @@ export class ReplicaSetController {
       const victims = [...active].sort(deletionOrder(this.readySince)).slice(0, diff);
       for (const pod of victims) {
         store.delete(types.pods, namespace, pod.metadata.name!);
+        this.rt.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, 'replicaset-controller');
         active.splice(active.indexOf(pod), 1);
       }
     }
@@ -157,7 +158,9 @@ export class ReplicaSetController {
       };
       if (isPlainObject(templateMeta.annotations)) metadata.annotations = templateMeta.annotations as Record<string, string>;
       // The spec object is shared with the template: stored objects are immutable, and 10,000 pods stay small.
-      return this.rt.store.create(this.rt.types.pods, { apiVersion: 'v1', kind: 'Pod', metadata, spec: template.spec, status: { phase: 'Pending', qosClass: 'BestEffort' } });
+      const pod = this.rt.store.create(this.rt.types.pods, { apiVersion: 'v1', kind: 'Pod', metadata, spec: template.spec, status: { phase: 'Pending', qosClass: 'BestEffort' } });
+      this.rt.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`, 'replicaset-controller');
+      return pod;
     }
   }
 }

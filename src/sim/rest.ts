@@ -6,7 +6,7 @@ import { serverSideApply, trackUpdate } from './apply.ts';
 import { applyDefaults } from './defaults.ts';
 import { ApiError, badRequest, conflict, expired, invalid, notFound, STALE_OBJECT, successStatus, unsupportedMediaType, type Status } from './errors.ts';
 import { randomSuffix } from './names.ts';
-import { isPlainObject, timestamp, type KubeObject } from './objects.ts';
+import { dropNulls, isPlainObject, timestamp, type KubeObject } from './objects.ts';
 import { applyJsonPatch, applyMergePatch, PatchError } from './patch.ts';
 import { apiVersionOf, type ResourceRegistry, type ResourceType } from './resources.ts';
 import { formatLabelSelector, fromLabelSelectorObject, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
@@ -296,7 +296,7 @@ export class RestApi {
   }
 
   private prepareForCreate(type: ResourceType, input: KubeObject): KubeObject {
-    let obj = applyDefaults(input);
+    let obj = applyDefaults(dropNulls(input));
     if (type.hasStatus && type.key !== 'namespaces' && type.key !== 'nodes') {
       // A client cannot create an object with a status of its choosing; the controllers own it.
       const { status: _ignored, ...rest } = obj;
@@ -329,7 +329,7 @@ export class RestApi {
   private finishUpdate(type: ResourceType, current: KubeObject, input: KubeObject, options: WriteOptions, applied = false): KubeObject {
     const expected = input.metadata.resourceVersion;
     if (expected && expected !== current.metadata.resourceVersion) throw conflict(type, current.metadata.name!, STALE_OBJECT);
-    let obj: KubeObject = { ...input, apiVersion: apiVersionOf(type) };
+    let obj: KubeObject = dropNulls({ ...input, apiVersion: apiVersionOf(type) });
     const metadata = { ...obj.metadata };
     for (const field of ['uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
       if (current.metadata[field] === undefined) delete metadata[field];

@@ -1,5 +1,6 @@
 // What the controllers of one simulated cluster share: its store, its work queue and its sense of time.
 import type { Behaviours } from './behaviours.ts';
+import type { EventRecorder } from './events.ts';
 import { isPlainObject, type KubeObject } from './objects.ts';
 import type { ResourceRegistry, ResourceType } from './resources.ts';
 import type { ObjectStore } from './store.ts';
@@ -17,6 +18,7 @@ export interface ClusterRuntime {
   /** Real milliseconds for a simulated number of seconds. */
   scaledMs(seconds: number): number;
   types: CoreTypes;
+  events: EventRecorder;
 }
 
 export interface CoreTypes {

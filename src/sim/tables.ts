@@ -169,6 +169,23 @@ function columnsFor(type: ResourceType): Column[] {
         { name: 'Version', type: 'string', description: 'Kubelet Version reported by the node.', priority: 0, cell: (o) => String(getPath(o, ['status', 'nodeInfo', 'kubeletVersion']) ?? '') },
         { name: 'Internal-IP', type: 'string', description: 'List of addresses reachable to the node.', priority: 1, cell: (o) => String(getPath(o, ['status', 'addresses', '0', 'address']) ?? '<none>') },
       ];
+    case 'events':
+      return [
+        { name: 'Last Seen', type: 'string', description: 'The time at which the most recent occurrence of this event was recorded.', priority: 0, cell: (o, now) => (typeof o.lastTimestamp === 'string' ? humanDuration(now - Date.parse(o.lastTimestamp)) : '<unknown>') },
+        { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning).', priority: 0, cell: (o) => String(o.type ?? '') },
+        { name: 'Reason', type: 'string', description: 'Why the action was taken.', priority: 0, cell: (o) => String(o.reason ?? '') },
+        {
+          name: 'Object',
+          type: 'string',
+          description: 'The object this event is about.',
+          priority: 0,
+          cell: (o) => {
+            const involved = isPlainObject(o.involvedObject) ? o.involvedObject : {};
+            return `${String(involved.kind ?? '').toLowerCase()}/${String(involved.name ?? '')}`;
+          },
+        },
+        { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.', priority: 0, cell: (o) => String(o.message ?? '') },
+      ];
     case 'configmaps':
       return [name, { name: 'Data', type: 'integer', description: 'Number of user provided data entries.', priority: 0, cell: (o) => Object.keys(isPlainObject(o.data) ? o.data : {}).length + Object.keys(isPlainObject(o.binaryData) ? o.binaryData : {}).length }, age];
     default:
