@@ -212,10 +212,16 @@ export function loadKubeConfig(settings: Pick<KubeClientSettings, 'name' | 'kube
     }
     config.setCurrentContext(settings.context);
   }
-  if (!config.getCurrentContext() || !config.getCurrentCluster()) {
+  const cluster = config.getCurrentCluster();
+  if (!config.getCurrentContext() || !cluster) {
     throw new Error(
       `${settings.name}: kubeconfig ${settings.kubeconfig} selects no cluster: set current-context in it or context in the clusters file`,
     );
+  }
+  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
+    // client-node refuses a plain-HTTP server unless insecure-skip-tls-verify is set, although there is no TLS to
+    // verify; kubectl accepts such a kubeconfig as it is. Do as kubectl does, so one kubeconfig serves both.
+    config.clusters = config.clusters.map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c));
   }
   return config;
 }
