@@ -8,6 +8,8 @@ const commands: Record<string, () => Promise<Command>> = {
   worker: async () => (await import('./commands/serve.ts')).workerCommand,
   migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
   sim: async () => (await import('./commands/sim.ts')).simCommand,
+  rollout: async () => (await import('./commands/rollout.ts')).rolloutCommand,
+  token: async () => (await import('./commands/token.ts')).tokenCommand,
 };
 
 function topLevelHelp(summaries: [string, string][]): string {

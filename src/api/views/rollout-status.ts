@@ -34,6 +34,7 @@ export const ClusterStatusSchema = Type.Object({
   wave: Nullable(Type.String()),
   state: Type.Enum(['pending', 'canary', 'promoting', 'promoted', 'rolling_back', 'rolled_back', 'failed']),
   step: Type.Integer({ description: 'index of the current step of the wave, from 0' }),
+  stepCount: Nullable(Type.Integer({ description: "how many steps the cluster's wave has" })),
   awaitingPromote: Type.Boolean({ description: 'the cluster waits at an untimed pause for a promote' }),
   pauseUntil: Time,
   targetWeight: Type.Number(),
@@ -127,12 +128,19 @@ function metricView(name: string, metric: MetricState): MetricStatus {
   };
 }
 
-function clusterView(cluster: ClusterState, waves: WaveState[]): ClusterStatus {
+function stepCount(plan: unknown, wave: number): number | null {
+  const waves = (plan as { waves?: { steps?: unknown[] }[] } | null)?.waves;
+  const steps = Array.isArray(waves) ? waves[wave]?.steps : undefined;
+  return Array.isArray(steps) ? steps.length : null;
+}
+
+function clusterView(cluster: ClusterState, waves: WaveState[], plan: unknown): ClusterStatus {
   return {
     name: cluster.name,
     wave: waves[cluster.wave]?.name ?? null,
     state: cluster.phase,
     step: cluster.step,
+    stepCount: stepCount(plan, cluster.wave),
     awaitingPromote: cluster.awaitingPromote,
     pauseUntil: iso(cluster.pauseUntil),
     targetWeight: cluster.targetWeight,
@@ -180,7 +188,7 @@ export function toStatusView(record: RolloutRecord): RolloutStatus {
     revision: record.version,
     currentWave: currentWave(state),
     waves: state.waves.map((wave, index) => waveView(wave, index, clusters)),
-    clusters: ordered.map(({ cluster }) => clusterView(cluster, state.waves)),
+    clusters: ordered.map(({ cluster }) => clusterView(cluster, state.waves, record.plan)),
     paused: state.paused
       ? { kind: state.paused.kind, actor: state.paused.actor, reason: state.paused.reason, at: iso(state.paused.at) ?? record.updatedAt.toISOString() }
       : null,
