@@ -1,0 +1,46 @@
+import type { Row } from './report.ts';
+import type { Services } from './services.ts';
+
+/** What every scenario is handed by the runner. */
+export interface BenchContext {
+  services: Services;
+  /** Smaller sizes, so that the whole run takes under 3 minutes. */
+  quick: boolean;
+  /** A folder of the run's own for files (kubeconfigs, tokens, clusters files), deleted at the end. */
+  dir: string;
+  /** Progress on stderr, so that stdout holds only the results. */
+  log(message: string): void;
+  /** Registers cleanup to run at the end of the scenario, last registered first, even when it failed. */
+  defer(fn: () => Promise<unknown> | unknown): void;
+}
+
+export interface ScenarioOutput {
+  rows: Row[];
+  details: Record<string, unknown>;
+}
+
+export interface Scenario {
+  name: string;
+  summary: string;
+  run(ctx: BenchContext): Promise<ScenarioOutput>;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `fn` until it returns something other than undefined/false, or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await sleep(everyMs);
+  }
+}
