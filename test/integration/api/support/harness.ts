@@ -92,6 +92,8 @@ export interface Harness {
 
 export interface HarnessOptions extends Partial<Omit<ApiDeps, 'pool' | 'redis' | 'logger'>> {
   database?: TestDatabase;
+  /** Listen on this port (to restart an API where a client expects it); default: any free port. */
+  port?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness & { database: TestDatabase }> {
@@ -101,6 +103,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const queues = new JobQueues(redis, uniqueName('oleada_api_test'));
   const service = createRolloutService({ pool, queues, clusters: () => CLUSTERS, supersedeTimeoutMs: 5_000 });
   const logger = createLogger(process.env.OLEADA_TEST_LOG ?? 'silent');
+  const { database: _database, port, ...deps } = options;
   const app = await buildApp({
     pool,
     redis,
@@ -110,9 +113,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tokens: TokenStore.parse(tokensYaml(), 'test tokens'),
     rateLimit: false,
     stream: { heartbeatMs: 500, pollMs: 200, retryMs: 100 },
-    ...options,
+    ...deps,
   });
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = await app.listen({ host: '127.0.0.1', port: port ?? 0 });
   // fetch keeps a connection as long as the server's Keep-Alive hint says (fastify: 72 s), which the leak check would
   // take for a leak; a short hint lets idle test connections close within its grace period.
   app.server.keepAliveTimeout = 1_000;
