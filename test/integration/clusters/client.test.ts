@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeError } from '../../../src/clusters/errors.ts';
 import { ReplicasProvider } from '../../../src/clusters/replicas-provider.ts';
-import { registry } from '../../../src/metrics.ts';
+import { kubernetesRequests } from '../../../src/metrics.ts';
 import { clusterName, rejection, startTestSim, waitFor, type TestSim } from './support.ts';
 
 /** The request histogram's sample count for one cluster, verb and outcome. */
 async function requestCount(cluster: string, verb: string, outcome: string): Promise<number> {
-  const metric = await registry.getSingleMetric('oleada_kubernetes_request_duration_seconds')!.get();
+  const metric = await kubernetesRequests.get();
   const sample = metric.values.find(
     (v) =>
       v.metricName === 'oleada_kubernetes_request_duration_seconds_count' &&
