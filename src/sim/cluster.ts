@@ -126,8 +126,8 @@ export class Cluster implements SimCluster {
       events: new EventRecorder({ store: this.store, types, now }),
     };
     this.kubelet = new Kubelet(this.runtime, { startDelaySeconds: options.startDelaySeconds, nodes: [1, 2, 3].map((n) => `${options.name}-worker-${n}`) });
-    this.deployments = new DeploymentController(this.runtime);
     this.replicasets = new ReplicaSetController(this.runtime, (pod) => this.kubelet.readySince(pod));
+    this.deployments = new DeploymentController(this.runtime, (namespace, name) => this.replicasets.reconcile(namespace, name));
     this.gc = new GarbageCollector(this.runtime);
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
     this.unsubscribes.push(
@@ -214,11 +214,21 @@ export class Cluster implements SimCluster {
 
   /** Creates the built-in objects and the seed, waits until seeded Deployments are available, then starts serving. */
   async start(): Promise<void> {
-    this.bootstrap();
-    await this.applySeed();
+    await this.prepare();
     await this.api.listen(this.options.port ?? 0);
     await this.listenMetrics(this.options.metricsPort ?? 0);
     this.traffic.start();
+  }
+
+  /** Everything but the listeners and the traffic timer: enough for the controllers to run (unit tests use this). */
+  async prepare(): Promise<void> {
+    this.bootstrap();
+    await this.applySeed();
+  }
+
+  /** Moves the traffic counters on to `now` (tests drive traffic by hand instead of by timer). */
+  driveTraffic(now?: number): void {
+    this.traffic.tick(now);
   }
 
   audit(since?: number): AuditEntry[] {

@@ -88,7 +88,15 @@ export class DeploymentController {
   private readonly progressAt = new Map<string, number>();
   private readonly templateKeys = new WeakMap<object, string>();
 
-  constructor(private readonly rt: ClusterRuntime) {}
+  constructor(
+    private readonly rt: ClusterRuntime,
+    /**
+     * Reconciles a ReplicaSet at once. Used after a scale-down, so that old pods are gone before the next scale-up
+     * creates new ones: this simulation has no Terminating pods, so the bound that maxSurge sets on replica counts
+     * would otherwise not hold for the pods that exist.
+     */
+    private readonly syncReplicaSet: (namespace: string, name: string) => void = () => undefined,
+  ) {}
 
   observe(event: StoreEvent): void {
     const { deployments, replicasets } = this.rt.types;
@@ -288,6 +296,7 @@ export class DeploymentController {
     if (index >= 0) list[index] = updated;
     if (sizeChanged) {
       const from = replicasOf(rs);
+      if (replicas < from) this.syncReplicaSet(rs.metadata.namespace!, rs.metadata.name!);
       this.rt.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${replicas}`, 'deployment-controller');
     }
     return sizeChanged;

@@ -60,6 +60,7 @@ export class TrafficSimulator {
     options: TrafficOptions,
   ) {
     this.rate = options.rate;
+    this.last = rt.now();
     this.intervalMs = Math.min(options.intervalMs ?? 100, 250);
   }
 
