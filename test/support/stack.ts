@@ -115,10 +115,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     events: (id) => listEvents(runtime.pool, id),
     waitFor,
     async waitForPhase(id, phases, timeoutMs = 90_000) {
-      return waitFor(`rollout ${id} to reach ${phases.join(' or ')}`, async () => {
-        const record = await get(id);
-        return phases.includes(record.phase) ? record : undefined;
-      }, timeoutMs);
+      let last: RolloutRecord | undefined;
+      try {
+        return await waitFor(`rollout ${id} to reach ${phases.join(' or ')}`, async () => {
+          last = await get(id);
+          return phases.includes(last.phase) ? last : undefined;
+        }, timeoutMs);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; it is ${last?.phase}: ${last?.reason}`);
+      }
     },
     async close() {
       await engine?.stop();
@@ -147,6 +152,8 @@ export function rolloutFile(stack: Stack, overrides: Record<string, unknown> = {
     analysis: {
       interval: '2s',
       failureLimit: 0,
+      // A canary's first rate() can come back empty while Prometheus has seen only one scrape of its series.
+      inconclusiveLimit: 3,
       metrics: [{ name: 'error-rate', query: ERROR_RATE_QUERY, max: 0.05 }],
     },
     waves: [

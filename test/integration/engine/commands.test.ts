@@ -4,7 +4,7 @@ import { rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 const TERMINAL = ['succeeded', 'rolled_back', 'aborted', 'failed'] as const;
 
 function image(stack: Stack, cluster: string, name = 'checkout'): string | undefined {
-  const deployment = stack.sim.cluster(cluster).get('apps/v1', 'Deployment', 'shop', name) as
+  const deployment = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', name) as
     | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
     | undefined;
   return deployment?.spec.template.spec.containers.find((c) => c.name === 'app')?.image;

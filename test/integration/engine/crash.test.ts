@@ -10,8 +10,8 @@ function writes(stack: Stack, cluster: string): string[] {
   return stack.sim
     .cluster(cluster)
     .audit()
-    .filter((entry) => entry.verb !== 'GET' && /\/deployments/.test(entry.path))
-    .map((entry) => `${entry.verb} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
+    .filter((entry) => entry.method !== 'GET' && /\/deployments/.test(entry.path))
+    .map((entry) => `${entry.method} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
 }
 
 function stepsOnce(events: { type: string; cluster: string | null; message: string }[]): void {

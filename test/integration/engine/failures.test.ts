@@ -7,7 +7,7 @@ import { rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 const TERMINAL = ['succeeded', 'rolled_back', 'aborted', 'failed'] as const;
 
 function image(stack: Stack, cluster: string, name = 'checkout'): string | undefined {
-  const deployment = stack.sim.cluster(cluster).get('apps/v1', 'Deployment', 'shop', name) as
+  const deployment = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', name) as
     | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
     | undefined;
   return deployment?.spec.template.spec.containers.find((c) => c.name === 'app')?.image;
@@ -36,7 +36,7 @@ describe('failures and rollback', () => {
     expect(image(stack, first, 'checkout-canary')).toBeUndefined();
     for (const untouched of [second, third]) {
       expect(done.state.clusters[untouched]!.phase).toBe('pending');
-      expect(stack.sim.cluster(untouched).audit().filter((entry) => entry.verb !== 'GET')).toEqual([]);
+      expect(stack.sim.cluster(untouched).audit().filter((entry) => entry.method !== 'GET')).toEqual([]);
     }
     const samples = await stack.runtime.pool.query(
       `SELECT verdict, value, query FROM analysis_samples WHERE rollout_id = $1 AND verdict = 'failed'`,

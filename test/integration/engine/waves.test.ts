@@ -8,18 +8,18 @@ function writes(stack: Stack, cluster: string): string[] {
     .cluster(cluster)
     .audit()
     .filter((entry) => /\/deployments\/checkout(-canary)?(\/|$|\?)/.test(entry.path) || /\/deployments$/.test(entry.path))
-    .map((entry) => `${entry.verb} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
+    .map((entry) => `${entry.method} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
 }
 
 function stableImage(stack: Stack, cluster: string): string | undefined {
-  const deployment = stack.sim.cluster(cluster).get('apps/v1', 'Deployment', 'shop', 'checkout') as
+  const deployment = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', 'checkout') as
     | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
     | undefined;
   return deployment?.spec.template.spec.containers.find((c) => c.name === 'app')?.image;
 }
 
 function canaryExists(stack: Stack, cluster: string): boolean {
-  return stack.sim.cluster(cluster).get('apps/v1', 'Deployment', 'shop', 'checkout-canary') !== undefined;
+  return stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', 'checkout-canary') !== undefined;
 }
 
 describe('rollouts across three waves', () => {
