@@ -92,9 +92,10 @@ export class TrafficSimulator {
 
   /** Moves the counters on by the real time elapsed since the last tick. */
   tick(now = this.rt.now()): void {
-    const seconds = Math.max(0, (now - this.last) / 1000);
+    if (now <= this.last) return;
+    const seconds = (now - this.last) / 1000;
     this.last = now;
-    if (seconds === 0 || this.rate === 0) return;
+    if (this.rate === 0) return;
     this.sources ??= this.plan();
     for (const source of this.sources) {
       const expected = this.rate * seconds;
