@@ -79,7 +79,7 @@ export class KubeClient {
    * pass `options` on to client-node, so that a call that overruns its deadline is also aborted on the wire.
    */
   async call<T>(op: KubeOperation, run: (apis: KubeApis, options: CallOptions) => Promise<T>): Promise<T> {
-    const operation: KubeOperation = { ...op, context: op.context ?? this.context };
+    const operation: KubeOperation = { ...op, context: op.context ?? this.context, server: op.server ?? this.server };
     try {
       // The deadline starts after the token: time spent queued behind our own rate limit is not the server's slowness.
       await this.limiter.acquire();

@@ -71,6 +71,8 @@ export interface KubeOperation {
   context?: string;
   /** Where to look when the object is missing, e.g. "check workload.name and namespace in the rollout file". */
   notFoundHint?: string;
+  /** The API server URL, named when it cannot be reached. */
+  server?: string;
 }
 
 /** The parts of a Kubernetes Status object this module reads. */
@@ -133,14 +135,14 @@ export function classifyKubeError(err: unknown, cluster: string, what: string | 
   if (code !== undefined && TLS_CODES.has(code)) {
     return new KubeError(
       { kind: 'final', reason: 'tls', cluster },
-      `${cluster}: TLS verification of the API server failed (${code}) on ${call}: check certificate-authority-data and the server address in kubeconfig${contextHint(op)}`,
+      `${cluster}: TLS verification of the API server${serverHint(op)} failed (${code}) on ${call}: check certificate-authority-data and the server address in kubeconfig${contextHint(op)}`,
       { cause: err },
     );
   }
   if ((code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) || isNetworkError(error)) {
     return new KubeError(
       { kind: 'retryable', reason: 'unreachable', cluster },
-      `${cluster}: cannot reach the API server (${code ?? error.message}) on ${call}; it will be tried again`,
+      `${cluster}: cannot reach the API server${serverHint(op)} (${code ?? error.message}) on ${call}; it will be tried again`,
       { cause: err },
     );
   }
@@ -201,6 +203,19 @@ function describeCall(op: KubeOperation): string {
 
 function contextHint(op: KubeOperation): string {
   return op.context ? ` context ${op.context}` : '';
+}
+
+/** " at https://host:6443", without any user:password a URL might carry. */
+function serverHint(op: KubeOperation): string {
+  if (!op.server) return '';
+  try {
+    const url = new URL(op.server);
+    url.username = '';
+    url.password = '';
+    return ` at ${url.origin}${url.pathname === '/' ? '' : url.pathname}`;
+  } catch {
+    return '';
+  }
 }
 
 function httpStatus(err: unknown): number | undefined {

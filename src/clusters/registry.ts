@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { PrometheusClient } from '../analysis/prometheus.ts';
 import { DomainError, toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -56,13 +57,15 @@ export class ClusterRegistry {
   private constructor(
     handles: Map<string, ClusterHandle>,
     private readonly options: ClusterRegistryOptions,
+    /** The clusters file, named in messages; absent for a registry built from entries. */
+    readonly path?: string,
   ) {
     this.handles = handles;
   }
 
   static async load(path: string, options: ClusterRegistryOptions = {}): Promise<ClusterRegistry> {
     const entries = await loadClustersFile(path);
-    const registry = new ClusterRegistry(buildHandles(entries, new Map(), options), options);
+    const registry = new ClusterRegistry(buildHandles(entries, new Map(), options), options, resolve(path));
     if (options.watch) {
       registry.watcher = watchClustersFile(
         path,
@@ -92,7 +95,8 @@ export class ClusterRegistry {
     const handle = this.handles.get(name);
     if (handle) return handle;
     const known = [...this.handles.keys()].join(', ') || 'none';
-    throw new DomainError(422, 'unknown_cluster', `cluster ${name} is not in the clusters file (known: ${known})`, {
+    const file = this.path ? `the clusters file ${this.path}` : 'the clusters file';
+    throw new DomainError(422, 'unknown_cluster', `cluster ${name} is not in ${file} (known: ${known})`, {
       cluster: name,
       known: [...this.handles.keys()],
     });

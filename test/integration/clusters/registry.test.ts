@@ -95,7 +95,7 @@ describe('the cluster registry', () => {
     }
     expect(thrown).toBeInstanceOf(DomainError);
     expect(thrown).toMatchObject({ status: 422, code: 'unknown_cluster' });
-    expect((thrown as Error).message).toBe(`cluster prod-mars-1 is not in the clusters file (known: ${a}, ${b})`);
+    expect((thrown as Error).message).toBe(`cluster prod-mars-1 is not in the clusters file ${env.clustersFile} (known: ${a}, ${b})`);
   });
 
   it('fails to load when a context is missing from the kubeconfig, naming the ones there are', async () => {
