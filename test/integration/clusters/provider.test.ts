@@ -144,6 +144,17 @@ describe('the replicas provider against kube-sim over TLS', () => {
     expect((await provider.observe(target)).stable?.problem).toBeNull();
   });
 
+  it("does not blame the canary's broken pods on the stable, whose selector also matches them", async () => {
+    await provider.ensureCanary(target, { replicas: 2, image: 'registry.example.com/checkout:2.0.0-crash', version: '2.0.0-crash' });
+    await provider.promote(target, { image: 'registry.example.com/checkout:2.0.0-pullfail', version: '2.0.0-pullfail' });
+    const observed = await waitFor('both deployments to show their own problem', async () => {
+      const o = await provider.observe(target);
+      return o.stable?.problem && o.canary?.problem === '2 pods in CrashLoopBackOff' ? o : undefined;
+    });
+    expect(observed.stable?.rolledOut).toBe(false);
+    expect(observed.stable?.problem).toMatch(/^\d pods? in (ImagePullBackOff|ErrImagePull)$/);
+  });
+
   it('promotes the stable to the new image and reports it rolled out once done', async () => {
     await provider.promote(target, { image: NEW, version: '2.0.0' });
     const stable = deployment('checkout')!;
