@@ -17,7 +17,7 @@ async function requestCount(cluster: string, verb: string, outcome: string): Pro
   return sample?.value ?? 0;
 }
 
-// A plain-HTTP kube-sim: the kubeconfig has no insecure-skip-tls-verify, as kubectl users write them.
+// A plain-HTTP kube-sim (the provider tests cover TLS).
 describe('the Kubernetes client against kube-sim faults', () => {
   const cluster = clusterName('prod-eu-1');
   const target = { cluster, namespace: 'shop', name: 'checkout', container: 'app' };
