@@ -174,7 +174,8 @@ export class ApiServer {
       });
     };
     const server = this.options.tls ? createHttpsServer({ key: this.options.tls.key, cert: this.options.tls.cert }, handler) : createHttpServer(handler);
-    server.keepAliveTimeout = 30_000;
+    // Idle keep-alive connections close soon, so a client that is done leaves no open socket behind for long.
+    server.keepAliveTimeout = 3_000;
     server.on(this.options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

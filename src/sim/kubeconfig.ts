@@ -33,7 +33,8 @@ export function kubeconfigYaml(clusters: ClusterEntry[], caCert: string | undefi
     apiVersion: 'v1',
     kind: 'Config',
     preferences: {},
-    clusters: clusters.map((c) => ({ name: c.name, cluster: { server: c.url, ...(caData ? { 'certificate-authority-data': caData } : {}) } })),
+    // Over plain HTTP, @kubernetes/client-node refuses to connect unless insecure-skip-tls-verify is set.
+    clusters: clusters.map((c) => ({ name: c.name, cluster: { server: c.url, ...(caData ? { 'certificate-authority-data': caData } : c.url.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) } })),
     users: clusters.map((c) => ({ name: c.name, user: { token: c.token } })),
     contexts: clusters.map((c) => ({ name: c.name, context: { cluster: c.name, user: c.name } })),
     'current-context': clusters[0]?.name ?? '',

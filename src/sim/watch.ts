@@ -50,6 +50,8 @@ export function serveWatch(store: ObjectStore, request: WatchRequest, res: Serve
   };
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  // Send the headers now: a client waits for them before it reads events, and there may be none for a while.
+  res.flushHeaders();
   const rv = request.resourceVersion;
   if (rv === undefined || rv === '' || rv === '0') {
     for (const obj of store.list(type, namespace)) if (matches(obj)) send('ADDED', obj);
