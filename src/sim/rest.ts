@@ -271,10 +271,11 @@ export class RestApi {
   /** Checks kind, apiVersion, name and namespace of a written object against the URL it was sent to. */
   private checkBody(type: ResourceType, body: unknown, namespace: string | undefined, name: string | undefined): KubeObject {
     if (!isPlainObject(body)) throw badRequest('the request body must be a JSON object');
-    const kind = body.kind;
-    const apiVersion = body.apiVersion;
-    if (typeof kind !== 'string' || kind === '') throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
-    if (typeof apiVersion !== 'string' || apiVersion === '') throw badRequest(`Object 'apiVersion' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
+    // Like the API server's decoder, a body without apiVersion or kind takes them from the URL it was sent to.
+    const kind = body.kind === undefined || body.kind === '' ? type.kind : body.kind;
+    const apiVersion = body.apiVersion === undefined || body.apiVersion === '' ? apiVersionOf(type) : body.apiVersion;
+    if (typeof kind !== 'string') throw badRequest(`Object 'Kind' is not a string in '${JSON.stringify(body).slice(0, 200)}'`);
+    if (typeof apiVersion !== 'string') throw badRequest(`Object 'apiVersion' is not a string in '${JSON.stringify(body).slice(0, 200)}'`);
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
     if (group !== type.group || !type.versions.includes(version!)) {
       throw badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${apiVersionOf(type)})`);
@@ -292,7 +293,7 @@ export class RestApi {
       delete metadata.namespace;
     }
     // Every version of a type is stored in the preferred version (the conversion is the identity here).
-    return { ...(body as KubeObject), apiVersion: apiVersionOf(type), metadata };
+    return { ...(body as KubeObject), apiVersion: apiVersionOf(type), kind, metadata };
   }
 
   private prepareForCreate(type: ResourceType, input: KubeObject): KubeObject {

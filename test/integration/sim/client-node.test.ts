@@ -52,7 +52,7 @@ describe('@kubernetes/client-node against kube-sim', () => {
 
   it('answers 401 Unauthorized to a wrong token', async () => {
     const bad = t.kubeConfig(CLUSTER);
-    bad.getCurrentUser()!.token = 'wrong';
+    (bad.getCurrentUser() as { token?: string }).token = 'wrong';
     const err = await thrown(() => bad.makeApiClient(CoreV1Api).listNamespace());
     expect(err).toBeInstanceOf(ApiException);
     expect((err as ApiException<string>).code).toBe(401);

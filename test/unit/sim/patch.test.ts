@@ -38,7 +38,7 @@ describe('JSON patch (RFC 6902)', () => {
     expect((result.spec as Record<string, unknown>).minReadySeconds).toBe(6);
     expect(result.spec.template.metadata.labels).toEqual({ app: 'checkout', version: '2.0.0' });
     expect(result.spec.template.spec.containers).toHaveLength(1);
-    expect(result.spec.template.spec.containers[0]!.env.map((e) => e.name)).toEqual(['A', 'B', 'C']);
+    expect(result.spec.template.spec.containers[0]?.env?.map((e) => e.name)).toEqual(['A', 'B', 'C']);
     expect(result.metadata).toEqual({ kept: ['x'], annotations: { 'a~b/c': 'e' } });
   });
 

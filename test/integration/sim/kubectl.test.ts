@@ -1,0 +1,116 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimCluster } from '../../../src/sim/index.ts';
+import { startTestSim, uniqueCluster, type TestSim } from './helpers.ts';
+
+const run = promisify(execFile);
+const CLUSTER = uniqueCluster('prod-eu-1');
+let t: TestSim;
+let cluster: SimCluster;
+
+function findKubectl(): string {
+  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/local/bin'])) {
+    const candidate = join(dir, 'kubectl');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error("kubectl is not installed: install Debian's package kubernetes-client (apt-get install -y kubernetes-client)");
+}
+
+async function kubectl(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  // kubectl sends a bearer token only over TLS, so this simulation runs with tls: true.
+  return run(findKubectl(), ['--kubeconfig', t.sim.kubeconfigPath!, '--context', CLUSTER, '--cache-dir', join(t.dir, 'kube-cache'), ...args], { timeout: 90_000 });
+}
+
+function deploymentOf(name: string): { spec: { replicas: number; template: { spec: { containers: { name: string; image: string }[] } } }; status?: Record<string, number> } {
+  return cluster.get('apps/v1/Deployment', 'shop', name) as never;
+}
+
+beforeAll(async () => {
+  findKubectl();
+  // Time scale 4: pods start in half a second, so `rollout status` really waits through the steps of a rollout.
+  t = await startTestSim({ clusters: [CLUSTER], tls: true, timeScale: 4 });
+  cluster = t.sim.cluster(CLUSTER);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('kubectl against kube-sim', () => {
+  it('shows deployments and pods with `get deploy,pods -o wide`', async () => {
+    const { stdout } = await kubectl('-n', 'shop', 'get', 'deploy,pods', '-o', 'wide');
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/);
+    expect(lines[1]).toMatch(/^deployment\.apps\/checkout\s+4\/4\s+4\s+4\s+\S+\s+app\s+registry\.example\.com\/checkout:1\.0\.0\s+app=checkout$/);
+    const podHeader = lines.findIndex((l) => l.startsWith('NAME') && l.includes('STATUS'));
+    expect(lines[podHeader]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/);
+    const pods = lines.slice(podHeader + 1);
+    expect(pods).toHaveLength(4);
+    for (const pod of pods) expect(pod).toMatch(new RegExp(`^pod/checkout-\\w+-\\w{5}\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+10\\.244\\.\\d+\\.\\d+\\s+${CLUSTER}-worker-\\d\\s+<none>\\s+<none>$`));
+  });
+
+  it('creates with `apply -f`, then changes the object with a second apply (client-side apply, strategic merge patch)', async () => {
+    const file = join(t.dir, 'cart.yaml');
+    const manifest = (replicas: number, image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: {app: cart}
+  template:
+    metadata:
+      labels: {app: cart, version: "1.0.0"}
+    spec:
+      containers:
+        - name: app
+          image: ${image}
+          env: [{name: MODE, value: "fast"}]
+`;
+    await writeFile(file, manifest(2, 'registry.example.com/cart:1.0.0'));
+    const since = Date.now();
+    expect((await kubectl('apply', '-f', file)).stdout.trim()).toBe('deployment.apps/cart created');
+    await writeFile(file, manifest(3, 'registry.example.com/cart:1.1.0'));
+    expect((await kubectl('apply', '-f', file)).stdout.trim()).toBe('deployment.apps/cart configured');
+
+    const cart = deploymentOf('cart');
+    expect(cart.spec.replicas).toBe(3);
+    expect(cart.spec.template.spec.containers[0]!.image).toBe('registry.example.com/cart:1.1.0');
+    const obj = cluster.get('apps/v1/Deployment', 'shop', 'cart')!;
+    expect(JSON.parse(obj.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration']!).spec.replicas).toBe(3);
+    const writes = cluster.audit(since).filter((e) => e.resource === 'deployments.apps' && e.name !== 'checkout');
+    expect(writes.map((e) => [e.verb, e.contentType?.split(';')[0], e.fieldManager, e.status])).toEqual([
+      ['create', 'application/json', 'kubectl-client-side-apply', 201],
+      ['patch', 'application/strategic-merge-patch+json', 'kubectl-client-side-apply', 200],
+    ]);
+    expect(writes[0]!.userAgent).toMatch(/^kubectl\//);
+  });
+
+  it('scales with `scale` through the scale subresource', async () => {
+    const since = Date.now();
+    expect((await kubectl('-n', 'shop', 'scale', 'deploy/checkout', '--replicas=6')).stdout.trim()).toBe('deployment.apps/checkout scaled');
+    expect(deploymentOf('checkout').spec.replicas).toBe(6);
+    expect(cluster.audit(since).map((e) => [e.verb, e.subresource])).toContainEqual(['patch', 'scale']);
+  });
+
+  it('rolls out a new image with `set image`, and `rollout status` waits through the rolling update until it is done', async () => {
+    await kubectl('-n', 'shop', 'rollout', 'status', 'deploy/checkout', '--timeout=60s');
+    expect((await kubectl('-n', 'shop', 'set', 'image', 'deploy/checkout', 'app=registry.example.com/checkout:1.1.0')).stdout.trim()).toBe('deployment.apps/checkout image updated');
+    const { stdout } = await kubectl('-n', 'shop', 'rollout', 'status', 'deploy/checkout', '--timeout=60s');
+    const lines = stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('deployment "checkout" successfully rolled out');
+    expect(lines.some((l) => l.startsWith('Waiting for deployment "checkout" rollout to finish'))).toBe(true);
+
+    // When rollout status returns, the rollout really is over.
+    const d = deploymentOf('checkout');
+    expect(d.status).toMatchObject({ replicas: 6, updatedReplicas: 6, availableReplicas: 6, readyReplicas: 6 });
+    const pods = cluster.list('pods', 'shop').filter((p) => p.metadata.labels?.app === 'checkout');
+    expect(pods).toHaveLength(6);
+    for (const pod of pods) expect((pod.spec as { containers: { image: string }[] }).containers[0]!.image).toBe('registry.example.com/checkout:1.1.0');
+  });
+});
