@@ -36,6 +36,20 @@ export interface TrafficProvider {
 /** How many times a write is tried when someone else changed the object between our read and our write. */
 const CONFLICT_ATTEMPTS = 4;
 
+/**
+ * How long what `observe` read stands in for a fresh read in the writes that follow it. A tick observes and then acts
+ * within milliseconds; reading the same two Deployments again would double the calls on every step. Stale reads are
+ * harmless: server-side apply states the whole canary, and a stable patch carries its resourceVersion, so a change in
+ * between turns into a conflict and a fresh read.
+ */
+const OBSERVATION_REUSE_MS = 2_000;
+
+interface Observed {
+  at: number;
+  stable: V1Deployment | null;
+  canary: V1Deployment | null;
+}
+
 const STABLE_NOT_FOUND_HINT = 'check workload.name and namespace in the rollout file';
 
 /**
@@ -44,14 +58,34 @@ const STABLE_NOT_FOUND_HINT = 'check workload.name and namespace in the rollout 
  * share follows the pod counts. No mesh or ingress is needed.
  */
 export class ReplicasProvider implements TrafficProvider {
+  private readonly observed = new Map<string, Observed>();
+
   constructor(private readonly client: KubeClient) {}
+
+  private key(target: WorkloadTarget): string {
+    return `${target.namespace}/${target.name}`;
+  }
+
+  /** What `observe` read moments ago, unless a write has happened since or `fresh` asks for a new read. */
+  private recent(target: WorkloadTarget, fresh: boolean): Observed | undefined {
+    const observed = this.observed.get(this.key(target));
+    if (fresh || !observed || Date.now() - observed.at > OBSERVATION_REUSE_MS) return undefined;
+    return observed;
+  }
+
+  private async write(target: WorkloadTarget, fn: () => Promise<unknown>): Promise<void> {
+    this.observed.delete(this.key(target));
+    await fn();
+  }
 
   async observe(target: WorkloadTarget): Promise<WorkloadObservation> {
     this.checkCluster(target);
+    const at = Date.now();
     const [stable, canary] = await Promise.all([
       this.client.getDeployment(target.namespace, target.name, STABLE_NOT_FOUND_HINT),
       this.client.getDeployment(target.namespace, canaryName(target.name)),
     ]);
+    this.observed.set(this.key(target), { at, stable, canary });
     // The stable's selector also matches the canary's pods (that is how they get traffic), so leave those out.
     const [stableView, canaryView] = await Promise.all([
       stable ? this.view(stable, target, [`${ROLE_LABEL}!=${CANARY_ROLE}`]) : null,
@@ -65,16 +99,19 @@ export class ReplicasProvider implements TrafficProvider {
     if (!Number.isInteger(desired.replicas) || desired.replicas < 0) {
       throw new RangeError(`canary replicas must be a whole number of at least 0, got ${desired.replicas}`);
     }
-    await this.onConflictRetry(async () => {
-      const stable = await this.requireStable(target);
+    await this.onConflictRetry(async (retry) => {
+      const recent = this.recent(target, retry);
+      const stable = recent?.stable ?? (await this.requireStable(target));
       const wanted = this.buildCanary(stable, target, desired);
-      const live = await this.client.getDeployment(target.namespace, canaryName(target.name));
+      const live = recent ? recent.canary : await this.client.getDeployment(target.namespace, canaryName(target.name));
       if (live && canaryUpToDate(live, wanted, target.container)) return;
-      if (live && !sameSelector(live.spec?.selector, wanted.spec?.selector)) {
-        // A selector cannot change; a canary left by a rollout of another version is replaced rather than patched.
-        await this.client.deleteDeployment(target.namespace, canaryName(target.name));
-      }
-      await this.client.applyDeployment(wanted);
+      await this.write(target, async () => {
+        if (live && !sameSelector(live.spec?.selector, wanted.spec?.selector)) {
+          // A selector cannot change; a canary left by a rollout of another version is replaced rather than patched.
+          await this.client.deleteDeployment(target.namespace, canaryName(target.name));
+        }
+        await this.client.applyDeployment(wanted);
+      });
     });
   }
 
@@ -85,7 +122,7 @@ export class ReplicasProvider implements TrafficProvider {
 
   async deleteCanary(target: WorkloadTarget): Promise<void> {
     this.checkCluster(target);
-    await this.client.deleteDeployment(target.namespace, canaryName(target.name));
+    await this.write(target, () => this.client.deleteDeployment(target.namespace, canaryName(target.name)));
   }
 
   async restore(target: WorkloadTarget, snapshot: { image: string; replicas: number; version: string | null }): Promise<void> {
@@ -99,8 +136,8 @@ export class ReplicasProvider implements TrafficProvider {
    * replaced whole by a merge patch, so a concurrent edit must turn into a 409 and a fresh read, never be overwritten.
    */
   private async setStable(target: WorkloadTarget, wanted: { image: string; version: string | null; replicas?: number }): Promise<void> {
-    await this.onConflictRetry(async () => {
-      const stable = await this.requireStable(target);
+    await this.onConflictRetry(async (retry) => {
+      const stable = this.recent(target, retry)?.stable ?? (await this.requireStable(target));
       const containers = stable.spec?.template?.spec?.containers ?? [];
       if (!containers.some((c) => c.name === target.container)) {
         throw this.invalid(
@@ -133,7 +170,7 @@ export class ReplicasProvider implements TrafficProvider {
           },
         },
       };
-      await this.client.mergePatchDeployment(target.namespace, target.name, patch, STABLE_NOT_FOUND_HINT);
+      await this.write(target, () => this.client.mergePatchDeployment(target.namespace, target.name, patch, STABLE_NOT_FOUND_HINT));
     });
   }
 
@@ -175,10 +212,10 @@ export class ReplicasProvider implements TrafficProvider {
   }
 
   /** A conflict means our read went stale; reading again and recomputing the write is always safe here. */
-  private async onConflictRetry(attempt: () => Promise<void>): Promise<void> {
+  private async onConflictRetry(attempt: (retry: boolean) => Promise<void>): Promise<void> {
     for (let n = 1; ; n++) {
       try {
-        await attempt();
+        await attempt(n > 1);
         return;
       } catch (err) {
         if (!(err instanceof KubeError) || err.kind !== 'conflict' || n >= CONFLICT_ATTEMPTS) throw err;

@@ -246,6 +246,7 @@ function observeCluster(draft: Draft, name: string): void {
   if (!result) return;
   if (!result.ok) {
     cluster.kubeErrors += 1;
+    cluster.unreachableSince ??= draft.now;
     cluster.lastKubeError = result.error.message;
     if (cluster.kubeErrors === 1 || cluster.kubeErrors % 10 === 0) {
       draft.event('cluster.kube_error', `${name}: ${result.error.message} (attempt ${cluster.kubeErrors}; retrying)`, {
@@ -255,16 +256,24 @@ function observeCluster(draft: Draft, name: string): void {
     }
     if (result.error.kind === 'final' && cluster.phase !== 'pending') {
       failCluster(draft, cluster, result.error.message);
+    } else if (cluster.phase !== 'pending' && draft.now - cluster.unreachableSince >= draft.plan.progressDeadlineMs) {
+      failCluster(
+        draft,
+        cluster,
+        `the Kubernetes API of ${name} could not be read for the progress deadline ${formatDuration(draft.plan.progressDeadlineMs)} (last error: ${result.error.message})`,
+      );
     }
     return;
   }
-  if (cluster.kubeErrors > 0) {
-    draft.event('cluster.kube_recovered', `${name}: the Kubernetes API answers again after ${cluster.kubeErrors} error(s)`, {
+  if (cluster.unreachableSince !== null) {
+    draft.event('cluster.kube_recovered', `${name}: the Kubernetes API answers again after ${formatDuration(draft.now - cluster.unreachableSince)}`, {
       cluster: name,
     });
   }
   cluster.kubeErrors = 0;
-  cluster.lastKubeError = null;
+  cluster.unreachableSince = null;
+  // A failed write keeps its message until a write succeeds: it explains why the workload is not where it should be.
+  if (cluster.actionFailures === 0) cluster.lastKubeError = null;
   const { stable, canary } = result.workload;
   if (stable) cluster.stableReplicas = stable.replicas;
   cluster.canaryReplicas = canary?.replicas ?? 0;
@@ -508,9 +517,9 @@ function runCanary(draft: Draft, cluster: ClusterState): void {
       cluster.targetWeight = step.weight;
       const canary = workload.canary;
       if (!canary || canary.replicas !== replicas || canary.image !== draft.plan.image) {
+        // Writes that keep failing are bounded by the progress deadline like pods that never get ready.
+        if (overDeadline(draft, cluster, `canary in ${cluster.name} (${cluster.lastKubeError ?? 'not yet written'})`, canary)) return;
         draft.actions.push({ type: 'ensureCanary', cluster: cluster.name, replicas, image: draft.plan.image, version: draft.plan.version });
-        cluster.waitingSince ??= draft.now;
-        draft.wake(draft.now + READINESS_POLL_MS);
         return;
       }
       if (canary.readyReplicas < replicas || canary.availableReplicas < replicas) {
@@ -557,9 +566,8 @@ function runPromotion(draft: Draft, cluster: ClusterState): void {
     return;
   }
   if (stable.image !== draft.plan.image || stable.version !== draft.plan.version) {
+    if (overDeadline(draft, cluster, `promotion of ${cluster.name} (${cluster.lastKubeError ?? 'not yet written'})`, stable)) return;
     draft.actions.push({ type: 'promoteStable', cluster: cluster.name, image: draft.plan.image, version: draft.plan.version });
-    cluster.waitingSince ??= draft.now;
-    draft.wake(draft.now + READINESS_POLL_MS);
     return;
   }
   if (!stable.rolledOut) {
@@ -830,20 +838,29 @@ function finishRollback(draft: Draft): void {
 
 /**
  * Folds the outcome of a tick's Kubernetes writes into the decided state. A retryable failure only backs the cluster
- * off (the next tick sees the workload unchanged and writes again); a final one fails the cluster on the next tick.
+ * off (the next tick sees the workload unchanged and writes again, within the progress deadline); a final one fails
+ * the cluster at the next decision.
  */
 export function recordActionResults(decision: Decision, results: ActionResult[], now: number): Decision {
-  const failures = results.filter((result): result is Extract<ActionResult, { ok: false }> => !result.ok);
-  if (failures.length === 0) return decision;
+  if (results.length === 0) return decision;
   const state = structuredClone(decision.state);
   const events = [...decision.events];
   let wakeAt = decision.wakeAt;
-  for (const failure of failures) {
-    const cluster = state.clusters[failure.action.cluster];
+  const failedClusters = new Set(results.filter((r) => !r.ok).map((r) => r.action.cluster));
+  for (const result of results) {
+    const cluster = state.clusters[result.action.cluster];
     if (!cluster) continue;
-    cluster.kubeErrors += 1;
-    cluster.lastKubeError = failure.message;
-    if (failure.kind === 'final') cluster.pendingFailure = failure.message;
+    if (result.ok) {
+      if (!failedClusters.has(cluster.name)) cluster.actionFailures = 0;
+      continue;
+    }
+    cluster.actionFailures += 1;
+    cluster.lastKubeError = result.message;
+    if (result.kind === 'final') cluster.pendingFailure = result.message;
+    const retryAt = result.kind === 'final' ? now : now + Math.min(MAX_KUBE_BACKOFF_MS, 250 * 2 ** Math.min(cluster.actionFailures, 6));
+    wakeAt = wakeAt === null ? retryAt : Math.min(wakeAt, retryAt);
+    // Final failures are always told; retried ones on the first and every tenth time in a row.
+    if (result.kind !== 'final' && cluster.actionFailures !== 1 && cluster.actionFailures % 10 !== 0) continue;
     state.eventSeq += 1;
     events.push({
       seq: state.eventSeq,
@@ -852,11 +869,9 @@ export function recordActionResults(decision: Decision, results: ActionResult[],
       wave: null,
       cluster: cluster.name,
       actor: ENGINE,
-      message: `${cluster.name}: ${failure.action.type} failed: ${failure.message}${failure.kind === 'final' ? '' : '; retrying'}`,
-      data: { action: failure.action.type, kind: failure.kind },
+      message: `${cluster.name}: ${result.action.type} failed: ${result.message}${result.kind === 'final' ? '' : ` (attempt ${cluster.actionFailures}; retrying)`}`,
+      data: { action: result.action.type, kind: result.kind },
     });
-    const retryAt = failure.kind === 'final' ? now : now + Math.min(MAX_KUBE_BACKOFF_MS, 250 * 2 ** Math.min(cluster.kubeErrors, 6));
-    wakeAt = wakeAt === null ? retryAt : Math.min(wakeAt, retryAt);
   }
   return { ...decision, state, events, wakeAt: isTerminal(state.phase) ? null : wakeAt };
 }

@@ -68,8 +68,12 @@ export interface ClusterState {
   waitingSince: number | null;
   /** Whether the cluster had been promoted (new image on the stable) when its rollback began. */
   promotedBeforeRollback: boolean;
-  /** Consecutive Kubernetes errors on this cluster, reset by a clean observation. */
+  /** Consecutive failed reads of this cluster's workload, reset by a clean observation. */
   kubeErrors: number;
+  /** Consecutive failed writes, reset when a tick's writes to this cluster all succeed. */
+  actionFailures: number;
+  /** Since when this cluster's workload could not be read; the progress deadline bounds such an outage too. */
+  unreachableSince: number | null;
   lastKubeError: string | null;
   /** A final Kubernetes error from the last tick's writes (403, 422...): the next decision fails the cluster with it. */
   pendingFailure: string | null;
@@ -137,6 +141,8 @@ export function initialState(plan: { waves: { name: string; clusters: string[] }
         waitingSince: null,
         promotedBeforeRollback: false,
         kubeErrors: 0,
+        actionFailures: 0,
+        unreachableSince: null,
         lastKubeError: null,
         pendingFailure: null,
         reason: null,

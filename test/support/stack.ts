@@ -122,7 +122,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           return phases.includes(last.phase) ? last : undefined;
         }, timeoutMs);
       } catch (err) {
-        throw new Error(`${(err as Error).message}; it is ${last?.phase}: ${last?.reason}`);
+        const tail = (await listEvents(runtime.pool, id).catch(() => [])).slice(-Number(process.env.OLEADA_TEST_EVENT_TAIL ?? 8)).map((e) => `  ${e.time.toISOString().slice(11, 23)} ${e.type}: ${e.message}`);
+        throw new Error(`${(err as Error).message}; it is ${last?.phase}: ${last?.reason}; last events:\n${tail.join('\n')}`);
       }
     },
     async close() {

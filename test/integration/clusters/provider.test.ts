@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../src/clusters/client.ts';
 import { KubeError } from '../../../src/clusters/errors.ts';
 import { ReplicasProvider } from '../../../src/clusters/replicas-provider.ts';
+import { kubernetesRequests } from '../../../src/metrics.ts';
 import type { WorkloadTarget } from '../../../src/clusters/workload.ts';
 import type { KubeObject } from '../../../src/sim/index.ts';
 import { clusterName, rejection, startTestSim, waitFor, type TestSim } from './support.ts';
@@ -43,7 +44,7 @@ interface Spec {
 
 describe('the replicas provider against kube-sim over TLS', () => {
   const cluster = clusterName('staging-eu');
-  const namespaces = Array.from({ length: 12 }, () => `shop${++namespaceCount}`);
+  const namespaces = Array.from({ length: 13 }, () => `shop${++namespaceCount}`);
   let env: TestSim;
   let client: KubeClient;
   let provider: ReplicasProvider;
@@ -84,6 +85,22 @@ describe('the replicas provider against kube-sim over TLS', () => {
       progressDeadlineExceeded: false,
       problem: null,
     });
+  });
+
+  it('writes right after observing without reading the same Deployments again', async () => {
+    const calls = async () =>
+      (await kubernetesRequests.get()).values
+        .filter((v) => v.metricName === 'oleada_kubernetes_request_duration_seconds_count' && v.labels.cluster === cluster)
+        .reduce((sum, v) => sum + v.value, 0);
+    await provider.observe(target);
+    const before = await calls();
+    await provider.ensureCanary(target, { replicas: 1, image: NEW, version: '2.0.0' });
+    expect((await calls()) - before).toBe(1);
+    expect(deployment('checkout-canary')!.spec.replicas).toBe(1);
+    // After its own write, what it had observed is out of date, so the next write reads first.
+    const unobserved = (await calls());
+    await provider.ensureCanary(target, { replicas: 2, image: NEW, version: '2.0.0' });
+    expect((await calls()) - unobserved).toBe(3);
   });
 
   it('observes a missing stable as null', async () => {

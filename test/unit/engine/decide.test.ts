@@ -205,6 +205,38 @@ describe('decide: failures and rollback', () => {
   });
 });
 
+describe('decide: a cluster that cannot be changed or reached', () => {
+  it('fails a cluster whose writes keep failing at the progress deadline, telling the error without flooding the log', () => {
+    const plan = makePlan({ progressDeadlineMs: 20_000, waves: [{ clusters: ['staging-eu'] }] });
+    const world = new World(['staging-eu']);
+    world.rejectWrites.add('staging-eu');
+    const run = runRollout(plan, { world, metrics: healthy });
+    expect(run.state.phase).toBe('rolled_back');
+    expect(run.state.reason).toMatch(/canary in staging-eu \(connection refused\) did not become ready within the progress deadline 20s/);
+    const failures = run.events.filter((e) => e.type === 'cluster.action_failed');
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.length).toBeLessThan(10);
+    expect(failures[0]!.message).toMatch(/ensureCanary failed: connection refused \(attempt 1; retrying\)/);
+  });
+
+  it('fails a started cluster that stays unreachable past the progress deadline, and keeps the record', () => {
+    const plan = makePlan({ progressDeadlineMs: 20_000, waves: [{ clusters: ['staging-eu'] }] });
+    const world = new World(['staging-eu']);
+    const run = runRollout(plan, {
+      world,
+      metrics: healthy,
+      check: (state) => {
+        if (state.clusters['staging-eu']!.step === 1) world.unreachable.add('staging-eu');
+      },
+    });
+    // Unreachable, its rollback cannot finish either: the rollout ends failed and says where.
+    expect(run.state.phase).toBe('failed');
+    expect(run.state.clusters['staging-eu']!.phase).toBe('failed');
+    expect(run.events.some((e) => /could not be read for the progress deadline 20s/.test(e.message))).toBe(true);
+    expect(run.state.reason).toMatch(/the rollback could not finish on staging-eu/);
+  });
+});
+
 describe('decide: commands', () => {
   it('waits at an approval gate and goes on after approve', () => {
     const plan = makePlan({ waves: [{ clusters: ['staging-eu'] }, { name: 'europe', clusters: ['prod-eu-1'], approval: true }] });

@@ -35,6 +35,8 @@ export class World {
   readonly canaries = new Map<string, ModelDeployment>();
   readonly writes: (Action & { at: number })[] = [];
   unreachable = new Set<string>();
+  /** Clusters that answer reads but refuse every write with a retryable error. */
+  rejectWrites = new Set<string>();
 
   constructor(
     clusters: string[],
@@ -222,7 +224,7 @@ export function runRollout(
     }
     let decision = decide(plan, state, observations, now);
     const results = decision.actions.map((action) => {
-      if (world.unreachable.has(action.cluster)) {
+      if (world.unreachable.has(action.cluster) || world.rejectWrites.has(action.cluster)) {
         return { action, ok: false as const, kind: 'retryable' as const, message: 'connection refused' };
       }
       world.apply(action, now);
