@@ -1,9 +1,8 @@
 // The Deployment controller, following kube-controller-manager's algorithm: a ReplicaSet per pod template (named by
 // pod-template-hash), rolling updates bounded by maxSurge and maxUnavailable, proportional scaling during a rollout,
 // Recreate, pause, revision history, and the Available and Progressing conditions, ProgressDeadlineExceeded included.
-import { intOrPercentOf } from './rest.ts';
 import { canonicalJson, fnv32a, safeEncode } from './names.ts';
-import { controllerOf, isPlainObject, timestamp, type KubeObject } from './objects.ts';
+import { controllerOf, intOrPercentOf, isPlainObject, timestamp, type KubeObject } from './objects.ts';
 import { num, omitEmpty, specOf, statusOf, workKey, type ClusterRuntime } from './runtime.ts';
 import { fromLabelSelectorObject, matchesLabels } from './selectors.ts';
 import type { StoreEvent } from './store.ts';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from './objects.ts';
 import { timestamp } from './objects.ts';
-import type { CoreTypes } from './runtime.ts';
+import type { CoreTypes } from './resources.ts';
 import type { ObjectStore } from './store.ts';
 
 const MAX_EVENTS = 1000;

@@ -145,3 +145,13 @@ export function dropNulls<T>(value: T): T {
   for (const [key, item] of Object.entries(value)) if (item !== null && item !== undefined) out[key] = dropNulls(item);
   return out as T;
 }
+
+/** Resolves an IntOrString such as maxSurge: a number as is, or a percentage of `total`, rounded up or down. */
+export function intOrPercentOf(value: unknown, total: number, roundUp: boolean): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.endsWith('%')) {
+    const exact = (parseInt(value, 10) * total) / 100;
+    return roundUp ? Math.ceil(exact) : Math.floor(exact);
+  }
+  return 0;
+}

@@ -281,3 +281,34 @@ export function defaultCrds(): KubeObject[] {
     crd('networking.istio.io', 'DestinationRule', 'destinationrules', ['v1', 'v1beta1', 'v1alpha3'], ['dr'], ['istio-io', 'networking-istio-io'], [{ name: 'Host', type: 'string', jsonPath: '.spec.host', priority: 0 }, age]),
   ];
 }
+
+/** The built-in types the controllers work with, looked up once. */
+export interface CoreTypes {
+  namespaces: ResourceType;
+  nodes: ResourceType;
+  pods: ResourceType;
+  services: ResourceType;
+  deployments: ResourceType;
+  replicasets: ResourceType;
+  crds: ResourceType;
+  events: ResourceType;
+}
+
+export function coreTypes(resources: ResourceRegistry): CoreTypes {
+  const get = (key: string) => {
+    const type = resources.byKey(key);
+    if (!type) throw new Error(`kube-sim: built-in resource ${key} is missing`);
+    return type;
+  };
+  return {
+    namespaces: get('namespaces'),
+    nodes: get('nodes'),
+    pods: get('pods'),
+    services: get('services'),
+    deployments: get('deployments.apps'),
+    replicasets: get('replicasets.apps'),
+    crds: get('customresourcedefinitions.apiextensions.k8s.io'),
+    events: get('events'),
+  };
+}
+

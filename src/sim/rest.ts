@@ -64,17 +64,6 @@ export function parseBody(raw: string, contentType: string): unknown {
   }
 }
 
-function intOrPercentOf(value: unknown, total: number, roundUp: boolean): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.endsWith('%')) {
-    const exact = (parseInt(value, 10) * total) / 100;
-    return roundUp ? Math.ceil(exact) : Math.floor(exact);
-  }
-  return 0;
-}
-
-export { intOrPercentOf };
-
 export class RestApi {
   private serviceIps = 10;
 

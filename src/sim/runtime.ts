@@ -2,7 +2,7 @@
 import type { Behaviours } from './behaviours.ts';
 import type { EventRecorder } from './events.ts';
 import { isPlainObject, type KubeObject } from './objects.ts';
-import type { ResourceRegistry, ResourceType } from './resources.ts';
+import type { CoreTypes, ResourceRegistry } from './resources.ts';
 import type { ObjectStore } from './store.ts';
 import type { WorkQueue } from './workqueue.ts';
 
@@ -19,35 +19,6 @@ export interface ClusterRuntime {
   scaledMs(seconds: number): number;
   types: CoreTypes;
   events: EventRecorder;
-}
-
-export interface CoreTypes {
-  namespaces: ResourceType;
-  nodes: ResourceType;
-  pods: ResourceType;
-  services: ResourceType;
-  deployments: ResourceType;
-  replicasets: ResourceType;
-  crds: ResourceType;
-  events: ResourceType;
-}
-
-export function coreTypes(resources: ResourceRegistry): CoreTypes {
-  const get = (key: string) => {
-    const type = resources.byKey(key);
-    if (!type) throw new Error(`kube-sim: built-in resource ${key} is missing`);
-    return type;
-  };
-  return {
-    namespaces: get('namespaces'),
-    nodes: get('nodes'),
-    pods: get('pods'),
-    services: get('services'),
-    deployments: get('deployments.apps'),
-    replicasets: get('replicasets.apps'),
-    crds: get('customresourcedefinitions.apiextensions.k8s.io'),
-    events: get('events'),
-  };
 }
 
 /** Work-queue keys: `<controller>\0<namespace>\0<name>`. */
