@@ -24,9 +24,12 @@ function scope(event: { wave: string | null; cluster: string | null }): string {
   return event.cluster ?? event.wave ?? '-';
 }
 
+/** The engine writes its own events as `oleada` (src/engine/decide.ts); only the other actors are worth naming. */
+const SYSTEM_ACTORS = new Set(['oleada', 'engine']);
+
 /** One line per event for CI logs: time, wave/cluster, message, and who did it when it was a person. */
 export function plainEventLine(event: RolloutEvent): string {
-  const by = event.actor && event.actor !== 'engine' ? ` (by ${event.actor})` : '';
+  const by = event.actor && !SYSTEM_ACTORS.has(event.actor) ? ` (by ${event.actor})` : '';
   return `${shortTime(event.time)}  ${scope(event).padEnd(22)}  ${event.message}${by}`;
 }
 

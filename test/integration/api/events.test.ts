@@ -34,7 +34,7 @@ describe('GET /rollouts/{id}/events', () => {
     ]);
     const all = await json(await api.request(`/api/v1/rollouts/${id}/events`));
     expect(all.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
-    expect(all.items[1]).toMatchObject({ type: 'weight_set', wave: 'canary', cluster: 'staging-eu', actor: 'engine', data: { weight: 10 } });
+    expect(all.items[1]).toMatchObject({ type: 'weight_set', wave: 'canary', cluster: 'staging-eu', actor: 'oleada', data: { weight: 10 } });
     expect(all).toMatchObject({ nextAfter: 3, more: false, phase: 'progressing', terminal: false });
     const page = await json(await api.request(`/api/v1/rollouts/${id}/events?after=1&limit=1`));
     expect(page.items.map((e: { seq: number }) => e.seq)).toEqual([2]);

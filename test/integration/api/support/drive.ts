@@ -21,7 +21,7 @@ export async function drive(pool: Pool, id: string, change: (state: RolloutState
     const numbered: NewEvent[] = events.map((event, i) => ({
       wave: null,
       cluster: null,
-      actor: 'engine',
+      actor: 'oleada',
       data: {},
       ...event,
       seq: record.state.eventSeq + i + 1,
