@@ -26,6 +26,10 @@ async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
         pool: runtime.pool,
         redis: runtime.redis,
         logger,
+        service: runtime.service,
+        clusters: runtime.clusters,
+        ...(config.OLEADA_TOKENS_FILE ? { tokensFile: config.OLEADA_TOKENS_FILE } : {}),
+        metricsAuth: config.OLEADA_METRICS_AUTH,
       });
       const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_PORT });
       console.log(`oleada api listening on ${address}`);
