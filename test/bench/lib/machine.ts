@@ -108,3 +108,29 @@ export async function busyProcesses(windowMs = 1_000, exclude: number[] = [proce
   }
   return busy.sort((a, b) => b.share - a.share).map((b) => `${Math.round(b.share * 100)}% ${b.name}`);
 }
+
+/**
+ * CPU seconds used so far by every process whose command name (/proc/<pid>/comm) is one of `names`, summed per name.
+ * PostgreSQL runs a process per connection, so a backend that exits between two readings takes its time with it:
+ * the difference of two readings is a lower bound.
+ */
+export function cpuByCommand(names: string[]): Map<string, number> {
+  const out = new Map(names.map((n) => [n, 0]));
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      if (out.has(comm)) out.set(comm, out.get(comm)! + cpuSeconds(pid));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** This process's CPU seconds (user + system). */
+export function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}

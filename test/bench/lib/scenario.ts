@@ -44,3 +44,19 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     await sleep(everyMs);
   }
 }
+
+/** Runs `fn` with a cleanup list of its own, emptied (last registered first) when it ends, however it ends. */
+export async function withCleanup<T>(fn: (defer: (cleanup: () => Promise<unknown> | unknown) => void) => Promise<T>): Promise<T> {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  try {
+    return await fn((cleanup) => cleanups.push(cleanup));
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        process.stderr.write(`cleanup failed: ${String(err)}\n`);
+      }
+    }
+  }
+}

@@ -1,9 +1,327 @@
-import type { Scenario } from '../lib/scenario.ts';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../../src/config.ts';
+import { createRuntime } from '../../../src/runtime.ts';
+import { closeRedis, createRedis } from '../../../src/queue/connection.ts';
+import { createPool } from '../../../src/store/pool.ts';
+import { cpuByCommand, ownCpuSeconds } from '../lib/machine.ts';
+import { startServe } from '../lib/oleada.ts';
+import { runScript } from '../lib/process.ts';
+import type { MetricsSnapshot } from '../lib/prom-text.ts';
+import { row, type Row } from '../lib/report.ts';
+import { rolloutFile } from '../lib/rollout-file.ts';
+import { sleep, withCleanup, type BenchContext, type Scenario } from '../lib/scenario.ts';
+import { startBenchSim, waitForScrapes } from '../lib/sim.ts';
+import { createBenchDatabase, deleteRedisPrefix, uniqueName } from '../lib/services.ts';
+import { bucketDelta, fractionAtOrBelow, histogramQuantile, percentile } from '../lib/stats.ts';
 
+const BASELINE = fileURLToPath(new URL('../servers/bullmq-noop.ts', import.meta.url));
+const SIZES = [100, 500, 1_000];
+const QUICK_SIZES = [100];
+const WINDOW_S = 60;
+const QUICK_WINDOW_S = 20;
+const CLUSTERS = ['prod-eu', 'prod-us', 'prod-ap'];
+/**
+ * The clusters file's client-side rate limit for this scenario. Oleada's default (20 per second, burst 40, per
+ * cluster) would cap the whole run at 60 Kubernetes calls a second, and the figures would measure that cap, not the
+ * engine; the K8s-requests-per-tick row says what the default allows.
+ */
+const QPS = { qps: 10_000, burst: 100_000 };
+const DEFAULT_QPS = 20;
+const TARGET_LATENESS_P99_S = 1;
+const TARGET_RSS_MB = 300;
+const SERVICE_PROCESSES = ['postgres', 'redis-server', 'prometheus'];
+
+interface SizeResult {
+  n: number;
+  windowS: number;
+  /** Rollouts whose analysis had started when the window opened (all of them, unless the engine fell behind). */
+  startedAtWindow: number;
+  phasesAtEnd: Record<string, number>;
+  ticks: number;
+  ticksPerSecond: number;
+  lateness: { p50Ms: number; p99Ms: number; p99AboveLastBucket: boolean; within1s: number; count: number };
+  tickDuration: { p50Ms: number; p99Ms: number };
+  engineCores: number;
+  enginePeakRssMB: number;
+  engineRssAtEndMB: number;
+  kubernetesRequests: Record<string, number>;
+  kubernetesPerTick: number;
+  prometheusPerTick: number;
+  /** CPU (in cores) of the other parts during the window; the services are shared with anyone else on the machine. */
+  cores: Record<string, number>;
+  redisCommandsPerSecond: number;
+  postgresTransactionsPerSecond: number;
+  baselineLateness?: { jobsPerSecond: number; p50Ms: number; p99Ms: number };
+  rampSeconds: number;
+  /** The highest RSS seen by sampling every second, during the ramp and during the window. */
+  rssMaxMB: { ramp: number; window: number };
+  /** The engine's own view at the end of the window (prom-client's default metrics), in MB. */
+  memoryAtEndMB: { rss: number; heapTotal: number; heapUsed: number; external: number };
+  eventLoopLagP99Ms: number;
+}
+
+interface BaselineOutput {
+  throughput?: { jobs: number; seconds: number; jobsPerSecond: number };
+  lateness?: { jobs: number; spreadMs: number; latenessMs: number[] };
+}
+
+async function runBaseline(ctx: BenchContext, jobs: number, delayed: number, spreadMs: number): Promise<BaselineOutput> {
+  const prefix = uniqueName('bench_noop');
+  try {
+    const child = runScript(BASELINE, [ctx.services.redisUrl, prefix, String(jobs), '50', String(delayed), String(spreadMs)]);
+    const match = await child.waitForLine(/RESULT (.*)\n/, 180_000);
+    await child.stop();
+    return JSON.parse(match[1]!) as BaselineOutput;
+  } finally {
+    await deleteRedisPrefix(ctx.services.redisUrl, prefix);
+  }
+}
+
+function perSecond(after: number, before: number, seconds: number): number {
+  return (after - before) / seconds;
+}
+
+function delta(after: MetricsSnapshot, before: MetricsSnapshot, name: string): number {
+  return after.sum(name) - before.sum(name);
+}
+
+async function measureSize(ctx: BenchContext, n: number, windowS: number): Promise<SizeResult> {
+  return withCleanup(async (defer) => {
+    const db = await createBenchDatabase(ctx.services);
+    defer(() => db.drop());
+    const prefix = uniqueName('bench_scale');
+    defer(() => deleteRedisPrefix(ctx.services.redisUrl, prefix));
+    ctx.log(`scale N=${n}: starting kube-sim with ${n} apps in each of ${CLUSTERS.length} clusters`);
+    const sim = await startBenchSim(ctx, { clusters: CLUSTERS, apps: n, replicas: 2, timeScale: 10, trafficRate: 5, qps: QPS });
+    defer(() => sim.close());
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: ctx.services.redisUrl,
+      OLEADA_QUEUE_PREFIX: prefix,
+      OLEADA_CLUSTERS_FILE: sim.clustersFile,
+    };
+    const engine = await startServe({ ...env, OLEADA_TOKENS_FILE: '' });
+    defer(() => engine.stop());
+    await waitForScrapes(ctx.services.prometheusUrl, sim.clusters);
+
+    // The rollouts are created through the rollout service, as POST /api/v1/rollouts does, from this process: the API's
+    // per-token rate limit (600 a minute) would otherwise take most of the ramp.
+    const creator = await createRuntime(loadConfig({ ...env, OLEADA_LOG_LEVEL: 'silent' }), { migrate: false });
+    defer(() => creator.close());
+    const pool = createPool(db.url, { max: 2 });
+    defer(() => pool.end());
+    const redis = createRedis(ctx.services.redisUrl, 'producer');
+    defer(() => closeRedis(redis));
+
+    const pauses = Math.ceil((windowS + 120) / 5);
+    const steps = [{ setWeight: 33 }, { pause: { duration: '5s' } }, { setWeight: 50 }, ...Array.from({ length: pauses }, () => ({ pause: { duration: '5s' } }))];
+    const rss = { ramp: 0, window: 0 };
+    let phase: keyof typeof rss = 'ramp';
+    const sampler = setInterval(() => {
+      try {
+        rss[phase] = Math.max(rss[phase], engine.child.memory().current);
+      } catch {
+        // The engine has exited; its absence is reported elsewhere.
+      }
+    }, 1_000);
+    defer(() => clearInterval(sampler));
+    const rampStarted = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < n) {
+          const app = sim.apps[next++]!;
+          await creator.service.create({
+            input: rolloutFile({
+              app,
+              image: `registry.example.com/${app}:2.0.0`,
+              clusters: sim.clusters,
+              interval: '5s',
+              // No data before the canary's first scrapes must not pause a rollout in the middle of the measurement.
+              inconclusiveLimit: 1_000,
+              progressDeadline: '10m',
+              steps,
+            }),
+            actor: 'bench',
+          });
+        }
+      }),
+    );
+    ctx.log(`scale N=${n}: ${n} rollouts created in ${((Date.now() - rampStarted) / 1000).toFixed(1)} s; waiting until every one is analysing`);
+
+    // The window opens when every rollout's analysis has started in every cluster (or after a deadline, when the
+    // engine cannot get there: then the figures say so).
+    const started = async () =>
+      Number((await pool.query(`SELECT count(DISTINCT rollout_id)::int AS n FROM analysis_samples`)).rows[0].n);
+    const rampDeadline = Date.now() + Math.max(90_000, n * 200);
+    let startedAtWindow = await started();
+    while (startedAtWindow < n && Date.now() < rampDeadline) {
+      await sleep(1_000);
+      startedAtWindow = await started();
+    }
+    const rampSeconds = (Date.now() - rampStarted) / 1000;
+    await sleep(5_000);
+
+    const servicesBefore = cpuByCommand(SERVICE_PROCESSES);
+    const redisBefore = Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
+    const xacts = async () => Number((await pool.query(`SELECT xact_commit FROM pg_stat_database WHERE datname = $1`, [db.name])).rows[0].xact_commit);
+    const xactBefore = await xacts();
+    const before = await engine.metrics();
+    const engineCpuBefore = engine.child.cpu();
+    const ownBefore = ownCpuSeconds();
+    const t0 = performance.now();
+    phase = 'window';
+    ctx.log(`scale N=${n}: ramp took ${rampSeconds.toFixed(1)} s (${startedAtWindow}/${n} analysing); measuring for ${windowS} s`);
+    await sleep(windowS * 1000);
+    const after = await engine.metrics();
+    const seconds = (performance.now() - t0) / 1000;
+    const engineCores = (engine.child.cpu() - engineCpuBefore) / seconds;
+    const ownCores = (ownCpuSeconds() - ownBefore) / seconds;
+    const servicesAfter = cpuByCommand(SERVICE_PROCESSES);
+    const redisAfter = Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
+    const xactAfter = await xacts();
+    const memory = engine.child.memory();
+
+    const lateness = bucketDelta(after.buckets('oleada_tick_lateness_seconds'), before.buckets('oleada_tick_lateness_seconds'));
+    const duration = bucketDelta(after.buckets('oleada_tick_duration_seconds'), before.buckets('oleada_tick_duration_seconds'));
+    const ticks = delta(after, before, 'oleada_tick_duration_seconds_count');
+    const kube = after.sumBy('oleada_kubernetes_request_duration_seconds_count', 'verb');
+    const kubeBefore = before.sumBy('oleada_kubernetes_request_duration_seconds_count', 'verb');
+    const kubernetesRequests = Object.fromEntries([...kube].map(([verb, count]) => [verb, count - (kubeBefore.get(verb) ?? 0)]));
+    const kubeTotal = Object.values(kubernetesRequests).reduce((a, b) => a + b, 0);
+    const promTotal = delta(after, before, 'oleada_prometheus_request_duration_seconds_count');
+    const p99 = histogramQuantile(0.99, lateness);
+    const phases = await pool.query<{ phase: string; n: number }>(`SELECT phase, count(*)::int AS n FROM rollouts GROUP BY phase`);
+
+    const result: SizeResult = {
+      n,
+      windowS: seconds,
+      startedAtWindow,
+      phasesAtEnd: Object.fromEntries(phases.rows.map((r) => [r.phase, r.n])),
+      ticks,
+      ticksPerSecond: ticks / seconds,
+      lateness: {
+        p50Ms: histogramQuantile(0.5, lateness).value * 1000,
+        p99Ms: p99.value * 1000,
+        p99AboveLastBucket: p99.above,
+        within1s: fractionAtOrBelow(1, lateness),
+        count: lateness.at(-1)?.count ?? 0,
+      },
+      tickDuration: { p50Ms: histogramQuantile(0.5, duration).value * 1000, p99Ms: histogramQuantile(0.99, duration).value * 1000 },
+      engineCores,
+      enginePeakRssMB: memory.peak,
+      engineRssAtEndMB: memory.current,
+      kubernetesRequests,
+      kubernetesPerTick: kubeTotal / ticks,
+      prometheusPerTick: promTotal / ticks,
+      cores: {
+        engine: engineCores,
+        'kube-sim and this benchmark': ownCores,
+        ...Object.fromEntries(SERVICE_PROCESSES.map((name) => [name, (servicesAfter.get(name)! - servicesBefore.get(name)!) / seconds])),
+      },
+      redisCommandsPerSecond: perSecond(redisAfter, redisBefore, seconds),
+      postgresTransactionsPerSecond: perSecond(xactAfter, xactBefore, seconds),
+      rampSeconds,
+      rssMaxMB: rss,
+      memoryAtEndMB: {
+        rss: after.sum('oleada_process_resident_memory_bytes') / 2 ** 20,
+        heapTotal: after.sum('oleada_nodejs_heap_size_total_bytes') / 2 ** 20,
+        heapUsed: after.sum('oleada_nodejs_heap_size_used_bytes') / 2 ** 20,
+        external: after.sum('oleada_nodejs_external_memory_bytes') / 2 ** 20,
+      },
+      eventLoopLagP99Ms: after.sum('oleada_nodejs_eventloop_lag_p99_seconds') * 1000,
+    };
+    ctx.log(
+      `scale N=${n}: ${result.ticksPerSecond.toFixed(0)} ticks/s, lateness p99 ${result.lateness.p99Ms.toFixed(0)} ms, engine ${engineCores.toFixed(2)} cores, ` +
+        `peak RSS ${memory.peak.toFixed(0)} MB, ${result.kubernetesPerTick.toFixed(2)} K8s and ${result.prometheusPerTick.toFixed(2)} Prometheus requests per tick`,
+    );
+    return result;
+  });
+}
+
+/**
+ * Engine scale: N rollouts at once (one app each, every rollout over the same 3 clusters in one wave), each holding a
+ * canary through 5 s pauses with analysis every 5 s, driven by one engine process. Measured over a window after every
+ * rollout is analysing, from the engine's /metrics and /proc. Baselines, in the same run and on the same Redis: a
+ * no-op BullMQ worker's throughput, and its delayed-job lateness at the engine's own tick rate.
+ */
 export const scaleScenario: Scenario = {
   name: 'scale',
-  summary: 'todo',
-  async run() {
-    throw new Error('not written yet');
+  summary: 'N = 100, 500, 1,000 concurrent rollouts over 3 clusters in one engine process; BullMQ no-op baseline',
+  async run(ctx: BenchContext) {
+    const sizes = ctx.quick ? QUICK_SIZES : SIZES;
+    const windowS = ctx.quick ? QUICK_WINDOW_S : WINDOW_S;
+    ctx.log('scale: baseline: BullMQ no-op throughput, 20,000 jobs at concurrency 50');
+    const throughput = (await runBaseline(ctx, 20_000, 0, 0)).throughput!;
+    const results: SizeResult[] = [];
+    for (const n of sizes) {
+      const result = await measureSize(ctx, n, windowS);
+      // The lateness baseline: the same number of no-op jobs a second as the engine ran ticks, each delayed to its
+      // own due time, on the same Redis, with the engine stopped.
+      const rate = Math.max(1, Math.round(result.ticksPerSecond));
+      const baseline = (await runBaseline(ctx, 0, rate * 10, 10_000)).lateness!;
+      result.baselineLateness = { jobsPerSecond: rate, p50Ms: percentile(baseline.latenessMs, 50), p99Ms: percentile(baseline.latenessMs, 99) };
+      results.push(result);
+    }
+
+    const rows: Row[] = [];
+    const base = (n: number) => ({ scenario: 'scale', figure: `N=${n}` });
+    rows.push(row({ scenario: 'scale', figure: 'baseline: BullMQ no-op jobs/s', value: throughput.jobsPerSecond, unit: 'jobs/s' }));
+    for (const r of results) {
+      const b = base(r.n);
+      const atTarget = r.n === 1_000;
+      rows.push(
+        row({ ...b, figure: `N=${r.n}: tick lateness p50`, value: r.lateness.p50Ms, unit: 'ms' }),
+        row({
+          ...b,
+          figure: `N=${r.n}: tick lateness p99`,
+          value: r.lateness.p99Ms,
+          unit: 'ms',
+          ...(atTarget && { target: { op: '<' as const, value: TARGET_LATENESS_P99_S * 1000 } }),
+          baseline: { figure: 'BullMQ no-op delayed p99 at the same rate', value: r.baselineLateness!.p99Ms, unit: 'ms' },
+          ...(r.lateness.p99AboveLastBucket && { note: 'p99 is above the histogram\'s highest bound; the value shown is that bound' }),
+        }),
+        row({
+          ...b,
+          figure: `N=${r.n}: ticks/s`,
+          value: r.ticksPerSecond,
+          unit: 'ticks/s',
+          baseline: { figure: 'BullMQ no-op', value: throughput.jobsPerSecond, unit: 'jobs/s' },
+        }),
+        row({ ...b, figure: `N=${r.n}: engine CPU`, value: r.engineCores, unit: 'cores' }),
+        row({
+          ...b,
+          figure: `N=${r.n}: engine peak RSS`,
+          value: r.enginePeakRssMB,
+          unit: 'MB',
+          ...(atTarget && { target: { op: '<' as const, value: TARGET_RSS_MB } }),
+        }),
+        row({
+          ...b,
+          figure: `N=${r.n}: K8s requests per tick`,
+          value: r.kubernetesPerTick,
+          unit: '',
+          note: `${(r.kubernetesPerTick * r.ticksPerSecond).toFixed(0)} requests/s over ${CLUSTERS.length} clusters; Oleada's default qps (${DEFAULT_QPS} per cluster) allows ${DEFAULT_QPS * CLUSTERS.length}/s, i.e. about ${Math.floor(((DEFAULT_QPS * CLUSTERS.length) / (r.kubernetesPerTick * r.ticksPerSecond)) * r.n)} such rollouts`,
+        }),
+        row({ ...b, figure: `N=${r.n}: Prometheus queries per tick`, value: r.prometheusPerTick, unit: '' }),
+      );
+      if (r.startedAtWindow < r.n) {
+        rows.at(-1)!.note = `only ${r.startedAtWindow} of ${r.n} rollouts had started their analysis when the window opened`;
+      }
+    }
+    const first = results[0];
+    const last = results.at(-1);
+    if (first && last && last !== first) {
+      const growth = (figure: string, a: number, b: number) =>
+        row({ scenario: 'scale', figure: `growth N=${first.n}→${last.n} (×${last.n / first.n}): ${figure}`, value: b / a, unit: '×' });
+      rows.push(
+        growth('tick lateness p99', first.lateness.p99Ms, last.lateness.p99Ms),
+        growth('ticks/s', first.ticksPerSecond, last.ticksPerSecond),
+        growth('engine CPU', first.engineCores, last.engineCores),
+        growth('engine peak RSS', first.enginePeakRssMB, last.enginePeakRssMB),
+        growth('K8s requests per tick', first.kubernetesPerTick, last.kubernetesPerTick),
+      );
+    }
+    return { rows, details: { windowS, clusters: CLUSTERS, qps: QPS, baselineThroughput: throughput, sizes: results } };
   },
 };
