@@ -1,0 +1,29 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../support/redis.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('scripts/demo.sh', () => {
+  it('runs both rollouts to completion and tells what happened', async () => {
+    const port = await freePort();
+    const child = spawn('bash', ['scripts/demo.sh', '--no-wait'], {
+      cwd: root,
+      env: { ...process.env, OLEADA_DEMO_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/demo: a person approves wave europe/);
+    expect(output).toMatch(/checkout 1\.1\.0: succeeded - 1\.1\.0 is promoted in every wave/);
+    expect(output).toMatch(/checkout 1\.2\.0: rolled_back - rolled back: staging-eu failed: analysis failed: error-rate = 0\.\d+ \(max 0\.02\)/);
+    // Plain, timestamped lines: the output of a run without a TTY, as in CI logs.
+    expect(output).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}canary\/staging-eu +staging-eu: weight 20% reached/m);
+    expect(output).toMatch(new RegExp(`Oleada is running at http://127\\.0\\.0\\.1:${port}`));
+    expect(output).toMatch(/demo: everything is stopped\./);
+  }, 300_000);
+});
