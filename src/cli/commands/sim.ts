@@ -63,6 +63,8 @@ Example:
       .map((c) => c.trim())
       .filter((c) => c !== '');
     if (clusters.length === 0) throw new UsageError('--clusters needs at least one name');
+    const badName = clusters.find((c) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(c));
+    if (badName !== undefined) throw new UsageError(`--clusters: "${badName}" is not a valid cluster name (lower-case letters, digits and dashes)`);
     const outDir = requiredOption(args, 'out');
     const timeScale = numberOption(args, 'time-scale', 1);
     const rawRate = stringOption(args, 'traffic-rate');
@@ -99,6 +101,7 @@ Example:
       console.log(`cluster ${cluster.name} ready: api ${cluster.url} metrics ${cluster.metricsUrl}${labels ? ` labels ${labels}` : ''}`);
     }
     console.log(`kubeconfig ${sim.kubeconfigPath}`);
+    if (args.values.tls !== true) console.log('note: kubectl sends its token only over HTTPS; add --tls to use kubectl (client-node works either way)');
     console.log(`clusters file ${sim.clustersFilePath}`);
     if (prometheusTargetsDir) console.log(`prometheus targets in ${prometheusTargetsDir}`);
     const signal = await untilSignal();
