@@ -69,7 +69,7 @@ describe('oleada sim', () => {
     const run = start(['--clusters', 'a']);
     expect(await run.exit).toBe(2);
     expect(run.output()).toContain('--out is required');
-    const bad = start(['--clusters', 'Not_Valid', '--out', join(tmpdir(), 'x'), '--seed', '/nonexistent.yaml']);
+    const bad = start(['--clusters', 'a', '--out', join(tmpdir(), 'x'), '--seed', '/nonexistent.yaml']);
     expect(await bad.exit).toBe(2);
     expect(bad.output()).toContain('--seed /nonexistent.yaml: no such file');
     const name = start(['--clusters', 'Not_Valid', '--out', join(tmpdir(), 'x')]);
