@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +61,13 @@ describe('oleada serve', () => {
     expect(await child.exited).toBe(1);
     expect(child.output()).toMatch(/missing\.yaml/);
     expect(child.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('works as `npx oleada` from the repository root', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const output = execFileSync('npx', ['--no-install', 'oleada', '--help'], { cwd: root, encoding: 'utf8' });
+    expect(output).toMatch(/Usage: oleada <command>/);
+    expect(output).toMatch(/serve +run the API and the engine in one process/);
   });
 
   it('prints help for every command', async () => {
