@@ -361,7 +361,13 @@ export class ApiServer {
         const resourceVersion = query.get('resourceVersion') ?? undefined;
         if (resourceVersion && !/^\d+$/.test(resourceVersion)) throw badRequest(`resourceVersion: Invalid value: "${resourceVersion}": must be a non-negative integer`);
         const timeout = query.get('timeoutSeconds');
-        serveWatch(this.options.store, { type, version: r.version, namespace, labels, fields, resourceVersion, timeoutSeconds: timeout ? Number(timeout) : undefined, bookmarks: query.get('allowWatchBookmarks') === 'true' }, res, () => undefined);
+        const asTable = negotiate(req.headers.accept).table
+          ? (obj: KubeObject, withColumns: boolean) => {
+              const table = toTable(type, [obj], { include: includeObject(query), now: this.options.now() });
+              return withColumns ? table : { ...table, columnDefinitions: [] };
+            }
+          : undefined;
+        serveWatch(this.options.store, { type, version: r.version, namespace, labels, fields, resourceVersion, timeoutSeconds: timeout ? Number(timeout) : undefined, bookmarks: query.get('allowWatchBookmarks') === 'true', asTable }, res, () => undefined);
         return;
       }
       case 'create': {

@@ -22,6 +22,8 @@ export interface WatchRequest {
   bookmarks: boolean;
   /** Real milliseconds between BOOKMARK events when bookmarks are asked for. */
   bookmarkIntervalMs?: number;
+  /** When the client asked for Tables (`kubectl get -w`): renders one object as a Table with one row. */
+  asTable?: (obj: KubeObject, withColumns: boolean) => Record<string, unknown>;
 }
 
 export function serveWatch(store: ObjectStore, request: WatchRequest, res: ServerResponse, onEnd: () => void): void {
@@ -32,8 +34,14 @@ export function serveWatch(store: ObjectStore, request: WatchRequest, res: Serve
     (namespace === undefined || obj.metadata.namespace === namespace) &&
     (request.labels.length === 0 || matchesLabels(request.labels, obj.metadata.labels)) &&
     (request.fields.length === 0 || matchesFields(request.fields, obj));
+  let first = true;
   const send = (eventType: string, obj: KubeObject) => {
-    const object = obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+    let object: unknown = obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+    if (request.asTable) {
+      // Column definitions travel with the first event only, as the API server sends them.
+      object = request.asTable(object as KubeObject, first);
+      first = false;
+    }
     res.write(`${JSON.stringify({ type: eventType, object })}\n`);
   };
   const deliver = (event: StoreEvent) => {
