@@ -119,20 +119,21 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // fetch keeps a connection as long as the server's Keep-Alive hint says (fastify: 72 s), which the leak check would
   // take for a leak; a short hint lets idle test connections close within its grace period.
   app.server.keepAliveTimeout = 1_000;
+  const request: Harness['request'] = async (path, init = {}) => {
+    const { as = 'admin', ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (as !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${TOKENS[as].token}`);
+    return fetch(`${address}${path}`, { ...rest, headers });
+  };
   return {
     app,
     url: address,
     pool,
     service,
     database,
-    async request(path, init = {}) {
-      const { as = 'admin', ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (as !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${TOKENS[as].token}`);
-      return fetch(`${address}${path}`, { ...rest, headers });
-    },
+    request,
     async status(path, init = {}) {
-      const response = await this.request(path, init);
+      const response = await request(path, init);
       await response.arrayBuffer();
       return response.status;
     },
