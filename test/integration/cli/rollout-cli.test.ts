@@ -119,9 +119,9 @@ describe('oleada rollout create --wait', () => {
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^rollout ${id} of cli-good 2\\.3\\.1; following it to the end$`));
-    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  -\s+  rollout started$/);
-    expect(lines[2]).toMatch(/^\S+Z  canary\/staging-eu\s+  staging-eu at 10% \(1 of 5 pods\)$/);
-    expect(lines[3]).toMatch(/  europe\s+  wave europe approved \(by alice\)$/);
+    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}-\s+ {2}rollout started$/);
+    expect(lines[2]).toMatch(/^\S+Z {2}canary\/staging-eu\s+ {2}staging-eu at 10% \(1 of 5 pods\)$/);
+    expect(lines[3]).toMatch(/ {2}europe\s+ {2}wave europe approved \(by alice\)$/);
     expect(lines.at(-1)).toBe('cli-good 2.3.1: succeeded - every wave succeeded');
     expect(result.stdout).not.toContain('\x1b[');
   });
@@ -229,7 +229,7 @@ describe('exit code 2', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: the rollout is invalid/);
     expect(result.stderr).toMatch(/\(422 spec_invalid\)/);
-    expect(result.stderr).toMatch(/\n  \/app: /);
+    expect(result.stderr).toMatch(/\n {2}\/app: /);
   });
 
   it('for a refused token and for an unreachable API', async () => {

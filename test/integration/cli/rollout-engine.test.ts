@@ -62,7 +62,7 @@ describe('oleada rollout create --wait with the real engine', () => {
     const eventLines = lines.slice(1, -1);
     expect(eventLines.length).toBeGreaterThan(4);
     for (const line of eventLines) {
-      expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  \S+ {2,}\S/);
+      expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}\S+ {2,}\S/);
       expect(line).not.toContain('(by ');
     }
     const [staging, europe] = stack.clusters;
