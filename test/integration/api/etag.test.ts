@@ -1,0 +1,88 @@
+/**
+ * The conditional GET of a rollout under both ways of learning its version, and the cache's behaviour when its
+ * LISTEN connection is cut: it must fall back to PostgreSQL, never answer 304 for a status that changed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../support/services.ts';
+import { canaryAt, drive } from './support/drive.ts';
+import { json, rolloutSpec, startHarness, type Harness } from './support/harness.ts';
+
+let database: TestDatabase;
+let notify: Harness;
+let select: Harness;
+let id: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  notify = await startHarness({ database });
+  select = await startHarness({ database, conditionalGets: 'select' });
+  const response = await notify.request('/api/v1/rollouts', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rolloutSpec({ app: 'etagged' })),
+  });
+  id = (await json(response)).id;
+});
+afterAll(async () => {
+  await notify?.close();
+  await select?.close();
+  await database?.drop();
+});
+
+async function etagOf(api: Harness): Promise<string> {
+  const response = await api.request(`/api/v1/rollouts/${id}`);
+  await response.arrayBuffer();
+  return response.headers.get('etag')!;
+}
+
+/** Conditional GETs until one is not 304, or the deadline; returns the last status. */
+async function untilChanged(api: Harness, etag: string, timeoutMs = 5_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await api.status(`/api/v1/rollouts/${id}`, { headers: { 'if-none-match': etag } });
+    if (status !== 304 || Date.now() > deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('conditional GET', () => {
+  it('answers the same with a version read per request (select) as from the notified cache', async () => {
+    const etag = await etagOf(select);
+    expect(await etagOf(notify)).toBe(etag);
+    expect(await select.status(`/api/v1/rollouts/${id}`, { headers: { 'if-none-match': etag } })).toBe(304);
+    await drive(notify.pool, id, (state) => canaryAt(state, 'staging-eu', 0, 10));
+    // select reads the row: the very next request sees the change.
+    expect(await select.status(`/api/v1/rollouts/${id}`, { headers: { 'if-none-match': etag } })).toBe(200);
+    expect(await untilChanged(notify, etag)).toBe(200);
+  });
+
+  it('stops trusting its cache when the LISTEN connection is cut, and trusts it again once it listens anew', async () => {
+    const etag = await etagOf(notify);
+    expect(await notify.status(`/api/v1/rollouts/${id}`, { headers: { 'if-none-match': etag } })).toBe(304);
+
+    // Cut the API's LISTEN connection, then change the rollout while nobody listens.
+    const { rows } = await notify.pool.query(
+      `SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    await drive(notify.pool, id, (state) => canaryAt(state, 'staging-eu', 1, 50));
+    // The notification of this change is lost with the connection: only reading PostgreSQL can tell.
+    expect(await notify.status(`/api/v1/rollouts/${id}`, { headers: { 'if-none-match': etag } })).toBe(200);
+
+    // The feed listens again within its backoff; from then on changes are seen through it again.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const { rows: listening } = await notify.pool.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND state = 'idle'`,
+      );
+      if (listening.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const current = await etagOf(notify);
+    expect(current).not.toBe(etag);
+    expect(await notify.status(`/api/v1/rollouts/${id}`, { headers: { 'if-none-match': current } })).toBe(304);
+    await drive(notify.pool, id, (state) => canaryAt(state, 'staging-eu', 2, 50));
+    expect(await untilChanged(notify, current)).toBe(200);
+  });
+});
