@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LineCounter, parseDocument } from 'yaml';
-import { DomainError } from '../errors.ts';
+import { DomainError, toError } from '../errors.ts';
 import { findJsonError } from './json-error.ts';
 
 export const MAX_DEPTH = 32;
@@ -77,7 +77,7 @@ export function parseJsonBody(text: string): unknown {
     value = JSON.parse(text);
   } catch (err) {
     const found = findJsonError(text);
-    if (!found) throw malformed('JSON', (err as Error).message);
+    if (!found) throw malformed('JSON', toError(err).message);
     const place = lineAndColumn(text, found.offset);
     throw malformed('JSON', found.message, place.line, place.column);
   }
@@ -141,7 +141,7 @@ export function parseYamlBody(text: string): unknown {
     value = document.toJS({ maxAliasCount: 50 });
   } catch (err) {
     if (err instanceof RangeError) throw malformed('YAML', 'it nests too deeply');
-    throw malformed('YAML', (err as Error).message);
+    throw malformed('YAML', toError(err).message);
   }
   return checkSafe(value);
 }

@@ -1,3 +1,4 @@
+import { toError } from '../errors.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Db = Pool | PoolClient;
@@ -64,7 +65,7 @@ export async function listenRolloutChanges(pool: Pool, handlers: ListenHandlers)
     closed = true;
     client.off('notification', onNotification);
     client.off('error', onError);
-    client.release(err as Error);
+    client.release(toError(err));
     throw err;
   }
   return {
@@ -78,7 +79,7 @@ export async function listenRolloutChanges(pool: Pool, handlers: ListenHandlers)
         client.release();
       } catch (err) {
         client.off('error', onError);
-        client.release(err as Error);
+        client.release(toError(err));
       }
     },
   };

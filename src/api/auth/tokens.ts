@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { toError } from '../../errors.ts';
 import { compileGlobs } from './glob.ts';
 
 export const ROLES = ['viewer', 'deployer', 'admin'] as const;
@@ -78,7 +79,7 @@ export class TokenStore {
     try {
       document = parseYaml(text, { maxAliasCount: 10 }) ?? { tokens: [] };
     } catch (err) {
-      throw new TokensFileError(`${source} is not valid YAML: ${(err as Error).message}`);
+      throw new TokensFileError(`${source} is not valid YAML: ${toError(err).message}`);
     }
     const problems = [...Value.Errors(TokensFileSchema, document)].slice(0, 5);
     if (problems.length > 0) {
@@ -101,7 +102,7 @@ export class TokenStore {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new TokensFileError(`cannot read the tokens file ${path} (OLEADA_TOKENS_FILE): ${(err as Error).message}`);
+      throw new TokensFileError(`cannot read the tokens file ${path} (OLEADA_TOKENS_FILE): ${toError(err).message}`);
     }
     return TokenStore.parse(text, path);
   }

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { DomainError } from '../../errors.ts';
+import { DomainError, toError } from '../../errors.ts';
 import type { ApiContext, ClusterHealth } from '../context.ts';
 import { COMMON_ERRORS, Name, Problem } from '../schemas.ts';
 import { Nullable } from '../views/rollout-status.ts';
@@ -37,7 +37,7 @@ async function clusterView(context: ApiContext, cluster: { name: string; labels?
     health = healthView(await context.clusters.health(cluster.name));
   } catch (err) {
     // A registry that throws instead of reporting is itself the answer: the cluster cannot be checked.
-    const message = (err as Error).message ?? String(err);
+    const message = toError(err).message;
     health = { apiReachable: false, serverVersion: null, latencyMs: null, error: message, prometheusReachable: false, prometheusError: message };
   }
   return { name: cluster.name, labels: { ...(cluster.labels ?? {}) }, health };

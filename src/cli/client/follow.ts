@@ -4,6 +4,7 @@
  * fix, or a connection that stays down past the deadline, end the follow early.
  */
 import type { RolloutEvent } from './types.ts';
+import { toError } from '../../errors.ts';
 import { ApiError, type ApiClient } from './http.ts';
 import { SseParser } from './sse.ts';
 
@@ -71,7 +72,7 @@ export async function* followEvents(client: ApiClient, rolloutId: string, option
     } catch (err) {
       if (options.signal?.aborted) return;
       if (err instanceof ApiError && !err.retryable) throw err;
-      reason = err instanceof ApiError ? err.message : String((controller.signal.reason as Error | undefined)?.message ?? (err as Error).message);
+      reason = err instanceof ApiError ? err.message : controller.signal.reason !== undefined ? toError(controller.signal.reason).message : toError(err).message;
     } finally {
       clearTimeout(silence);
       options.signal?.removeEventListener('abort', abortOuter);

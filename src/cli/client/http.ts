@@ -2,6 +2,7 @@
  * The CLI's HTTP client for the Oleada API. Every answer that is not a success becomes an ApiError carrying the
  * problem+json the API sent, so commands can print its detail and exit 2.
  */
+import { toError } from '../../errors.ts';
 
 export interface Problem {
   status: number;
@@ -73,7 +74,7 @@ export class ApiClient {
       return await fetch(`${this.baseUrl}${path}`, { method, headers, signal, ...(body !== undefined ? { body } : {}) });
     } catch (err) {
       const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? (err as Error).message;
+      const reason = cause?.code ?? cause?.message ?? toError(err).message;
       throw new ApiError(0, {
         status: 0,
         code: 'unreachable',

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { toError } from '../../errors.ts';
 import { stringOption, UsageError, type Command, type ParsedArgs } from '../command.ts';
 import { loadClientEnv } from '../client/env.ts';
 import { ApiClient, ApiError, type RequestBody } from '../client/http.ts';
@@ -77,7 +78,7 @@ async function fileBody(args: ParsedArgs): Promise<RequestBody> {
   try {
     text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read ${path}: ${toError(err).message}`);
   }
   return { text, contentType: extname(path).toLowerCase() === '.json' ? 'application/json' : 'application/yaml' };
 }
