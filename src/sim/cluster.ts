@@ -352,12 +352,16 @@ export class Cluster implements SimCluster {
           throw err;
         }
       }
-      // Seeded apps start out settled: their pods are Ready before the API answers its first request.
+      // Seeded apps start out settled: their pods are Ready before the API answers its first request. A seeded
+      // version that never becomes available (crash, pullfail) must not hold the start-up: once a round of work
+      // changes nothing, what is left waits on timers.
       const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline) {
+      let revision = -1;
+      while (Date.now() < deadline && revision !== this.store.currentRevision) {
+        revision = this.store.currentRevision;
         await this.queue.idle();
         if (this.seedSettled()) break;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.kubelet.instant = false;

@@ -209,3 +209,12 @@ describe('the deployment controller', { timeout: 20_000 }, () => {
     expect(sizes).toEqual([5, 18]);
   });
 });
+
+describe('the seed', () => {
+  it('starts with its deployments available, and a crash-looping seeded version does not hold the start-up', async () => {
+    const c = await cluster({ timeScale: 1, seed: [deployment('good', { replicas: 3 }), deployment('bad', { replicas: 2, image: 'registry.example.com/bad:1.0.0-crash' })] });
+    expect(status(c, 'good')).toMatchObject({ replicas: 3, readyReplicas: 3, availableReplicas: 3 });
+    expect(status(c, 'bad').availableReplicas).toBeUndefined();
+    expect(podsOf(c, 'bad')).toHaveLength(2);
+  });
+});
