@@ -52,7 +52,8 @@ const stdio: Output = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   get columns() {
-    return process.stdout.columns ?? 100;
+    // A pseudo-terminal without a size (a CI runner's, `script`) reports 0 columns: draw at a common width instead.
+    return process.stdout.columns || 120;
   },
 };
 

@@ -3,6 +3,7 @@
  * through the store while the CLI follows it, as the engine would.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +41,13 @@ interface Child {
   stdoutIncludes(text: string | RegExp, timeoutMs?: number): Promise<string>;
 }
 
-function oleada(args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
+const SCRIPT = ['/usr/bin/script', '/bin/script'].find((path) => existsSync(path));
+
+/** Runs oleada with `tty: true` under util-linux `script`, which gives it a pseudo-terminal as stdout. */
+function oleada(args: string[], env: Record<string, string> = {}, tty = false): Child {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const [file, argv] = tty ? [SCRIPT!, ['-qefc', command, '/dev/null']] : [process.execPath, [BIN, ...args]];
+  const child = spawn(file, argv, {
     env: { PATH: process.env.PATH, OLEADA_URL: api.url, OLEADA_TOKEN: TOKENS.deployer.token, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -179,6 +185,25 @@ describe('oleada rollout create --wait', () => {
       await second?.close();
       await first.close();
     }
+  });
+});
+
+describe('on a terminal', () => {
+  it.skipIf(!SCRIPT)('redraws a live view per wave and cluster in place, then prints the outcome', async () => {
+    const run = oleada(['rollout', 'create', '-f', await rolloutFile('cli-tty'), '--wait'], {}, true);
+    await run.stdoutIncludes('following it to the end');
+    const id = await idOf('cli-tty');
+    await drive(api.pool, id, (s) => canaryAt(s, 'staging-eu', 1, 50), [{ type: 'weight_set', message: 'staging-eu at 50%', wave: 'canary', cluster: 'staging-eu' }]);
+    await run.stdoutIncludes(/staging-eu\s+canary step 2\/4, 50%/);
+    await drive(api.pool, id, (s) => finish(s, 'succeeded', 'every wave succeeded'), [{ type: 'done', message: 'rollout succeeded' }]);
+    const result = await run.done;
+    expect(result.code, result.stdout).toBe(0);
+    // Each new frame moves the cursor up over the previous one and clears below it.
+    const ESC = String.fromCharCode(27);
+    expect(result.stdout).toMatch(new RegExp(`${ESC}\\[\\d+F${ESC}\\[0J`));
+    expect(result.stdout).toContain('cli-tty 2.3.1 - progressing, wave 1/3 canary');
+    expect(result.stdout).toMatch(/staging-eu\s+promoted, 100%/);
+    expect(result.stdout.trim().split(/\r?\n/).at(-1)).toBe('cli-tty 2.3.1: succeeded - every wave succeeded');
   });
 });
 
