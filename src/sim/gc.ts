@@ -1,12 +1,15 @@
 // The garbage collector and the finalizers it serves: dependents of a deleted owner are deleted (background), or
 // first (foreground), or released (orphan); a deleted namespace empties before it goes; a CustomResourceDefinition
 // registers its resource while it exists and takes its objects with it when deleted.
-import { isPlainObject, type KubeObject } from './objects.ts';
+import type { KubeObject } from './objects.ts';
 import { resourceFromCrd, type ResourceType } from './resources.ts';
 import { workKey, type ClusterRuntime } from './runtime.ts';
 import type { StoreEvent } from './store.ts';
 
 export class GarbageCollector {
+  /** Resources whose CRD was deleted, until their objects are purged. */
+  private readonly purged = new Map<string, ResourceType>();
+
   constructor(private readonly rt: ClusterRuntime) {}
 
   observe(event: StoreEvent): void {
@@ -38,8 +41,6 @@ export class GarbageCollector {
       queue.add(workKey('gc', namespace, `${event.resource.key}\u0001${obj.metadata.name}`));
     }
   }
-
-  private readonly purged = new Map<string, ResourceType>();
 
   /** A dependent whose owners are all gone is deleted; one with some owners left only loses the dead references. */
   collect(namespace: string, target: string): void {
@@ -156,8 +157,4 @@ export class GarbageCollector {
       this.rt.store.delete(type, obj.metadata.namespace, obj.metadata.name!);
     }
   }
-}
-
-export function isCrd(obj: KubeObject): boolean {
-  return obj.kind === 'CustomResourceDefinition' && isPlainObject(obj.spec);
 }

@@ -202,12 +202,6 @@ export class ApiServer {
       return;
     }
 
-    if (path.startsWith('/openapi/')) {
-      if (!this.authorized(req)) sendStatus(res, unauthorized().toStatus());
-      else this.serveOpenApi(res, path);
-      return;
-    }
-
     const parsed = path.startsWith('/_sim') ? undefined : parseRequest(method, path, query.get('watch') === 'true' || query.get('watch') === '1');
     let entry: AuditEntry | undefined;
     if (isWriteMethod(method) && parsed) {
@@ -250,6 +244,10 @@ export class ApiServer {
       const latency = this.options.faults.apiLatencyMs;
       if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
       if (this.options.faults.shouldFail()) throw internalError('kube-sim injected fault (failFraction)');
+      if (path === '/openapi' || path.startsWith('/openapi/')) {
+        this.serveOpenApi(res, path);
+        return;
+      }
       switch (parsed.kind) {
         case 'version':
           send(res, 200, JSON.stringify(versionInfo()));

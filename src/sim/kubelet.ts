@@ -129,7 +129,7 @@ export class Kubelet {
       .reduce((min, t) => Math.min(min, t), Infinity);
     if (wake !== Infinity) this.rt.queue.addAfter(workKey('pod', namespace, name), wake - now);
 
-    const status = this.statusFor(pod, runtime, now);
+    const status = this.statusFor(pod, runtime);
     const spec = specOf(pod);
     const latest = spec.nodeName === runtime.node ? pod : { ...pod, spec: { ...spec, nodeName: runtime.node } };
     store.update(types.pods, { ...latest, status });
@@ -207,7 +207,7 @@ export class Kubelet {
     if (r.phase === 'running' && r.readySince === undefined && r.readyAt !== undefined && now >= r.readyAt) r.readySince = r.readyAt;
   }
 
-  private statusFor(pod: KubeObject, r: PodRuntime, now: number): Record<string, unknown> {
+  private statusFor(pod: KubeObject, r: PodRuntime): Record<string, unknown> {
     const ready = r.phase === 'running' && r.readySince !== undefined;
     const containers = containersOf(pod);
     const names = containers.map((c) => String(c.name));
@@ -235,7 +235,6 @@ export class Kubelet {
       status.podIP = r.ip;
       status.podIPs = [{ ip: r.ip }];
     }
-    void now;
     return status;
   }
 

@@ -1,7 +1,7 @@
 // The resource types a simulated cluster serves. Core and apps types are built in; custom resources are registered
 // from CustomResourceDefinition objects, exactly as an API server learns them, so that `kubectl get crd` and
 // discovery agree with what can be stored.
-import { getPath, isPlainObject, type KubeObject } from './objects.ts';
+import { isPlainObject, type KubeObject } from './objects.ts';
 
 export interface ScaleSpec {
   specReplicasPath: string[];
@@ -246,11 +246,6 @@ export class ResourceRegistry {
 
 export function apiVersionOf(type: ResourceType, version = type.versions[0]!): string {
   return type.group ? `${type.group}/${version}` : version;
-}
-
-/** Reads the scale subresource's replica count paths. */
-export function readPath(obj: KubeObject, path: readonly string[]): unknown {
-  return getPath(obj, path);
 }
 
 /** The CRDs a simulated cluster starts with, as if Gateway API and Istio were installed. */
