@@ -127,7 +127,9 @@ export class ApiServer {
   /** Closes the listener and every connection so clients get ECONNREFUSED, then listens again on the same port. */
   refuseFor(ms: number): Promise<void> {
     if (this.refuseTimer) clearTimeout(this.refuseTimer);
-    this.refuseTimer = setTimeout(() => void this.reopen(), ms);
+    this.refuseTimer = setTimeout(() => {
+      this.reopen().catch((err: unknown) => console.error(`kube-sim: ${this.options.cluster}: could not listen again after refusing connections`, err));
+    }, ms);
     if (!this.refusing) this.refusing = this.stopListening();
     return this.refusing;
   }
@@ -236,7 +238,10 @@ export class ApiServer {
       const body = isWriteMethod(method) ? await readBody(req) : '';
       const answer = await handleControl(this.options.control, method, path, query, body);
       send(res, answer.status, JSON.stringify(answer.body));
-      if (answer.after) res.on('finish', () => void answer.after!());
+      if (answer.after) {
+        const after = answer.after;
+        res.on('finish', () => after().catch((err: unknown) => console.error(`kube-sim: ${this.options.cluster}: ${path} failed`, err)));
+      }
       return;
     }
 
