@@ -11,6 +11,7 @@ import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface Ready {
@@ -130,7 +131,7 @@ function deployment(i: number): unknown {
   };
 }
 
-interface Figure {
+export interface Figure {
   name: string;
   value: number;
   unit: string;
@@ -195,25 +196,41 @@ async function measureMemory(count: number, target: number): Promise<Figure[]> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const quick = argv.includes('--quick');
-  const json = argv.includes('--json');
+export interface SimBenchResult {
+  machine: { cores: number; cpuModel: string; node: string; load: number[] };
+  quick: boolean;
+  /** Each figure with its target ('-' when it is informative only) and whether it met it. */
+  figures: Figure[];
+}
+
+/** Runs both measurements; the benchmark runner (test/bench/run.ts) can call this instead of running the script. */
+export async function runSimBenchmark(options: { quick?: boolean } = {}): Promise<SimBenchResult> {
+  const quick = options.quick ?? false;
   const machine = { cores: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, load: loadavg().map((l) => Math.round(l * 100) / 100) };
-  console.log('kube-sim benchmark');
-  console.log(`machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.load.join(' ')}`);
   const count = quick ? 200 : 1_000;
   const figures = [...(await measureGets(quick ? 5 : 10)), ...(await measureMemory(count, TARGET_RSS_MB))];
+  return { machine, quick, figures };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  console.log('kube-sim benchmark');
+  const result = await runSimBenchmark({ quick: argv.includes('--quick') });
+  const { machine, figures } = result;
+  console.log(`machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.load.join(' ')}`);
   const width = Math.max(...figures.map((f) => f.name.length));
   for (const f of figures) {
     const verdict = f.target === '-' ? '' : f.pass ? 'PASS' : 'FAIL';
     console.log(`${f.name.padEnd(width)}  ${String(f.value).padStart(8)} ${f.unit.padEnd(6)} target ${f.target.padEnd(8)} ${verdict}`);
   }
-  if (json) console.log(JSON.stringify({ bench: 'kube-sim', machine, quick, figures }));
+  if (json) console.log(JSON.stringify({ bench: 'kube-sim', ...result }));
   return figures.every((f) => f.pass) ? 0 : 1;
 }
 
-if (process.argv[2] === '--child') {
+// Run only when executed as a script (or forked as the child), not when imported by the benchmark runner.
+const executed = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (executed && process.argv[2] === '--child') {
   await child(process.argv[3] ?? 'get');
-} else {
+} else if (executed) {
   process.exitCode = await main(process.argv.slice(2));
 }
