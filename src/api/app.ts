@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -66,7 +66,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    disableRequestLogging: true,
+    // Oleada logs what matters itself (5xx answers, state changes); a line per request would drown it.
+    logController: new LogController({ disableRequestLogging: true }),
     // Errors the router raises before any route runs (a malformed URL, a path parameter over maxParamLength) would
     // otherwise be answered as fastify's own JSON, not problem+json.
     frameworkErrors: (error, request, reply) => {

@@ -10,14 +10,13 @@ import { assertNever } from '../errors.ts';
 import type { Action, ActionResult } from './actions.ts';
 import { commandProblem } from './commands.ts';
 import { analysing, clustersToStart, type Measurement, type Observations, type PendingCommand } from './observations.ts';
-import { isTerminal, type ClusterState, type MetricState, type RolloutState, type Verdict } from './state.ts';
+import { ENGINE_ACTOR as ENGINE, isTerminal, type ClusterState, type MetricState, type RolloutState, type Verdict } from './state.ts';
 import { actualWeight, canaryReplicasFor } from './weights.ts';
 
 /** How often a tick looks again while a workload is rolling out. */
 export const READINESS_POLL_MS = 500;
 /** The longest a cluster waits between retries after Kubernetes errors. */
 const MAX_KUBE_BACKOFF_MS = 10_000;
-const ENGINE = 'oleada';
 
 export interface Decision {
   state: RolloutState;

@@ -38,7 +38,8 @@ export function canonicalHash(value: unknown): string {
     }
     return v;
   };
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
+  // JSON.stringify(undefined) is undefined: an absent body hashes as null.
+  return createHash('sha256').update(JSON.stringify(canonical(value)) ?? 'null').digest('hex');
 }
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

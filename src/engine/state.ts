@@ -3,6 +3,9 @@
  * milliseconds, and nothing in it refers to a live object.
  */
 
+/** The actor of every event the engine writes on its own account. */
+export const ENGINE_ACTOR = 'oleada';
+
 export const ACTIVE_PHASES = ['pending', 'progressing', 'paused', 'awaiting_approval', 'rolling_back'] as const;
 export const TERMINAL_PHASES = ['succeeded', 'rolled_back', 'aborted', 'failed'] as const;
 

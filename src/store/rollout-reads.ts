@@ -2,11 +2,9 @@
  * Reads of rollouts that the API needs beyond rollouts.ts: a light "head" row for authorization, conditional GETs and
  * event streams, and a listing restricted to the apps a token may see.
  */
-import type { Phase, RolloutState } from '../engine/state.ts';
-import type { Plan } from '../spec/plan.ts';
-import type { RolloutSpec } from '../spec/schema.ts';
+import type { Phase } from '../engine/state.ts';
 import type { Pool, PoolClient } from './pool.ts';
-import type { RolloutRecord } from './rollouts.ts';
+import { COLUMNS, toRecord, type RolloutRecord, type RolloutRow } from './rollouts.ts';
 
 type Db = Pool | PoolClient;
 
@@ -84,43 +82,8 @@ export interface RolloutPage {
   next?: ListPosition;
 }
 
-interface RolloutRow {
+interface PagedRow extends RolloutRow {
   cursor_at: string;
-  id: string;
-  app: string;
-  spec: RolloutSpec;
-  plan: Plan;
-  state: RolloutState;
-  phase: Phase;
-  version: number;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  created_by: string;
-  reason: string | null;
-  next_tick_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-}
-
-function toRecord(row: RolloutRow): RolloutRecord {
-  return {
-    id: row.id,
-    app: row.app,
-    spec: row.spec,
-    plan: row.plan,
-    state: row.state,
-    phase: row.phase,
-    version: row.version,
-    idempotencyKey: row.idempotency_key,
-    requestHash: row.request_hash,
-    createdBy: row.created_by,
-    reason: row.reason,
-    nextTickAt: row.next_tick_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at,
-  };
 }
 
 /**
@@ -149,9 +112,8 @@ export async function listRolloutsMatching(db: Db, query: MatchingQuery): Promis
   // One more than asked tells whether a next page exists without a second query.
   params.push(query.limit + 1);
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const { rows } = await db.query<RolloutRow>(
-    `SELECT id, app, spec, plan, state, phase, version, idempotency_key, request_hash, created_by, reason,
-            next_tick_at, created_at, updated_at, finished_at,
+  const { rows } = await db.query<PagedRow>(
+    `SELECT ${COLUMNS},
             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
        FROM rollouts ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
     params,

@@ -24,7 +24,8 @@ export interface RolloutRecord {
   finishedAt: Date | null;
 }
 
-interface RolloutRow {
+/** A rollouts row as `pg` returns it; rollout-reads.ts selects the same columns. */
+export interface RolloutRow {
   id: string;
   app: string;
   spec: RolloutSpec;
@@ -42,10 +43,10 @@ interface RolloutRow {
   finished_at: Date | null;
 }
 
-const COLUMNS = `id, app, spec, plan, state, phase, version, idempotency_key, request_hash, created_by, reason,
+export const COLUMNS = `id, app, spec, plan, state, phase, version, idempotency_key, request_hash, created_by, reason,
   next_tick_at, created_at, updated_at, finished_at`;
 
-function toRecord(row: RolloutRow): RolloutRecord {
+export function toRecord(row: RolloutRow): RolloutRecord {
   return {
     id: row.id,
     app: row.app,
@@ -137,39 +138,6 @@ export async function findActiveByApp(db: Db, app: string): Promise<RolloutRecor
     [app, ACTIVE_PHASES],
   );
   return rows[0] && toRecord(rows[0]);
-}
-
-export interface ListQuery {
-  app?: string;
-  phase?: Phase;
-  limit: number;
-  /** The (created_at, id) of the last item of the previous page. */
-  after?: { createdAt: Date; id: string };
-}
-
-/** Newest first, by keyset pagination on (created_at, id), so pages stay stable while rollouts are added. */
-export async function listRollouts(db: Db, query: ListQuery): Promise<RolloutRecord[]> {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  if (query.app) {
-    params.push(query.app);
-    conditions.push(`app = $${params.length}`);
-  }
-  if (query.phase) {
-    params.push(query.phase);
-    conditions.push(`phase = $${params.length}`);
-  }
-  if (query.after) {
-    params.push(query.after.createdAt, query.after.id);
-    conditions.push(`(created_at, id) < ($${params.length - 1}, $${params.length})`);
-  }
-  params.push(query.limit);
-  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const { rows } = await db.query<RolloutRow>(
-    `SELECT ${COLUMNS} FROM rollouts ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-    params,
-  );
-  return rows.map(toRecord);
 }
 
 export interface ActiveRollout {

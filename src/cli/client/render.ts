@@ -2,6 +2,7 @@
  * Everything the CLI prints, as pure functions from API answers to lines. Colour and cursor movement are decided by
  * the caller (a TTY or not), never here, except in the progress frame, which is only drawn on a TTY.
  */
+import { ENGINE_ACTOR } from '../../engine/state.ts';
 import type { ApiError } from './http.ts';
 import type { ClusterStatus, MetricStatus, PlanPreview, RolloutEvent, RolloutPage, RolloutStatus, StoredCommand } from './types.ts';
 
@@ -24,12 +25,11 @@ function scope(event: { wave: string | null; cluster: string | null }): string {
   return event.cluster ?? event.wave ?? '-';
 }
 
-/** The engine writes its own events as `oleada` (src/engine/decide.ts); only the other actors are worth naming. */
-const SYSTEM_ACTORS = new Set(['oleada', 'engine']);
 
 /** One line per event for CI logs: time, wave/cluster, message, and who did it when it was a person. */
 export function plainEventLine(event: RolloutEvent): string {
-  const by = event.actor && !SYSTEM_ACTORS.has(event.actor) ? ` (by ${event.actor})` : '';
+  // Only people are worth naming, and only when the message does not already say who it was.
+  const by = event.actor && event.actor !== ENGINE_ACTOR && !event.message.includes(event.actor) ? ` (by ${event.actor})` : '';
   return `${shortTime(event.time)}  ${scope(event).padEnd(22)}  ${event.message}${by}`;
 }
 

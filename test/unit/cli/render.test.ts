@@ -59,11 +59,14 @@ const status: RolloutStatus = {
 describe('CLI rendering', () => {
   it('prints one CI log line per event: time to the second, wave/cluster, message, and a person as actor', () => {
     const base = { seq: 1, time: '2026-01-02T03:04:05.678Z', type: 't', data: {} };
-    expect(plainEventLine({ ...base, wave: 'canary', cluster: 'staging-eu', actor: 'engine', message: 'staging-eu at 10%' })).toBe(
+    expect(plainEventLine({ ...base, wave: 'canary', cluster: 'staging-eu', actor: 'oleada', message: 'staging-eu at 10%' })).toBe(
       '2026-01-02T03:04:05Z  canary/staging-eu       staging-eu at 10%',
     );
     expect(plainEventLine({ ...base, wave: 'europe', cluster: null, actor: 'alice', message: 'wave europe approved' })).toBe(
       '2026-01-02T03:04:05Z  europe                  wave europe approved (by alice)',
+    );
+    expect(plainEventLine({ ...base, wave: null, cluster: null, actor: 'alice', message: 'alice paused the rollout' })).toBe(
+      '2026-01-02T03:04:05Z  -                       alice paused the rollout',
     );
   });
 
