@@ -109,7 +109,7 @@ export class Cluster implements SimCluster {
       onError: (key, err) => {
         // A controller that lost a race (409) simply tries again, as real controllers requeue.
         if (err instanceof ApiError && err.code === 409) this.queue.addAfter(key, 5);
-        else console.error(`kube-sim: ${options.name}: ${key.replace(/\u0000/g, '/')} failed`, err);
+        else console.error(`kube-sim: ${options.name}: ${key.replaceAll('\u0000', '/')} failed`, err);
       },
     });
     const types = coreTypes(this.resources);
@@ -170,20 +170,19 @@ export class Cluster implements SimCluster {
       },
     });
 
-    const self = this;
     this.faults = {
-      setApiLatency: (ms) => self.faultState.setApiLatency(ms),
-      failFraction: (f) => self.faultState.failFraction(f),
-      refuseFor: (ms) => self.api.refuseFor(ms),
+      setApiLatency: (ms) => this.faultState.setApiLatency(ms),
+      failFraction: (f) => this.faultState.failFraction(f),
+      refuseFor: (ms) => this.api.refuseFor(ms),
       setBehaviour: (key, behaviour, clusters) => {
         const unknown = (clusters ?? []).filter((c) => !options.allClusters().includes(c));
         if (unknown.length > 0) throw new Error(`unknown cluster ${unknown.join(', ')} (known: ${options.allClusters().join(', ')})`);
         options.behaviours.set(key, behaviour, clusters ?? [options.name]);
       },
-      async reset() {
-        self.faultState.reset();
+      reset: async () => {
+        this.faultState.reset();
         options.behaviours.reset(options.name);
-        await self.api.reopen();
+        await this.api.reopen();
       },
     };
   }

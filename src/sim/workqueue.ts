@@ -77,7 +77,7 @@ export class WorkQueue {
         this.handle(key);
       } catch (err) {
         if (this.options.onError) this.options.onError(key, err);
-        else console.error(`kube-sim: handling ${key.replace(/\u0000/g, '/')} failed`, err);
+        else console.error(`kube-sim: handling ${key.replaceAll('\u0000', '/')} failed`, err);
       }
       if (this.closed) return;
     }

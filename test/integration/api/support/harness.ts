@@ -148,7 +148,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 }
 
 /** The JSON body of a response, typed loosely: tests read arbitrary answers and assert on them. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function json(response: Response): Promise<any> {
   const text = await response.text();
   try {
