@@ -14,6 +14,9 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           // Projects with different worker limits need their own group: the pure tests run first, then the rest.
           sequence: { groupOrder: 0 },
+          // A few pure tests drive kube-sim's controllers in memory for simulated seconds; on a busy 2-core machine
+          // vitest's 5 s default is too close.
+          testTimeout: 30_000,
         },
       },
       {
