@@ -578,14 +578,19 @@ function runPromotion(draft: Draft, cluster: ClusterState): void {
     draft.wake(draft.now + READINESS_POLL_MS);
     return;
   }
-  cluster.phase = 'promoted';
-  cluster.targetWeight = 100;
-  cluster.actualWeight = 100;
+  settle(draft, cluster, 'promoted', 100);
+  cluster.reason = 'promoted';
+  draft.event('cluster.promoted', `${cluster.name}: promoted; the stable runs ${draft.plan.image}`, { cluster: cluster.name });
+}
+
+/** A cluster at rest: all of its traffic on one version, no canary left, nothing to wait for. */
+function settle(draft: Draft, cluster: ClusterState, phase: 'promoted' | 'rolled_back', weight: 0 | 100): void {
+  cluster.phase = phase;
+  cluster.targetWeight = weight;
+  cluster.actualWeight = weight;
   cluster.canaryReplicas = 0;
   cluster.waitingSince = null;
   cluster.finishedAt = draft.now;
-  cluster.reason = 'promoted';
-  draft.event('cluster.promoted', `${cluster.name}: promoted; the stable runs ${draft.plan.image}`, { cluster: cluster.name });
 }
 
 // --- waves -----------------------------------------------------------------------------------------------------------
@@ -803,12 +808,7 @@ function reconcileRollback(draft: Draft, cluster: ClusterState): void {
     overDeadline(draft, cluster, `rollback of ${cluster.name}`, canary ? null : stable);
     return;
   }
-  cluster.phase = 'rolled_back';
-  cluster.targetWeight = 0;
-  cluster.actualWeight = 0;
-  cluster.canaryReplicas = 0;
-  cluster.waitingSince = null;
-  cluster.finishedAt = draft.now;
+  settle(draft, cluster, 'rolled_back', 0);
   draft.event(
     'cluster.rolled_back',
     `${cluster.name}: rolled back; no canary left${cluster.promotedBeforeRollback ? `, the stable runs ${cluster.snapshot?.image} again` : ''}`,

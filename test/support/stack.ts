@@ -10,6 +10,7 @@ import { listEvents, type RolloutEvent } from '../../src/store/events.ts';
 import { getRollout, type RolloutRecord } from '../../src/store/rollouts.ts';
 import type { Phase } from '../../src/engine/state.ts';
 import { createTestDatabase, services, uniqueName, type TestDatabase } from './services.ts';
+import { waitFor as waitUntil } from './wait.ts';
 
 /**
  * A whole Oleada for an integration test: kube-sim clusters scraped by the run's real Prometheus, a database of the
@@ -45,19 +46,8 @@ export interface StackOptions {
   env?: Record<string, string>;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+export function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  return waitUntil(what, check, timeoutMs);
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -165,4 +155,21 @@ export function rolloutFile(stack: Stack, overrides: Record<string, unknown> = {
     progressDeadline: '30s',
     ...overrides,
   };
+}
+
+/** The image of the `app` container of a Deployment in a kube-sim cluster, or undefined when it does not exist. */
+export function deploymentImage(stack: Stack, cluster: string, name = 'checkout'): string | undefined {
+  const deployment = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', name) as
+    | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
+    | undefined;
+  return deployment?.spec.template.spec.containers.find((c) => c.name === 'app')?.image;
+}
+
+/** The writes kube-sim saw to the app's Deployments, oldest first, as "METHOD stable" or "METHOD canary". */
+export function appWrites(stack: Stack, cluster: string): string[] {
+  return stack.sim
+    .cluster(cluster)
+    .audit()
+    .filter((entry) => entry.method !== 'GET' && /\/deployments/.test(entry.path))
+    .map((entry) => `${entry.method} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
 }

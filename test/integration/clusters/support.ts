@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, type KubeClientSettings } from '../../../src/clusters/client.ts';
 import { startSim, type Sim, type StartSimOptions } from '../../../src/sim/index.ts';
+import { waitFor as waitUntil } from '../../support/wait.ts';
 
 /** A cluster name of this test file's own (kube-sim derives env/region labels from the part after the prefix). */
 export function clusterName(suffix: string): string {
@@ -49,21 +50,8 @@ export async function startTestSim(options: Omit<StartSimOptions, 'outDir'>): Pr
   };
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs` saying what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value as T;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  return waitUntil(what, check, timeoutMs);
 }
 
 /** What a promise rejected with; fails when it resolved. */

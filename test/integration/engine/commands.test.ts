@@ -1,14 +1,6 @@
+import { TERMINAL_PHASES } from '../../../src/engine/state.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rolloutFile, startStack, type Stack } from '../../support/stack.ts';
-
-const TERMINAL = ['succeeded', 'rolled_back', 'aborted', 'failed'] as const;
-
-function image(stack: Stack, cluster: string, name = 'checkout'): string | undefined {
-  const deployment = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', name) as
-    | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
-    | undefined;
-  return deployment?.spec.template.spec.containers.find((c) => c.name === 'app')?.image;
-}
+import { deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 
 describe('commands', () => {
   let stack: Stack;
@@ -25,16 +17,16 @@ describe('commands', () => {
     const file = rolloutFile(stack, { image: 'registry.example.com/checkout:1.1.0' });
     (file.waves as { approval?: boolean }[])[1]!.approval = true;
     const { rollout } = await stack.runtime.service.create({ input: file, actor: 'ci' });
-    const waiting = await stack.waitForPhase(rollout.id, ['awaiting_approval', ...TERMINAL]);
+    const waiting = await stack.waitForPhase(rollout.id, ['awaiting_approval', ...TERMINAL_PHASES]);
     expect(waiting.phase).toBe('awaiting_approval');
     expect(waiting.state.clusters[second]!.phase).toBe('pending');
     // Waiting means waiting: nothing moves for a while.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect((await stack.get(rollout.id)).phase).toBe('awaiting_approval');
-    expect(image(stack, second, 'checkout-canary')).toBeUndefined();
+    expect(deploymentImage(stack, second, 'checkout-canary')).toBeUndefined();
 
     await stack.runtime.service.command({ rolloutId: rollout.id, type: 'approve', args: {}, reason: 'looks good', actor: 'alice' });
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL]);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     expect(done.state.waves[1]!.approvedBy).toBe('alice');
     const approved = (await stack.events(rollout.id)).find((e) => e.type === 'command.applied');
@@ -57,27 +49,27 @@ describe('commands', () => {
     expect(still.state.clusters[first]!.step).toBe(step);
 
     await stack.runtime.service.command({ rolloutId: rollout.id, type: 'resume', args: {}, reason: null, actor: 'bob' });
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL]);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase).toBe('succeeded');
-    expect(image(stack, first)).toBe('registry.example.com/checkout:1.2.0');
+    expect(deploymentImage(stack, first)).toBe('registry.example.com/checkout:1.2.0');
   });
 
   it('aborts in the middle of wave 2, restores everything, and ends aborted', async () => {
     const [first, second] = stack.clusters as [string, string];
-    const before = image(stack, first);
+    const before = deploymentImage(stack, first);
     const { rollout } = await stack.runtime.service.create({
       input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.3.0' }),
       actor: 'ci',
     });
     await stack.waitFor('wave 2 canary', async () => (await stack.get(rollout.id)).state.clusters[second]!.phase === 'canary');
-    expect(image(stack, first)).toBe('registry.example.com/checkout:1.3.0');
+    expect(deploymentImage(stack, first)).toBe('registry.example.com/checkout:1.3.0');
     await stack.runtime.service.command({ rolloutId: rollout.id, type: 'abort', args: {}, reason: 'change freeze', actor: 'carol' });
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL]);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase).toBe('aborted');
     expect(done.reason).toBe('aborted: aborted by carol: change freeze');
-    expect(image(stack, first)).toBe(before);
-    expect(image(stack, second, 'checkout-canary')).toBeUndefined();
-    expect(image(stack, first, 'checkout-canary')).toBeUndefined();
+    expect(deploymentImage(stack, first)).toBe(before);
+    expect(deploymentImage(stack, second, 'checkout-canary')).toBeUndefined();
+    expect(deploymentImage(stack, first, 'checkout-canary')).toBeUndefined();
   });
 
   it('refuses a command that does not fit, saying why', async () => {
@@ -92,7 +84,7 @@ describe('commands', () => {
     await expect(
       stack.runtime.service.command({ rolloutId: rollout.id, type: 'promote', args: { cluster: 'nowhere' }, reason: null, actor: 'dan' }),
     ).rejects.toMatchObject({ status: 422, code: 'cluster_not_in_rollout' });
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL]);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase).toBe('succeeded');
     await expect(
       stack.runtime.service.command({ rolloutId: rollout.id, type: 'abort', args: {}, reason: null, actor: 'dan' }),

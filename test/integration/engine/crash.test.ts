@@ -1,18 +1,8 @@
+import { TERMINAL_PHASES } from '../../../src/engine/state.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runOleada, type Child } from '../../support/processes.ts';
 import { PrivateRedis } from '../../support/redis.ts';
-import { rolloutFile, startStack, type Stack } from '../../support/stack.ts';
-
-const TERMINAL = ['succeeded', 'rolled_back', 'aborted', 'failed'] as const;
-
-/** Writes kube-sim saw for the app, as "VERB name". */
-function writes(stack: Stack, cluster: string): string[] {
-  return stack.sim
-    .cluster(cluster)
-    .audit()
-    .filter((entry) => entry.method !== 'GET' && /\/deployments/.test(entry.path))
-    .map((entry) => `${entry.method} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
-}
+import { appWrites, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 
 function stepsOnce(events: { type: string; cluster: string | null; message: string }[]): void {
   const steps = events.filter((e) => e.type === 'cluster.step' || e.type === 'cluster.promoted' || e.type === 'cluster.started');
@@ -56,10 +46,10 @@ describe('crash safety: a worker killed mid-rollout', () => {
     victim.process.kill('SIGKILL');
     expect(await victim.exited).toBe('SIGKILL');
 
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL], 120_000);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES], 120_000);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     for (const cluster of stack.clusters) {
-      expect(writes(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
+      expect(appWrites(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
     }
     stepsOnce(await stack.events(rollout.id));
   });
@@ -89,7 +79,7 @@ describe('crash safety: Redis flushed mid-rollout', () => {
     expect(redis.cli('FLUSHALL')).toBe('OK');
     expect(Number(redis.cli('DBSIZE'))).toBe(0);
 
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL], 120_000);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES], 120_000);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     stepsOnce(await stack.events(rollout.id));
   });

@@ -1,17 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { TERMINAL_PHASES } from '../../../src/engine/state.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../../support/redis.ts';
-import { rolloutFile, startStack, type Stack } from '../../support/stack.ts';
-
-const TERMINAL = ['succeeded', 'rolled_back', 'aborted', 'failed'] as const;
-
-function image(stack: Stack, cluster: string, name = 'checkout'): string | undefined {
-  const deployment = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', name) as
-    | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
-    | undefined;
-  return deployment?.spec.template.spec.containers.find((c) => c.name === 'app')?.image;
-}
+import { deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 
 describe('failures and rollback', () => {
   let stack: Stack;
@@ -29,11 +21,11 @@ describe('failures and rollback', () => {
       input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.2.0-errors' }),
       actor: 'ci',
     });
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL]);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase, done.reason ?? '').toBe('rolled_back');
     expect(done.reason).toMatch(/analysis failed: error-rate = 0\.\d+ \(max 0\.05\)/);
-    expect(image(stack, first)).toBe('registry.example.com/checkout:1.0.0');
-    expect(image(stack, first, 'checkout-canary')).toBeUndefined();
+    expect(deploymentImage(stack, first)).toBe('registry.example.com/checkout:1.0.0');
+    expect(deploymentImage(stack, first, 'checkout-canary')).toBeUndefined();
     for (const untouched of [second, third]) {
       expect(done.state.clusters[untouched]!.phase).toBe('pending');
       expect(stack.sim.cluster(untouched).audit().filter((entry) => entry.method !== 'GET')).toEqual([]);
@@ -52,12 +44,12 @@ describe('failures and rollback', () => {
       input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.4.0-crash', progressDeadline: '4s' }),
       actor: 'ci',
     });
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL]);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase, done.reason ?? '').toBe('rolled_back');
     expect(done.reason).toMatch(/did not become ready within the progress deadline 4s/);
     expect(done.reason).toMatch(/CrashLoopBackOff/);
-    expect(image(stack, first, 'checkout-canary')).toBeUndefined();
-    expect(image(stack, first)).toBe('registry.example.com/checkout:1.0.0');
+    expect(deploymentImage(stack, first, 'checkout-canary')).toBeUndefined();
+    expect(deploymentImage(stack, first)).toBe('registry.example.com/checkout:1.0.0');
   });
 
   it('does not pass a cluster whose Prometheus is unreachable: it fails after the error limit', async () => {
@@ -74,7 +66,7 @@ describe('failures and rollback', () => {
         input: rolloutFile(stack, { analysis: { ...(rolloutFile(stack).analysis as object), consecutiveErrorLimit: 1 } }),
         actor: 'ci',
       });
-      const done = await stack.waitForPhase(rollout.id, [...TERMINAL]);
+      const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
       expect(done.phase).toBe('rolled_back');
       expect(done.reason).toMatch(/consecutive measurement errors \(2\) > consecutiveErrorLimit \(1\)/);
       const promoted = (await stack.events(rollout.id)).filter((e) => e.type === 'cluster.promoted');
@@ -104,9 +96,9 @@ describe('failures and rollback', () => {
     sim.faults.failFraction(0);
     await sim.faults.refuseFor(10_000);
     await stack.waitFor('the outage to show', async () => (await stack.events(rollout.id)).some((e) => e.type === 'cluster.kube_error'), 20_000);
-    const done = await stack.waitForPhase(rollout.id, [...TERMINAL], 100_000);
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES], 100_000);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
-    expect(image(stack, second)).toBe('registry.example.com/checkout:1.5.0');
+    expect(deploymentImage(stack, second)).toBe('registry.example.com/checkout:1.5.0');
     const events = await stack.events(rollout.id);
     expect(events.some((e) => e.type === 'cluster.kube_recovered' && e.cluster === second)).toBe(true);
   });

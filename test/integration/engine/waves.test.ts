@@ -1,26 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../../src/errors.ts';
-import { rolloutFile, startStack, type Stack } from '../../support/stack.ts';
-
-/** Writes kube-sim saw for the app's Deployments, as "VERB name". */
-function writes(stack: Stack, cluster: string): string[] {
-  return stack.sim
-    .cluster(cluster)
-    .audit()
-    .filter((entry) => /\/deployments\/checkout(-canary)?(\/|$|\?)/.test(entry.path) || /\/deployments$/.test(entry.path))
-    .map((entry) => `${entry.method} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
-}
-
-function stableImage(stack: Stack, cluster: string): string | undefined {
-  const deployment = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', 'checkout') as
-    | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
-    | undefined;
-  return deployment?.spec.template.spec.containers.find((c) => c.name === 'app')?.image;
-}
-
-function canaryExists(stack: Stack, cluster: string): boolean {
-  return stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', 'checkout-canary') !== undefined;
-}
+import { appWrites, deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 
 describe('rollouts across three waves', () => {
   let stack: Stack;
@@ -40,8 +20,8 @@ describe('rollouts across three waves', () => {
     const done = await stack.waitForPhase(rollout.id, ['succeeded', 'rolled_back', 'aborted', 'failed']);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     for (const cluster of stack.clusters) {
-      expect(stableImage(stack, cluster)).toBe('registry.example.com/checkout:1.1.0');
-      expect(canaryExists(stack, cluster)).toBe(false);
+      expect(deploymentImage(stack, cluster)).toBe('registry.example.com/checkout:1.1.0');
+      expect(deploymentImage(stack, cluster, 'checkout-canary')).toBeUndefined();
     }
     const events = await stack.events(rollout.id);
     const timeline = events
@@ -63,7 +43,7 @@ describe('rollouts across three waves', () => {
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     // Each step reached the cluster exactly once: two weights, the promotion, the canary's removal.
     for (const cluster of stack.clusters) {
-      expect(writes(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
+      expect(appWrites(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
     }
     const samples = await stack.runtime.pool.query('SELECT DISTINCT cluster, verdict FROM analysis_samples WHERE rollout_id = $1', [rollout.id]);
     expect(samples.rows).toEqual(expect.arrayContaining(stack.clusters.map((cluster) => ({ cluster, verdict: 'successful' }))));
@@ -84,7 +64,7 @@ describe('rollouts across three waves', () => {
 
   it('restores the promoted first wave when a version is bad only in the second wave (scope all)', async () => {
     const [first, second, third] = stack.clusters as [string, string, string];
-    const before = { first: writes(stack, first).length, third: writes(stack, third).length };
+    const before = { first: appWrites(stack, first).length, third: appWrites(stack, third).length };
     const { rollout } = await stack.runtime.service.create({
       input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.3.0', rollback: { scope: 'all' } }),
       actor: 'ci',
@@ -94,12 +74,12 @@ describe('rollouts across three waves', () => {
     expect(done.reason).toMatch(new RegExp(`${second} failed: analysis failed: error-rate`));
     expect(done.state.clusters[first]!.phase).toBe('rolled_back');
     // Restored to what ran before this rollout: 1.1.0, promoted by the first test.
-    expect(stableImage(stack, first)).toBe('registry.example.com/checkout:1.1.0');
-    expect(stableImage(stack, second)).toBe('registry.example.com/checkout:1.1.0');
-    expect(canaryExists(stack, first) || canaryExists(stack, second)).toBe(false);
+    expect(deploymentImage(stack, first)).toBe('registry.example.com/checkout:1.1.0');
+    expect(deploymentImage(stack, second)).toBe('registry.example.com/checkout:1.1.0');
+    expect([deploymentImage(stack, first, 'checkout-canary'), deploymentImage(stack, second, 'checkout-canary')]).toEqual([undefined, undefined]);
     // The third wave never started and was never written to.
     expect(done.state.clusters[third]!.phase).toBe('pending');
-    expect(writes(stack, third).length).toBe(before.third);
-    expect(writes(stack, first).slice(before.first)).toContain('PATCH stable');
+    expect(appWrites(stack, third).length).toBe(before.third);
+    expect(appWrites(stack, first).slice(before.first)).toContain('PATCH stable');
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startSim, type Sim, type StartSimOptions } from '../../../src/sim/index.ts';
+import { waitFor as waitUntil } from '../../support/wait.ts';
 
 /** Cluster names unique to one test file: Prometheus and the targets folder are shared with other files. */
 export function uniqueCluster(name: string): string {
@@ -36,19 +37,8 @@ export async function startTestSim(options: Omit<StartSimOptions, 'outDir'>): Pr
   };
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  return waitUntil(what, check, timeoutMs);
 }
 
 /** Runs `fn` and returns what it threw. */
