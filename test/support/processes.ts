@@ -29,7 +29,8 @@ export function runOleada(args: string[], env: Record<string, string>): Child {
     process: child,
     output: () => output,
     exited,
-    waitForLine(pattern, timeoutMs = 30_000) {
+    // Generous: a child compiles its TypeScript at start, which takes seconds on a busy machine.
+    waitForLine(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const line = output.split('\n').find((l) => pattern.test(l));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryAt, drive, finish } from './support/drive.ts';
 import { json, rolloutSpec, startHarness, TOKENS, type Harness } from './support/harness.ts';
 import { openStream } from './support/stream.ts';
+import { waitFor } from '../../support/wait.ts';
 
 let api: Harness;
 
@@ -109,7 +110,9 @@ describe('GET /rollouts/{id}/events/stream', () => {
       const text = await (await api.request('/metrics', { as: null })).text();
       return Number(/^oleada_api_event_streams (\d+)$/m.exec(text)?.[1]);
     };
-    const baseline = await openStreams();
+    // Streams of the earlier tests are closed by their clients; the server notices a moment later.
+    await waitFor('earlier streams to be forgotten', async () => (await openStreams()) === 0, 5_000);
+    const baseline = 0;
     const stream = await openStream(`${api.url}/api/v1/rollouts/${id}/events/stream`, auth);
     await stream.until(() => stream.parser.retryMs !== undefined);
     expect(await openStreams()).toBe(baseline + 1);

@@ -67,7 +67,7 @@ function oleada(args: string[], env: Record<string, string> = {}, tty = false): 
   });
   return {
     done,
-    async stdoutIncludes(text, timeoutMs = 20_000) {
+    async stdoutIncludes(text, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       const found = () => (typeof text === 'string' ? stdout.includes(text) : text.test(stdout));
       while (!found()) {
@@ -98,7 +98,8 @@ async function rolloutFile(app: string, ext = 'yaml'): Promise<string> {
 }
 
 async function idOf(app: string): Promise<string> {
-  const deadline = Date.now() + 10_000;
+  // The CLI starts as a child process and compiles its TypeScript first: allow for a busy machine.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const { rows } = await api.pool.query('SELECT id FROM rollouts WHERE app = $1 ORDER BY created_at DESC LIMIT 1', [app]);
     if (rows[0]) return rows[0].id;
