@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../../support/redis.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -12,6 +12,13 @@ describe('scripts/demo.sh', () => {
       cwd: root,
       env: { ...process.env, OLEADA_DEMO_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Even when the test times out, the demo (and the processes it started) must not outlive it.
+    onTestFinished(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -25,5 +32,5 @@ describe('scripts/demo.sh', () => {
     expect(output).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}canary\/staging-eu +staging-eu: weight 20% reached/m);
     expect(output).toMatch(new RegExp(`Oleada is running at http://127\\.0\\.0\\.1:${port}`));
     expect(output).toMatch(/demo: everything is stopped\./);
-  }, 300_000);
+  }, 600_000);
 });
