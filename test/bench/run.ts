@@ -18,6 +18,9 @@ import { REPO_ROOT, startServices } from './lib/services.ts';
 
 const SIM_BENCH = fileURLToPath(new URL('./sim.ts', import.meta.url));
 
+/** Said once per run when kube-sim's benchmark stays outside the runner. */
+let simNote: string | undefined;
+
 /** Every scenario, in the order a full run takes them: the quick ones first. */
 async function loadScenarios(): Promise<Scenario[]> {
   const [{ rollbackScenario }, { commandScenario }, { scaleScenario }, { pollScenario }] = await Promise.all([
@@ -31,7 +34,8 @@ async function loadScenarios(): Promise<Scenario[]> {
   if (existsSync(SIM_BENCH)) {
     const { simScenario } = await import('./scenarios/sim.ts');
     const sim = await simScenario(SIM_BENCH);
-    if (sim) list.push(sim);
+    if (sim.scenario) list.push(sim.scenario);
+    else simNote = sim.standalone;
   }
   return list;
 }
@@ -45,6 +49,7 @@ function usage(scenarios: Scenario[]): string {
     '',
     '  --quick     smaller sizes: the whole run takes under 3 minutes',
     '  --out FILE  where to write the JSON results (default bench-results.json)',
+    '  --sizes A,B the scale scenario\'s numbers of rollouts (default 100,500,1000; quick: 100)',
   ].join('\n');
 }
 
@@ -52,11 +57,13 @@ async function main(argv: string[]): Promise<number> {
   const scenarios = await loadScenarios();
   let quick = false;
   let out = join(REPO_ROOT, 'bench-results.json');
+  let sizes: number[] | undefined;
   const names: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
     else if (arg === '--out') out = argv[++i] ?? out;
+    else if (arg === '--sizes') sizes = (argv[++i] ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
     else if (arg === '--help' || arg === '-h') {
       console.log(usage(scenarios));
       return 0;
@@ -80,7 +87,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const services = await startServices();
   console.log(`services: Redis ${services.redisUrl}, PostgreSQL ${new URL(services.databaseUrl).host}, Prometheus ${services.prometheusUrl} scraping every ${services.scrapeIntervalMs} ms`);
-  console.log(`mode: ${quick ? 'quick' : 'full'}; scenarios: ${selected.map((s) => s.name).join(', ')}\n`);
+  console.log(`mode: ${quick ? 'quick' : 'full'}; scenarios: ${selected.map((s) => s.name).join(', ')}`);
+  if (simNote) console.log(`note: ${simNote}`);
+  console.log('');
 
   const dir = await mkdtemp(join(tmpdir(), 'oleada-bench-'));
   const results: Results = { machine, startedAt: new Date().toISOString(), finishedAt: '', quick, scenarios: [] };
@@ -92,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
       const ctx: BenchContext = {
         services,
         quick,
+        ...(sizes && sizes.length > 0 && { sizes }),
         dir,
         log: (message) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
         defer: (fn) => cleanups.push(fn),

@@ -63,8 +63,10 @@ const ENGINE_SERVER = fileURLToPath(new URL('../servers/engine-server.ts', impor
 const USE_OLEADA_SERVE = false;
 
 export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
-  const fullEnv = { OLEADA_HOST: '127.0.0.1', OLEADA_PORT: '0', OLEADA_LOG_LEVEL: 'warn', ...env };
-  const child = USE_OLEADA_SERVE ? runOleada(['serve'], fullEnv) : runScript(ENGINE_SERVER, [], fullEnv);
+  const fullEnv: Record<string, string> = { OLEADA_HOST: '127.0.0.1', OLEADA_PORT: '0', OLEADA_LOG_LEVEL: 'warn', ...env };
+  // For diagnosis: BENCH_ENGINE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x" profiles the engine process.
+  const nodeArgs = (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = USE_OLEADA_SERVE ? runOleada(['serve'], fullEnv) : runScript(ENGINE_SERVER, [], fullEnv, nodeArgs);
   try {
     const match = await child.waitForLine(/oleada api listening on (http:\/\/\S+)/, 60_000);
     await child.waitForLine(/oleada engine running/, 30_000);

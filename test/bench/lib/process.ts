@@ -88,8 +88,8 @@ export function runOleada(args: string[], env: Record<string, string>): Child {
 }
 
 /** A TypeScript module of the benchmark run as its own process (through tsx, like the oleada command). */
-export function runScript(path: string, args: string[], env: Record<string, string> = {}): Child {
-  return spawnChild(['--import', 'tsx', path, ...args], env);
+export function runScript(path: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Child {
+  return spawnChild([...nodeArgs, '--import', 'tsx', path, ...args], env);
 }
 
 /** Stops every child still running: called on the way out, whatever happened. */

@@ -17,6 +17,8 @@ export interface RolloutFileOptions {
   /** The analysis window; default the interval. */
   window?: string;
   max?: number;
+  /** Another metric instead of the canary's error rate. */
+  metric?: { name: string; query: string; min?: number; max?: number };
   inconclusiveLimit?: number;
   progressDeadline?: string;
   namespace?: string;
@@ -41,7 +43,7 @@ export function rolloutFile(options: RolloutFileOptions): Record<string, unknown
         interval: options.interval,
         failureLimit: 0,
         inconclusiveLimit: options.inconclusiveLimit ?? 0,
-        metrics: [{ name: 'error-rate', query: errorRateQuery(options.window), max: options.max ?? 0.05 }],
+        metrics: [options.metric ?? { name: 'error-rate', query: errorRateQuery(options.window), max: options.max ?? 0.05 }],
       },
     }),
     waves,

@@ -6,6 +6,8 @@ export interface BenchContext {
   services: Services;
   /** Smaller sizes, so that the whole run takes under 3 minutes. */
   quick: boolean;
+  /** `--sizes 100,500`: the scale scenario's N values instead of its defaults. */
+  sizes?: number[];
   /** A folder of the run's own for files (kubeconfigs, tokens, clusters files), deleted at the end. */
   dir: string;
   /** Progress on stderr, so that stdout holds only the results. */

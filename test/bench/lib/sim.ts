@@ -17,6 +17,12 @@ export interface BenchSimOptions {
   trafficRate: number;
   /** Client-side rate limit Oleada uses toward each cluster (the clusters file's qps and burst); absent: Oleada's default. */
   qps?: { qps: number; burst: number };
+  /**
+   * Each app in a namespace of its own (named after it) instead of all in `shop`. kube-sim's traffic simulator looks
+   * for each Service's ready pods among all the pods of the Service's namespace whenever a pod changes, so with
+   * hundreds of apps in one namespace its cost grows with the square of their number and it stops answering.
+   */
+  namespacePerApp?: boolean;
 }
 
 export interface BenchSim {
@@ -25,6 +31,8 @@ export interface BenchSim {
   clusters: string[];
   clustersFile: string;
   apps: string[];
+  /** The namespace an app lives in. */
+  namespaceOf(app: string): string;
   close(): Promise<void>;
 }
 
@@ -36,15 +44,16 @@ export function stableImage(app: string): string {
   return `registry.example.com/${app}:1.0.0`;
 }
 
-/** The objects every cluster starts with: namespace shop and, per app, a Deployment and its Service. */
-function seed(apps: string[], replicas: number): object[] {
+/** The objects every cluster starts with: the namespaces and, per app, a Deployment and its Service. */
+function seed(apps: string[], replicas: number, namespaceOf: (app: string) => string): object[] {
+  const namespaces = [...new Set(apps.map(namespaceOf))];
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+    ...namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
     ...apps.flatMap((app) => [
       {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: { name: app, namespace: 'shop', labels: { app } },
+        metadata: { name: app, namespace: namespaceOf(app), labels: { app } },
         spec: {
           replicas,
           selector: { matchLabels: { app } },
@@ -68,7 +77,7 @@ function seed(apps: string[], replicas: number): object[] {
       {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: app, namespace: 'shop', labels: { app } },
+        metadata: { name: app, namespace: namespaceOf(app), labels: { app } },
         spec: { selector: { app }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
       },
     ]),
@@ -80,11 +89,12 @@ export async function startBenchSim(ctx: BenchContext, options: BenchSimOptions)
   const prefix = `b${randomBytes(3).toString('hex')}`;
   const clusters = options.clusters.map((name) => `${prefix}-${name}`);
   const apps = Array.from({ length: options.apps }, (_, i) => appName(i));
+  const namespaceOf = (app: string) => (options.namespacePerApp ? app : 'shop');
   const outDir = join(ctx.dir, prefix);
   const sim = await startSim({
     clusters,
     outDir,
-    seed: seed(apps, options.replicas),
+    seed: seed(apps, options.replicas, namespaceOf),
     timeScale: options.timeScale,
     trafficRate: options.trafficRate,
     prometheusUrl: ctx.services.prometheusUrl,
@@ -96,7 +106,7 @@ export async function startBenchSim(ctx: BenchContext, options: BenchSimOptions)
     for (const entry of file.clusters) Object.assign(entry, options.qps);
     await writeFile(clustersFile, stringify(file), { mode: 0o600 });
   }
-  return { sim, clusters, clustersFile, apps, close: () => sim.close() };
+  return { sim, clusters, clustersFile, apps, namespaceOf, close: () => sim.close() };
 }
 
 /** Waits until Prometheus has scraped every cluster of the sim at least once, so that the first queries see data. */

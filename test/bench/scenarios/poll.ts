@@ -33,7 +33,7 @@ export const pollScenario: Scenario = {
   name: 'poll',
   summary: 'GET /api/v1/rollouts/{id}: full 200 and 304 (If-None-Match) vs a bare fastify route, autocannon 50 connections',
   async run(ctx: BenchContext) {
-    const seconds = ctx.quick ? 5 : 10;
+    const seconds = ctx.quick ? 3 : 10;
     const warmup = ctx.quick ? 1 : 2;
     const db = await createBenchDatabase(ctx.services);
     ctx.defer(() => db.drop());

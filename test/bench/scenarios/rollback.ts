@@ -19,6 +19,8 @@ const INTERVAL_MS = 2_000;
 const WINDOW = '10s';
 const MAX_ERROR_RATE = 0.05;
 const RUNS = 20;
+/** In --quick mode the `turn` variant, which takes longest per run, runs fewer times. */
+const QUICK_TURN_RUNS = 8;
 /** Rollouts in flight at once, each on an app of its own; they share the engine as production rollouts would. */
 const LANES = 4;
 /** How often the benchmark asks Prometheus for the failing value. */
@@ -169,8 +171,8 @@ export const rollbackScenario: Scenario = {
       };
     };
 
-    const perLane = Math.ceil(RUNS / LANES);
     for (const variant of ['start', 'turn'] as const) {
+      const perLane = Math.ceil((variant === 'turn' && ctx.quick ? QUICK_TURN_RUNS : RUNS) / LANES);
       await Promise.all(
         Array.from({ length: LANES }, async (_, lane) => {
           for (let i = 0; i < perLane; i++) {
