@@ -45,6 +45,10 @@ interface Run {
   /** Epoch ms (sub-ms precision) on the one clock the sim's audit also uses. */
   created: number;
   canaryCreated: number;
+  /** `turn` only: when the version was switched to answering 5xx. */
+  turned?: number;
+  /** How long Prometheus took to show the failure: from the switch (`turn`) or the canary's creation (`start`). */
+  toVisibleMs: number;
   /** The last poll that did not yet see the failing value: the sample became visible after this (conservative). */
   visible: number;
   /** The first poll that saw it. */
@@ -159,6 +163,8 @@ export const rollbackScenario: Scenario = {
         version,
         created,
         canaryCreated,
+        ...(turned !== undefined && { turned }),
+        toVisibleMs: seen.seenBy - (turned ?? canaryCreated),
         visible: seen.visible,
         seenBy: seen.seenBy,
         failingValue: seen.value,
@@ -192,7 +198,8 @@ export const rollbackScenario: Scenario = {
       const reaction = summarize(mine.map((r) => r.reactionMs));
       const wait = summarize(mine.map((r) => r.waitMs));
       const act = summarize(mine.map((r) => r.actMs));
-      figures[variant] = { reaction, wait, act };
+      const toVisible = summarize(mine.map((r) => r.toVisibleMs));
+      figures[variant] = { reaction, wait, act, toVisible };
       const label = variant === 'start' ? '5xx from the start' : 'turns bad at a random moment';
       const base = { scenario: 'rollback', unit: 'ms' };
       rows.push(
@@ -209,6 +216,13 @@ export const rollbackScenario: Scenario = {
         row({ ...base, figure: `${label}: failing query → DELETE, p50`, value: act.p50 }),
         row({ ...base, figure: `${label}: failing query → DELETE, max`, value: act.max }),
       );
+      if (variant === 'turn') {
+        // Before the reaction starts: how long the scrape interval and the rate window take to show a version's turn.
+        rows.push(
+          row({ ...base, figure: `${label}: 5xx begin → failing value visible, p50`, value: toVisible.p50 }),
+          row({ ...base, figure: `${label}: 5xx begin → failing value visible, max`, value: toVisible.max }),
+        );
+      }
     }
     return {
       rows,
