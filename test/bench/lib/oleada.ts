@@ -2,8 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createToken } from '../../../src/api/auth/tokens.ts';
-import { fileURLToPath } from 'node:url';
-import { runOleada, runScript, type Child } from './process.ts';
+import { runOleada, type Child } from './process.ts';
 import { MetricsSnapshot } from './prom-text.ts';
 
 /** A tokens file with one admin token, as an operator makes it; returns the token and the file's path. */
@@ -53,20 +52,11 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-const ENGINE_SERVER = fileURLToPath(new URL('../servers/engine-server.ts', import.meta.url));
-
-/**
- * Whether to run the real `oleada serve` command. It does not yet hand the rollout service and the tokens file to the
- * API (src/cli/commands/serve.ts), so its rollout routes answer 401/503; until it does, the benchmarks run
- * servers/engine-server.ts, which is that command with those two lines added.
- */
-const USE_OLEADA_SERVE = false;
-
 export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
   const fullEnv: Record<string, string> = { OLEADA_HOST: '127.0.0.1', OLEADA_PORT: '0', OLEADA_LOG_LEVEL: 'warn', ...env };
   // For diagnosis: BENCH_ENGINE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x" profiles the engine process.
   const nodeArgs = (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = USE_OLEADA_SERVE ? runOleada(['serve'], fullEnv) : runScript(ENGINE_SERVER, [], fullEnv, nodeArgs);
+  const child = runOleada(['serve'], fullEnv, nodeArgs);
   try {
     const match = await child.waitForLine(/oleada api listening on (http:\/\/\S+)/, 60_000);
     await child.waitForLine(/oleada engine running/, 30_000);

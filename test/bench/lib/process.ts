@@ -83,8 +83,8 @@ function spawnChild(args: string[], env: Record<string, string>): Child {
 }
 
 /** `oleada <args>`, as an operator runs it. */
-export function runOleada(args: string[], env: Record<string, string>): Child {
-  return spawnChild([OLEADA_BIN, ...args], env);
+export function runOleada(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Child {
+  return spawnChild([...nodeArgs, OLEADA_BIN, ...args], env);
 }
 
 /** A TypeScript module of the benchmark run as its own process (through tsx, like the oleada command). */

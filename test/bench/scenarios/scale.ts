@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import { loadConfig } from '../../../src/config.ts';
 import { createRuntime } from '../../../src/runtime.ts';
 import { closeRedis, createRedis } from '../../../src/queue/connection.ts';
@@ -71,6 +72,11 @@ interface SizeResult {
   eventLoopLagP99Ms: number;
   /** Mean duration of one call as the engine timed it (histogram sum / count over the window), ms. */
   meanCallMs: { kubernetes: number; prometheus: number };
+  /**
+   * The tick queue sampled every 250 ms in the window: the largest number of ticks running and waiting, and the share
+   * of samples in which every worker slot (OLEADA_WORKER_CONCURRENCY, 50) was taken, so that due ticks had to wait.
+   */
+  queue: { samples: number; maxActive: number; maxWaiting: number; saturatedShare: number };
   /** Kubernetes and Prometheus calls in the window by outcome. */
   outcomes: { kubernetes: Record<string, number>; prometheus: Record<string, number> };
   /** Events the engine recorded over the whole run, by type. */
@@ -190,11 +196,22 @@ async function measureSize(ctx: BenchContext, n: number, windowS: number): Promi
     const before = await engine.metrics();
     const engineCpuBefore = engine.child.cpu();
     const ownBefore = ownCpuSeconds();
+    const ticksQueue = new Queue('ticks', { connection: redis, prefix });
+    defer(() => ticksQueue.close());
+    const queueSamples: { active: number; waiting: number }[] = [];
+    const queueSampler = setInterval(() => {
+      void ticksQueue
+        .getJobCounts('active', 'wait', 'prioritized')
+        .then((c) => queueSamples.push({ active: c.active ?? 0, waiting: (c.wait ?? 0) + (c.prioritized ?? 0) }))
+        .catch(() => {});
+    }, 250);
+    defer(() => clearInterval(queueSampler));
     const t0 = performance.now();
     phase = 'window';
     ctx.log(`scale N=${n}: ramp took ${rampSeconds.toFixed(1)} s (${startedAtWindow}/${n} analysing); measuring for ${windowS} s`);
     await sleep(windowS * 1000);
     const after = await engine.metrics();
+    clearInterval(queueSampler);
     const seconds = (performance.now() - t0) / 1000;
     const engineCores = (engine.child.cpu() - engineCpuBefore) / seconds;
     const ownCores = (ownCpuSeconds() - ownBefore) / seconds;
@@ -262,6 +279,12 @@ async function measureSize(ctx: BenchContext, n: number, windowS: number): Promi
         external: after.sum('oleada_nodejs_external_memory_bytes') / 2 ** 20,
       },
       eventLoopLagP99Ms: after.sum('oleada_nodejs_eventloop_lag_p99_seconds') * 1000,
+      queue: {
+        samples: queueSamples.length,
+        maxActive: Math.max(0, ...queueSamples.map((q) => q.active)),
+        maxWaiting: Math.max(0, ...queueSamples.map((q) => q.waiting)),
+        saturatedShare: queueSamples.filter((q) => q.active >= 50).length / Math.max(1, queueSamples.length),
+      },
       outcomes: {
         kubernetes: byOutcome('oleada_kubernetes_request_duration_seconds_count'),
         prometheus: byOutcome('oleada_prometheus_request_duration_seconds_count'),
@@ -345,9 +368,21 @@ export const scaleScenario: Scenario = {
           figure: `N=${r.n}: K8s requests per tick`,
           value: r.kubernetesPerTick,
           unit: '',
-          note: `${(r.kubernetesPerTick * r.ticksPerSecond).toFixed(0)} requests/s over ${CLUSTERS.length} clusters; Oleada's default qps (${DEFAULT_QPS} per cluster) allows ${DEFAULT_QPS * CLUSTERS.length}/s, i.e. about ${Math.floor(((DEFAULT_QPS * CLUSTERS.length) / (r.kubernetesPerTick * r.ticksPerSecond)) * r.n)} such rollouts`,
+          // What Oleada's default client-side limit would allow, from a size where the engine kept up (its tick rate is
+          // then the rollouts' demand, not the engine's ceiling).
+          note:
+            r.lateness.p50Ms < 1_000
+              ? `${((r.kubernetesPerTick * r.ticksPerSecond) / r.n).toFixed(2)} requests/s per rollout; Oleada's default limit (qps ${DEFAULT_QPS} per cluster, ${DEFAULT_QPS * CLUSTERS.length}/s for ${CLUSTERS.length}) allows about ${Math.floor((DEFAULT_QPS * CLUSTERS.length) / ((r.kubernetesPerTick * r.ticksPerSecond) / r.n))} such rollouts`
+              : 'the engine fell behind here, so its request rate is its ceiling, not the rollouts\' demand',
         }),
         row({ ...b, figure: `N=${r.n}: Prometheus queries per tick`, value: r.prometheusPerTick, unit: '' }),
+        row({
+          ...b,
+          figure: `N=${r.n}: time all 50 worker slots were busy`,
+          value: r.queue.saturatedShare * 100,
+          unit: '%',
+          note: `mean tick ${r.tickDuration.meanMs.toFixed(0)} ms; engine's mean wait per call: K8s ${r.meanCallMs.kubernetes.toFixed(0)} ms, Prometheus ${r.meanCallMs.prometheus.toFixed(0)} ms; CPU in cores: ${Object.entries(r.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`,
+        }),
       );
       // A size where the engine never had every rollout going, or where rollouts ended in the window, did not measure
       // what the row says: its targets count as missed, whatever the numbers.

@@ -1,6 +1,7 @@
 /**
- * The poll benchmark's server: Oleada's API as `oleada api` builds it, and in the same process a bare fastify route
- * answering a constant, the baseline. Prints "listening api=<port> bare=<port>" and serves until SIGTERM.
+ * The poll benchmark's server: Oleada's API as `oleada api` builds it (src/cli/commands/serve.ts), and in the same
+ * process a bare fastify route answering a constant, the baseline. Prints "listening api=<port> bare=<port>" and serves
+ * until SIGTERM.
  *
  * The API's rate limit stays in the request path, with a ceiling far above what one machine can send, so that its
  * cost is measured without its 429s: the default (600 per token per minute) would answer most of a 10-second run
@@ -18,7 +19,9 @@ const api = await buildApp({
   redis: runtime.redis,
   logger: runtime.logger,
   service: runtime.service,
+  clusters: runtime.clusters,
   tokensFile: config.OLEADA_TOKENS_FILE,
+  metricsAuth: config.OLEADA_METRICS_AUTH,
   rateLimit: { max: 1_000_000_000, timeWindowMs: 60_000 },
 });
 await api.listen({ host: '127.0.0.1', port: 0 });
