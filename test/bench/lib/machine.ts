@@ -109,24 +109,54 @@ export async function busyProcesses(windowMs = 1_000, exclude: number[] = [proce
   return busy.sort((a, b) => b.share - a.share).map((b) => `${Math.round(b.share * 100)}% ${b.name}`);
 }
 
+/** The parent pid of a process, from /proc/<pid>/stat. */
+function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+function readPid(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, 'utf8').split('\n')[0]!.trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * CPU seconds used so far by every process whose command name (/proc/<pid>/comm) is one of `names`, summed per name.
- * PostgreSQL runs a process per connection, so a backend that exits between two readings takes its time with it:
- * the difference of two readings is a lower bound.
+ * CPU seconds used so far by the Redis, PostgreSQL and Prometheus that scripts/services.sh started for this checkout
+ * (found by their pid files under the run directory, not by name: other checkouts on the machine run their own).
+ * PostgreSQL counts its postmaster and every backend it forked; a backend that exits between two readings takes its
+ * time with it, so for PostgreSQL the difference of two readings is a lower bound. NaN for a service not found.
  */
-export function cpuByCommand(names: string[]): Map<string, number> {
-  const out = new Map(names.map((n) => [n, 0]));
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
+export function serviceCpu(runDir: string): Record<'postgres' | 'redis' | 'prometheus', number> {
+  const one = (pid: number | undefined) => {
+    if (pid === undefined) return Number.NaN;
     try {
-      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      if (out.has(comm)) out.set(comm, out.get(comm)! + cpuSeconds(pid));
+      return cpuSeconds(pid);
     } catch {
-      // Gone between the listing and the read.
+      return Number.NaN;
+    }
+  };
+  const postmaster = readPid(`${runDir}/postgres/data/postmaster.pid`);
+  let postgres = one(postmaster);
+  if (postmaster !== undefined && Number.isFinite(postgres)) {
+    for (const entry of readdirSync('/proc')) {
+      const pid = Number(entry);
+      if (!Number.isInteger(pid)) continue;
+      try {
+        if (parentPid(pid) === postmaster) postgres += cpuSeconds(pid);
+      } catch {
+        // Gone between the listing and the read.
+      }
     }
   }
-  return out;
+  return {
+    postgres,
+    redis: one(readPid(`${runDir}/redis/redis.pid`)),
+    prometheus: one(readPid(`${runDir}/prometheus/prometheus.pid`)),
+  };
 }
 
 /** This process's CPU seconds (user + system). */

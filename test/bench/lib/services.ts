@@ -53,6 +53,11 @@ async function scrapeInterval(prometheusUrl: string): Promise<number> {
   return match[2] === 'ms' ? value : match[2] === 's' ? value * 1000 : value * 60_000;
 }
 
+/** Where scripts/services.sh keeps its servers' data and pid files. */
+export function runDir(): string {
+  return process.env.OLEADA_RUN_DIR ?? `${REPO_ROOT}.oleada/run`;
+}
+
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;

@@ -4,7 +4,7 @@ import { loadConfig } from '../../../src/config.ts';
 import { createRuntime } from '../../../src/runtime.ts';
 import { closeRedis, createRedis } from '../../../src/queue/connection.ts';
 import { createPool } from '../../../src/store/pool.ts';
-import { cpuByCommand, ownCpuSeconds } from '../lib/machine.ts';
+import { ownCpuSeconds, serviceCpu } from '../lib/machine.ts';
 import { startServe } from '../lib/oleada.ts';
 import { runScript } from '../lib/process.ts';
 import type { MetricsSnapshot } from '../lib/prom-text.ts';
@@ -12,7 +12,7 @@ import { row, type Row } from '../lib/report.ts';
 import { rolloutFile } from '../lib/rollout-file.ts';
 import { sleep, withCleanup, type BenchContext, type Scenario } from '../lib/scenario.ts';
 import { startBenchSim, waitForScrapes } from '../lib/sim.ts';
-import { createBenchDatabase, deleteRedisPrefix, uniqueName } from '../lib/services.ts';
+import { createBenchDatabase, deleteRedisPrefix, runDir, uniqueName } from '../lib/services.ts';
 import { bucketDelta, fractionAtOrBelow, histogramQuantile, percentile } from '../lib/stats.ts';
 
 const BASELINE = fileURLToPath(new URL('../servers/bullmq-noop.ts', import.meta.url));
@@ -30,7 +30,6 @@ const QPS = { qps: 10_000, burst: 100_000 };
 const DEFAULT_QPS = 20;
 const TARGET_LATENESS_P99_S = 1;
 const TARGET_RSS_MB = 300;
-const SERVICE_PROCESSES = ['postgres', 'redis-server', 'prometheus'];
 /**
  * The analysis metric: a real query that the real Prometheus answers for each cluster (the cluster's scrape target is
  * known), but one that needs no simulated app traffic and cannot fail, so that every rollout is still running at the
@@ -189,7 +188,7 @@ async function measureSize(ctx: BenchContext, n: number, windowS: number): Promi
     const rampSeconds = (Date.now() - rampStarted) / 1000;
     await sleep(5_000);
 
-    const servicesBefore = cpuByCommand(SERVICE_PROCESSES);
+    const servicesBefore = serviceCpu(runDir());
     const redisBefore = Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
     const xacts = async () => Number((await pool.query(`SELECT xact_commit FROM pg_stat_database WHERE datname = $1`, [db.name])).rows[0].xact_commit);
     const xactBefore = await xacts();
@@ -215,7 +214,7 @@ async function measureSize(ctx: BenchContext, n: number, windowS: number): Promi
     const seconds = (performance.now() - t0) / 1000;
     const engineCores = (engine.child.cpu() - engineCpuBefore) / seconds;
     const ownCores = (ownCpuSeconds() - ownBefore) / seconds;
-    const servicesAfter = cpuByCommand(SERVICE_PROCESSES);
+    const servicesAfter = serviceCpu(runDir());
     const redisAfter = Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
     const xactAfter = await xacts();
     const memory = engine.child.memory();
@@ -266,7 +265,9 @@ async function measureSize(ctx: BenchContext, n: number, windowS: number): Promi
       cores: {
         engine: engineCores,
         'kube-sim and this benchmark': ownCores,
-        ...Object.fromEntries(SERVICE_PROCESSES.map((name) => [name, (servicesAfter.get(name)! - servicesBefore.get(name)!) / seconds])),
+        postgres: (servicesAfter.postgres - servicesBefore.postgres) / seconds,
+        redis: (servicesAfter.redis - servicesBefore.redis) / seconds,
+        prometheus: (servicesAfter.prometheus - servicesBefore.prometheus) / seconds,
       },
       redisCommandsPerSecond: perSecond(redisAfter, redisBefore, seconds),
       postgresTransactionsPerSecond: perSecond(xactAfter, xactBefore, seconds),
