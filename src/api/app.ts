@@ -86,6 +86,18 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     sendProblem(request, reply, 404, 'not_found', `there is no route ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json`),
   );
 
+  // Ajv coerces a query value such as 1e309 to Infinity and lets it through; refuse it before validation instead.
+  app.addHook('preValidation', async (request, reply) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    for (const [name, value] of Object.entries(query ?? {})) {
+      const text = Array.isArray(value) ? value.find((v) => typeof v === 'string' && isHugeNumber(v)) : value;
+      if (typeof text === 'string' && isHugeNumber(text)) {
+        return sendProblem(request, reply, 400, 'validation_failed', `querystring/${name} is a number too large to represent`, {
+          errors: [{ path: `querystring/${name}`, message: 'is a number too large to represent' }],
+        });
+      }
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -202,4 +214,9 @@ async function liveContext(app: FastifyInstance, deps: ApiDeps, tokens: () => To
     streams,
     streamOptions: { ...DEFAULT_STREAM_OPTIONS, ...deps.stream },
   };
+}
+
+/** A numeral that JavaScript can only read as ±Infinity. */
+function isHugeNumber(text: string): boolean {
+  return /^[-+]?(\d|\.\d)/.test(text.trim()) && Math.abs(Number(text)) === Infinity;
 }

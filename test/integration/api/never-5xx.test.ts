@@ -138,4 +138,13 @@ describe('the API under random input', () => {
       { numRuns: Number(process.env.OLEADA_FUZZ_RUNS ?? 400) },
     );
   });
+
+  it('refuses a query number too large to represent with 400, found by the property above', async () => {
+    const auth = { authorization: `Bearer ${Object.values(TOKENS)[0]!.token}` };
+    for (const path of [`/api/v1/rollouts/${rolloutId}/analysis?limit=1e309`, '/api/v1/rollouts?limit=-1e400']) {
+      const response = await fetch(`${api.url}${path}`, { headers: auth });
+      expect(response.status, path).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'validation_failed', detail: expect.stringMatching(/too large to represent/) });
+    }
+  });
 });
