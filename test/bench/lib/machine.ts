@@ -89,7 +89,8 @@ export async function busyProcesses(windowMs = 1_000, exclude: number[] = [proce
       if (!Number.isInteger(pid) || exclude.includes(pid)) continue;
       try {
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-        out.set(pid, { cpu: cpuSeconds(pid), name: cmdline.slice(0, 80) || `pid ${pid}` });
+        const name = cmdline.slice(0, 80) || `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+        out.set(pid, { cpu: cpuSeconds(pid), name });
       } catch {
         // The process ended between the listing and the read.
       }
