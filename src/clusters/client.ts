@@ -15,6 +15,7 @@ import {
 import { kubernetesRequests } from '../metrics.ts';
 import { KubeError, KubeTimeoutError, classifyKubeError, type KubeOperation } from './errors.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { isUrgent } from './urgency.ts';
 
 /** The field manager that owns what Oleada applies; `kubectl get -o yaml --show-managed-fields` shows it. */
 export const FIELD_MANAGER = 'oleada';
@@ -82,7 +83,7 @@ export class KubeClient {
     const operation: KubeOperation = { ...op, context: op.context ?? this.context, server: op.server ?? this.server };
     try {
       // The deadline starts after the token: time spent queued behind our own rate limit is not the server's slowness.
-      await this.limiter.acquire();
+      await this.limiter.acquire(isUrgent());
     } catch (err) {
       throw new KubeError(
         { kind: 'retryable', reason: 'unknown', cluster: this.cluster },

@@ -1,7 +1,8 @@
 /**
  * A token bucket, as client-go's: up to `burst` calls at once, then one every 1/qps seconds. Callers that must wait
- * queue in arrival order, so a steady stream of new calls cannot starve an old one. At most one timer exists, for the
- * head of the queue, and none while nobody waits.
+ * queue in arrival order, so a steady stream of new calls cannot starve an old one. Urgent callers (a tick carrying
+ * out a person's command) queue ahead of the others, in their own arrival order: a command should not wait behind
+ * background readiness polls. At most one timer exists, for the head of the queue, and none while nobody waits.
  */
 export interface TokenBucketOptions {
   /** Tokens added per second. */
@@ -28,6 +29,7 @@ export class TokenBucket {
   private tokens: number;
   private refilledAt: number;
   private readonly queue: Waiter[] = [];
+  private readonly urgent: Waiter[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -43,20 +45,20 @@ export class TokenBucket {
 
   /** How many callers are waiting for a token. */
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.length + this.urgent.length;
   }
 
-  /** Resolves when the caller may make one call. */
-  acquire(): Promise<void> {
+  /** Resolves when the caller may make one call; `urgent` callers wait only behind other urgent ones. */
+  acquire(urgent = false): Promise<void> {
     if (this.closed) return Promise.reject(new RateLimiterClosedError('the rate limiter is closed'));
     this.refill();
     // Someone already waiting goes first, even when a token has just come back.
-    if (this.queue.length === 0 && this.tokens >= 1) {
+    if (this.waiting === 0 && this.tokens >= 1) {
       this.tokens -= 1;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ resolve, reject });
+      (urgent ? this.urgent : this.queue).push({ resolve, reject });
       this.schedule();
     });
   }
@@ -66,7 +68,7 @@ export class TokenBucket {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const waiters = this.queue.splice(0);
+    const waiters = [...this.urgent.splice(0), ...this.queue.splice(0)];
     for (const waiter of waiters) waiter.reject(new RateLimiterClosedError('the rate limiter was closed while waiting'));
   }
 
@@ -78,7 +80,7 @@ export class TokenBucket {
   }
 
   private schedule(): void {
-    if (this.timer || this.queue.length === 0) return;
+    if (this.timer || this.waiting === 0) return;
     const missing = Math.max(0, 1 - this.tokens);
     // Round up so the timer never fires a hair early and has to be set again for a fraction of a millisecond.
     const delay = Math.ceil((missing / this.qps) * 1000);
@@ -88,9 +90,9 @@ export class TokenBucket {
   private release(): void {
     this.timer = null;
     this.refill();
-    while (this.queue.length > 0 && this.tokens >= 1) {
+    while (this.waiting > 0 && this.tokens >= 1) {
       this.tokens -= 1;
-      this.queue.shift()!.resolve();
+      (this.urgent.shift() ?? this.queue.shift())!.resolve();
     }
     // Timers may fire a little early on some platforms; give whatever is still missing another, shorter wait.
     this.schedule();

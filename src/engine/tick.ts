@@ -2,6 +2,7 @@ import type { QueryResult } from '../analysis/prometheus.ts';
 import { renderQuery } from '../analysis/template.ts';
 import { classifyKubeError, type KubeError } from '../clusters/errors.ts';
 import type { TrafficProvider } from '../clusters/replicas-provider.ts';
+import { runUrgently } from '../clusters/urgency.ts';
 import type { WorkloadTarget } from '../clusters/workload.ts';
 import { toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -69,13 +70,15 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
       tickLateness.observe(Math.max(0, started - payload.dueAt) / 1000);
     }
 
+    // A tick that carries out a person's command goes ahead of background polling in each cluster's rate limit.
+    const kube = <T>(fn: () => Promise<T>) => (commands.length > 0 ? runUrgently(fn) : fn());
     const observations: Observations = {
-      ...(await observe(deps, record, Date.now())),
+      ...(await kube(() => observe(deps, record, Date.now()))),
       commands: commands.map(({ id, type, args, actor, reason }) => ({ id, type, args, actor, reason })),
     };
     const now = Date.now();
     const decision = decide(record.plan, record.state, observations, now);
-    const results = await act(deps, record.plan, decision.actions);
+    const results = await kube(() => act(deps, record.plan, decision.actions));
     const final = recordActionResults(decision, results, Date.now());
 
     let version: number;

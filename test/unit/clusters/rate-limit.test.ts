@@ -48,6 +48,21 @@ describe('TokenBucket', () => {
     expect(granted).toEqual(['first', 'waiting', 'newcomer']);
   });
 
+  it('serves urgent callers ahead of those already waiting, and in their own arrival order', async () => {
+    const bucket = new TokenBucket({ qps: 10, burst: 1, now: () => Date.now() });
+    const granted: string[] = [];
+    void bucket.acquire().then(() => granted.push('first'));
+    void bucket.acquire().then(() => granted.push('poll 1'));
+    void bucket.acquire().then(() => granted.push('poll 2'));
+    void bucket.acquire(true).then(() => granted.push('command 1'));
+    void bucket.acquire(true).then(() => granted.push('command 2'));
+    expect(bucket.waiting).toBe(4);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(granted).toEqual(['first', 'command 1']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(granted).toEqual(['first', 'command 1', 'command 2', 'poll 1', 'poll 2']);
+  });
+
   it('refills up to the burst after a quiet spell, and no further', async () => {
     const bucket = new TokenBucket({ qps: 100, burst: 2, now: () => Date.now() });
     await bucket.acquire();
