@@ -52,7 +52,8 @@ psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS oleada_demo WITH (FORCE)' -c '
 
 say "Starting three simulated Kubernetes clusters (kube-sim): staging-eu, prod-eu-1, prod-us-1"
 note "each runs shop/checkout 1.0.0 with 4 pods and serves simulated traffic that Prometheus scrapes"
-oleada sim --clusters staging-eu,prod-eu-1,prod-us-1 --out "$demo_dir" --time-scale 5 \
+# Started with node directly (not the oleada function) so that $! is the process that the clean-up must stop.
+node "$root/src/cli/bin.js" sim --clusters staging-eu,prod-eu-1,prod-us-1 --out "$demo_dir" --time-scale 5 \
   --behaviours deploy/examples/demo/behaviours.yaml \
   --prometheus-url "$PROMETHEUS_URL" --prometheus-targets "$OLEADA_PROMETHEUS_TARGETS" >"$demo_dir/sim.log" 2>&1 &
 pids+=($!)
@@ -65,7 +66,7 @@ token=$(node -e 'console.log(JSON.parse(process.argv[1]).token)' "$token_json")
 node -e 'const { stringify } = require("yaml"); console.log(stringify({ tokens: [JSON.parse(process.argv[1]).entry] }))' "$token_json" >"$demo_dir/tokens.yaml"
 export OLEADA_URL=http://127.0.0.1:$port OLEADA_TOKEN=$token
 DATABASE_URL=$demo_db_url OLEADA_PORT=$port OLEADA_CLUSTERS_FILE=$demo_dir/clusters.yaml \
-  OLEADA_TOKENS_FILE=$demo_dir/tokens.yaml OLEADA_LOG_LEVEL=warn oleada serve >"$demo_dir/oleada.log" 2>&1 &
+  OLEADA_TOKENS_FILE=$demo_dir/tokens.yaml OLEADA_LOG_LEVEL=warn node "$root/src/cli/bin.js" serve >"$demo_dir/oleada.log" 2>&1 &
 pids+=($!)
 wait_for_line "$demo_dir/oleada.log" 'oleada api listening' 60
 note "logs: $demo_dir/oleada.log"

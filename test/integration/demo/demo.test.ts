@@ -1,7 +1,24 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '../../support/redis.ts';
+import { waitFor } from '../../support/wait.ts';
+
+/** Processes whose environment names this demo's port. */
+function demoProcesses(port: number): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`OLEADA_DEMO_PORT=${port}`)) {
+        found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim()}`);
+      }
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  return found;
+}
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -32,5 +49,9 @@ describe('scripts/demo.sh', () => {
     expect(output).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}canary\/staging-eu +staging-eu: weight 20% reached/m);
     expect(output).toMatch(new RegExp(`Oleada is running at http://127\\.0\\.0\\.1:${port}`));
     expect(output).toMatch(/demo: everything is stopped\./);
+    // And it is: no process the demo started (they all carry its port in their environment) outlives it.
+    await waitFor('the demo processes to exit', () => demoProcesses(port).length === 0, 15_000).catch(() => {
+      throw new Error(`the demo left processes running: ${demoProcesses(port).join(', ')}`);
+    });
   }, 600_000);
 });
