@@ -9,7 +9,7 @@ import type { AnalysisSample } from '../store/samples.ts';
 import { assertNever } from '../errors.ts';
 import type { Action, ActionResult } from './actions.ts';
 import { commandProblem } from './commands.ts';
-import { analysing, clustersToStart, type Measurement, type Observations, type PendingCommand } from './observations.ts';
+import { analysing, analysisDue, clustersToStart, type Measurement, type Observations, type PendingCommand } from './observations.ts';
 import { ENGINE_ACTOR as ENGINE, isTerminal, type ClusterState, type MetricState, type RolloutState, type Verdict } from './state.ts';
 import { actualWeight, canaryReplicasFor } from './weights.ts';
 
@@ -359,7 +359,7 @@ function scheduleAnalysis(draft: Draft): void {
     if (cluster.nextAnalysisAt === null) {
       // The first measurement waits one interval, so the rate window holds only canary traffic.
       cluster.nextAnalysisAt = draft.now + interval;
-    } else if (cluster.nextAnalysisAt <= draft.now) {
+    } else if (analysisDue(draft.plan, draft.state, cluster, draft.now)) {
       const measured = draft.observations.measurements.some((m) => m.cluster === cluster.name);
       if (measured) cluster.nextAnalysisAt = Math.max(cluster.nextAnalysisAt + interval, draft.now + interval / 2);
     }

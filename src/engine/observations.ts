@@ -73,12 +73,26 @@ export function clustersToStart(plan: Plan, state: RolloutState): string[] {
   return members.filter((c) => c.phase === 'pending').slice(0, room).map((c) => c.name);
 }
 
+/**
+ * How early an analysis may run: a tenth of the interval, at most 1 s. A tick that measures one cluster then also
+ * measures the clusters due just after it, so a wave's clusters share their ticks instead of waking one by one.
+ */
+export function analysisSlackMs(intervalMs: number): number {
+  return Math.min(1000, Math.floor(intervalMs / 10));
+}
+
+/** Whether a cluster's next analysis is due at `now`, counting the slack. */
+export function analysisDue(plan: Plan, state: RolloutState, cluster: ClusterState, now: number): boolean {
+  if (!analysing(plan, state, cluster) || cluster.nextAnalysisAt === null) return false;
+  return cluster.nextAnalysisAt <= now + analysisSlackMs(plan.analysis?.intervalMs ?? 0);
+}
+
 export function needs(plan: Plan, state: RolloutState, now: number): Needs {
   const workloads = new Set<string>();
   const metrics: MetricQuery[] = [];
   for (const cluster of Object.values(state.clusters)) {
     if (MOVING.has(cluster.phase)) workloads.add(cluster.name);
-    if (analysing(plan, state, cluster) && cluster.nextAnalysisAt !== null && cluster.nextAnalysisAt <= now) {
+    if (analysisDue(plan, state, cluster, now)) {
       for (const metric of plan.analysis?.metrics ?? []) metrics.push({ cluster: cluster.name, metric: metric.name });
     }
   }

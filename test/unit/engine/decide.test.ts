@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decide, READINESS_POLL_MS } from '../../../src/engine/decide.ts';
-import { initialState } from '../../../src/engine/state.ts';
+import { needs, type Observations } from '../../../src/engine/observations.ts';
+import type { Step } from '../../../src/spec/plan.ts';
+import { initialState, type RolloutState } from '../../../src/engine/state.ts';
 import { eventTypes, makePlan, NEW_IMAGE, runRollout, STABLE_IMAGE, World } from './world.ts';
 
 const healthy = () => ({ kind: 'value' as const, value: 0.001 });
@@ -99,6 +101,58 @@ describe('decide: a good version', () => {
       .flatMap((d) => d.samples)
       .filter((s) => s.cluster === 'staging-eu' && s.measuredAt >= baking.time! && s.measuredAt < secondWave.time!);
     expect(bakeSamples.length).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('decide: analysis timing', () => {
+  // An untimed pause: nothing but the analysis wakes the rollout.
+  const steps: Step[] = [{ kind: 'setWeight', weight: 25 }, { kind: 'pause' }];
+  const plan = makePlan({ waves: [{ clusters: ['prod-eu-1', 'prod-us-1'], steps }] });
+  const interval = plan.analysis!.intervalMs;
+
+  /** The first state in which both clusters hold at the pause with an analysis scheduled, and what they look like. */
+  function bothAnalysing(): { state: RolloutState; workloads: Observations['workloads'] } {
+    let found: { state: RolloutState; workloads: Observations['workloads'] } | undefined;
+    runRollout(plan, {
+      metrics: healthy,
+      check: (state, _decision, world) => {
+        const scheduled = Object.values(state.clusters).every((c) => c.awaitingPromote && c.nextAnalysisAt !== null);
+        if (!scheduled || found) return;
+        const workloads: Observations['workloads'] = {};
+        for (const name of Object.keys(state.clusters)) workloads[name] = { ok: true, workload: world.observe(name) };
+        found = { state: structuredClone(state), workloads };
+      },
+    });
+    return found!;
+  }
+
+  function measure({ state, workloads }: ReturnType<typeof bothAnalysing>, now: number) {
+    const wanted = needs(plan, state, now);
+    const measurements = wanted.metrics.map(({ cluster, metric }) => ({ cluster, metric, query: 'q', at: now, result: healthy() }));
+    return { wanted, decision: decide(plan, state, { workloads, measurements, commands: [] }, now) };
+  }
+
+  it('measures a cluster due within a tenth of the interval together with the one due now, so they share ticks', () => {
+    const held = bothAnalysing();
+    const now = held.state.clusters['prod-eu-1']!.nextAnalysisAt!;
+    held.state.clusters['prod-us-1']!.nextAnalysisAt = now + interval / 10;
+    const { wanted, decision } = measure(held, now);
+    expect(wanted.metrics.map((m) => m.cluster).sort()).toEqual(['prod-eu-1', 'prod-us-1']);
+    expect(decision.state.clusters['prod-eu-1']!.nextAnalysisAt).toBe(now + interval);
+    expect(decision.state.clusters['prod-us-1']!.nextAnalysisAt).toBe(now + interval + interval / 10);
+    // The next tick is the first cluster's next analysis; the second is measured in it again rather than waking alone.
+    expect(decision.wakeAt).toBe(now + interval);
+    expect(needs(plan, decision.state, now + interval).metrics.map((m) => m.cluster).sort()).toEqual(['prod-eu-1', 'prod-us-1']);
+  });
+
+  it('leaves a cluster due later than the slack to its own tick', () => {
+    const held = bothAnalysing();
+    const now = held.state.clusters['prod-eu-1']!.nextAnalysisAt!;
+    held.state.clusters['prod-us-1']!.nextAnalysisAt = now + interval / 10 + 1;
+    const { wanted, decision } = measure(held, now);
+    expect(wanted.metrics.map((m) => m.cluster)).toEqual(['prod-eu-1']);
+    expect(decision.state.clusters['prod-us-1']!.nextAnalysisAt).toBe(now + interval / 10 + 1);
+    expect(decision.wakeAt).toBe(now + interval / 10 + 1);
   });
 });
 
