@@ -183,12 +183,14 @@ print_env() {
   printf "OLEADA_PROMETHEUS_TARGETS='%s'\n" "$run_dir/prometheus/targets"
 }
 
+# The report is the command's output, so it goes to stdout (the test set-up reads it to know what to stop after).
 status() {
-  alive "$run_dir/redis/redis.pid" && say "redis: running on $redis_port" || say "redis: stopped"
+  report() { printf '%s\n' "$*"; }
+  alive "$run_dir/redis/redis.pid" && report "redis: running on $redis_port" || report "redis: stopped"
   find_pg_bin
   if [ -n "$pg_bin" ] && as_postgres "$pg_bin/pg_ctl" -D "$(pg_dir)/data" status >/dev/null 2>&1; then
-    say "postgresql: running on $pg_port"; else say "postgresql: stopped"; fi
-  alive "$run_dir/prometheus/prometheus.pid" && say "prometheus: running on $prom_port" || say "prometheus: stopped"
+    report "postgresql: running on $pg_port"; else report "postgresql: stopped"; fi
+  alive "$run_dir/prometheus/prometheus.pid" && report "prometheus: running on $prom_port" || report "prometheus: stopped"
 }
 
 case "${1:-}" in
