@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Oleada needs on a fresh Debian machine with Node.js, and nothing that is already there:
-# the npm dependencies, and with --test the tools the test suite drives (kubectl, docker-compose).
+# the npm dependencies, the compiled build, and with --test the tools the test suite drives (kubectl, docker-compose).
 # The services themselves (Redis, PostgreSQL, Prometheus) are installed by scripts/services.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,6 +20,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
+fi
+
+# Compile to .oleada/build (src/cli/bin.js runs it while it is newer than every source; see src/cli/build.js).
+if ! node --input-type=module -e "import { buildIsFresh } from './src/cli/build.js'; process.exit(buildIsFresh() ? 0 : 1)"; then
+  say "compiling the TypeScript sources to .oleada/build"
+  npm run build --silent
 fi
 
 apt_packages=()

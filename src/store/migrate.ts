@@ -1,9 +1,22 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withTransaction, type Pool, type PoolClient } from './pool.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+/** The package's root: the nearest directory above this file with a package.json, from src/ or from the build. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const MIGRATIONS_DIR = join(packageRoot(), 'migrations');
 
 // Any fixed 64-bit key works; every Oleada process that migrates must use the same one.
 const MIGRATION_LOCK_KEY = 7_305_829_114;

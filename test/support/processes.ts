@@ -29,7 +29,7 @@ export function runOleada(args: string[], env: Record<string, string>): Child {
     process: child,
     output: () => output,
     exited,
-    // Generous: a child compiles its TypeScript at start, which takes seconds on a busy machine.
+    // Generous: a child started from stale sources compiles its TypeScript at start, which takes seconds when busy.
     waitForLine(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
