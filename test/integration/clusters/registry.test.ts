@@ -1,5 +1,4 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -7,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ClusterRegistry } from '../../../src/clusters/registry.ts';
 import { DomainError } from '../../../src/errors.ts';
+import { freePort } from '../../support/redis.ts';
 import { services } from '../../support/services.ts';
 import { clusterName, startTestSim, waitFor, type TestSim } from './support.ts';
 
@@ -38,15 +38,6 @@ async function writeClustersFile(path: string, clusters: FileEntry[] | string): 
   const text = typeof clusters === 'string' ? clusters : stringify({ clusters });
   await writeFile(`${path}.tmp`, text);
   await rename(`${path}.tmp`, path);
-}
-
-/** A TCP port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the cluster registry', () => {
@@ -154,7 +145,7 @@ describe('the cluster registry', () => {
   });
 
   it('reports an unreachable API server and Prometheus with their reasons', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const file = join(env.dir, 'unreachable.yaml');
     await writeClustersFile(file, [{ ...original[0]!, prometheus: { url: `http://127.0.0.1:${port}`, timeout: '2s' } }]);
     const registry = await ClusterRegistry.load(file);
