@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Oleada needs on a fresh Debian machine with Node.js, and nothing that is already there:
-# the npm dependencies, the compiled build, and with --test the tools the test suite drives (kubectl, docker-compose).
+# the npm dependencies, the compiled build, and with --test the tools the test suite drives (kubectl, docker-compose,
+# script).
 # The services themselves (Redis, PostgreSQL, Prometheus) are installed by scripts/services.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,6 +33,8 @@ apt_packages=()
 if [ "${1:-}" = "--test" ]; then
   command -v kubectl >/dev/null 2>&1 || apt_packages+=(kubernetes-client)
   command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
+  # util-linux `script` gives the CLI a terminal in the live-view test.
+  command -v script >/dev/null 2>&1 || apt_packages+=(bsdutils)
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

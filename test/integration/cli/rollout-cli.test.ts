@@ -46,6 +46,7 @@ const SCRIPT = ['/usr/bin/script', '/bin/script'].find((path) => existsSync(path
 /** Runs oleada with `tty: true` under util-linux `script`, which gives it a pseudo-terminal as stdout. */
 function oleada(args: string[], env: Record<string, string> = {}, tty = false): Child {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  if (tty && !SCRIPT) throw new Error('util-linux `script` is missing: install the Debian package bsdutils (scripts/setup.sh --test does)');
   const [file, argv] = tty ? [SCRIPT!, ['-qefc', command, '/dev/null']] : [process.execPath, [BIN, ...args]];
   const child = spawn(file, argv, {
     env: { PATH: process.env.PATH, OLEADA_URL: api.url, OLEADA_TOKEN: TOKENS.deployer.token, ...env },
@@ -190,7 +191,7 @@ describe('oleada rollout create --wait', () => {
 });
 
 describe('on a terminal', () => {
-  it.skipIf(!SCRIPT)('redraws a live view per wave and cluster in place, then prints the outcome', async () => {
+  it('redraws a live view per wave and cluster in place, then prints the outcome', async () => {
     const run = oleada(['rollout', 'create', '-f', await rolloutFile('cli-tty'), '--wait'], {}, true);
     await run.stdoutIncludes('following it to the end');
     const id = await idOf('cli-tty');
