@@ -1,23 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { createPool } from '../../src/store/pool.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { TEMPLATE_DATABASE, withDatabase, type Services } from './services.ts';
-
-const script = fileURLToPath(new URL('../../scripts/services.sh', import.meta.url));
-
-function parseEnv(output: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of output.split('\n')) {
-    const match = /^(\w+)='(.*)'$/.exec(line);
-    if (match) env[match[1]!] = match[2]!;
-  }
-  return env;
-}
+import { parseServicesEnv, SERVICES_SCRIPT, withDatabase } from './service-urls.ts';
+import { TEMPLATE_DATABASE, type Services } from './services.ts';
 
 function servicesRunning(): boolean {
-  const status = execFileSync('bash', [script, 'status'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const status = execFileSync('bash', [SERVICES_SCRIPT, 'status'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return !/stopped/.test(status);
 }
 
@@ -32,8 +21,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch {
     // `status` fails before the first install; then we start everything ourselves.
   }
-  execFileSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const env = parseEnv(execFileSync('bash', [script, 'env'], { encoding: 'utf8' }));
+  execFileSync('bash', [SERVICES_SCRIPT, 'up'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const env = parseServicesEnv(execFileSync('bash', [SERVICES_SCRIPT, 'env'], { encoding: 'utf8' }));
   const services: Services = {
     redisUrl: env.REDIS_URL!,
     databaseUrl: env.DATABASE_URL!,
@@ -61,7 +50,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('services', services);
   return async () => {
     if (!wasRunning && !process.env.OLEADA_KEEP_SERVICES) {
-      execFileSync('bash', [script, 'down'], { stdio: ['ignore', 'inherit', 'inherit'] });
+      execFileSync('bash', [SERVICES_SCRIPT, 'down'], { stdio: ['ignore', 'inherit', 'inherit'] });
     }
   };
 }

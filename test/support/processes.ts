@@ -5,25 +5,30 @@ export const OLEADA_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.m
 
 export interface Child {
   process: ChildProcess;
-  /** Everything printed so far on stdout and stderr. */
+  /** Everything printed so far on stdout and stderr (the last 100-200 kB of a chatty child). */
   output(): string;
-  /** Resolves with the first stdout line matching `pattern`, or rejects after `timeoutMs`. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the first match of `pattern` in the output, or rejects after `timeoutMs` or at exit. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** Resolves with the exit code (or the signal's name). */
   exited: Promise<number | string>;
   /** Sends SIGKILL if it is still running, and waits for it. */
   kill(): Promise<void>;
 }
 
-/** Runs `oleada <args>` as a child process, as a user or CI would. */
-export function runOleada(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [OLEADA_BIN, ...args], {
+/** Runs `node <args>` with only the given environment (plus PATH and HOME), keeping its output. */
+export function spawnNode(args: string[], env: Record<string, string>): Child {
+  const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    // Keep the tail only: a chatty child must not grow this process.
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     process: child,
@@ -33,20 +38,20 @@ export function runOleada(args: string[], env: Record<string, string>): Child {
     waitForLine(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const line = output.split('\n').find((l) => pattern.test(l));
-          if (line !== undefined) {
+          const match = pattern.exec(output);
+          if (match) {
             cleanup();
-            resolve(line);
+            resolve(match);
           }
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output so far:\n${output}`));
+          reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; output so far:\n${output.slice(-4000)}`));
         }, timeoutMs);
         const onExit = () => {
           check();
           cleanup();
-          reject(new Error(`the process exited before printing ${pattern}; output:\n${output}`));
+          reject(new Error(`the process exited before printing ${pattern}; output:\n${output.slice(-4000)}`));
         };
         const cleanup = () => {
           clearTimeout(timer);
@@ -65,4 +70,9 @@ export function runOleada(args: string[], env: Record<string, string>): Child {
       await exited;
     },
   };
+}
+
+/** Runs `oleada <args>` as a child process, as a user or CI would. */
+export function runOleada(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Child {
+  return spawnNode([...nodeArgs, OLEADA_BIN, ...args], env);
 }

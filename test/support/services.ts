@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createPool, type Pool } from '../../src/store/pool.ts';
+import { withDatabase } from './service-urls.ts';
 
 export const TEMPLATE_DATABASE = 'oleada_test_template';
 
@@ -21,11 +22,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
+export { withDatabase };
 
 export interface TestDatabase {
   name: string;

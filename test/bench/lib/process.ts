@@ -1,15 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runOleada as runOleadaChild, spawnNode, type Child as BaseChild } from '../../support/processes.ts';
 import { cpuSeconds, memoryMB } from './machine.ts';
 
-export const OLEADA_BIN = fileURLToPath(new URL('../../../src/cli/bin.js', import.meta.url));
-
 /** A child process whose output is kept, whose CPU and memory can be read, and which is always stopped. */
-export interface Child {
-  process: ChildProcess;
+export interface Child extends BaseChild {
   pid: number;
-  output(): string;
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** CPU seconds (user + system) used so far. */
   cpu(): number;
   /** Peak (VmHWM) and current RSS in MB. */
@@ -20,53 +14,11 @@ export interface Child {
 
 const running = new Set<Child>();
 
-function spawnChild(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output += chunk.toString();
-    // Keep the tail only: a chatty child must not grow this process.
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+function tracked(base: BaseChild): Child {
+  const child = base.process;
   const handle: Child = {
-    process: child,
+    ...base,
     pid: child.pid!,
-    output: () => output,
-    waitForLine(pattern, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = pattern.exec(output);
-          if (match) {
-            cleanup();
-            resolve(match);
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; output so far:\n${output.slice(-4000)}`));
-        }, timeoutMs);
-        const onExit = () => {
-          cleanup();
-          reject(new Error(`the process exited before printing ${pattern}; output:\n${output.slice(-4000)}`));
-        };
-        const cleanup = () => {
-          clearTimeout(timer);
-          child.stdout!.off('data', check);
-          child.stderr!.off('data', check);
-          child.off('exit', onExit);
-        };
-        child.stdout!.on('data', check);
-        child.stderr!.on('data', check);
-        child.once('exit', onExit);
-        check();
-      });
-    },
     cpu: () => cpuSeconds(child.pid!),
     memory: () => memoryMB(child.pid!),
     async stop(graceMs = 15_000) {
@@ -74,7 +26,7 @@ function spawnChild(args: string[], env: Record<string, string>): Child {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
+      await base.exited;
       clearTimeout(timer);
     },
   };
@@ -84,12 +36,12 @@ function spawnChild(args: string[], env: Record<string, string>): Child {
 
 /** `oleada <args>`, as an operator runs it. */
 export function runOleada(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Child {
-  return spawnChild([...nodeArgs, OLEADA_BIN, ...args], env);
+  return tracked(runOleadaChild(args, env, nodeArgs));
 }
 
 /** A TypeScript module of the benchmark run as its own process (through tsx, like the oleada command). */
 export function runScript(path: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Child {
-  return spawnChild([...nodeArgs, '--import', 'tsx', path, ...args], env);
+  return tracked(spawnNode([...nodeArgs, '--import', 'tsx', path, ...args], env));
 }
 
 /** Stops every child still running: called on the way out, whatever happened. */

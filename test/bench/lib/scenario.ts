@@ -1,3 +1,4 @@
+import { waitFor as waitUntil } from '../../support/wait.ts';
 import type { Row } from './report.ts';
 import type { Services } from './services.ts';
 
@@ -31,21 +32,13 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `fn` until it returns something other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(everyMs);
-  }
+/** The tests' waitFor, with a benchmark's longer default deadline and slower default polling. */
+export function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  return waitUntil(what, fn, timeoutMs, everyMs);
 }
+
+/** Epoch milliseconds with sub-millisecond precision: the one clock that kube-sim's audit, in this process, uses. */
+export const now = (): number => performance.timeOrigin + performance.now();
 
 /** Runs `fn` with a cleanup list of its own, emptied (last registered first) when it ends, however it ends. */
 export async function withCleanup<T>(fn: (defer: (cleanup: () => Promise<unknown> | unknown) => void) => Promise<T>): Promise<T> {

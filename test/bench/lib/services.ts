@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { migrate } from '../../../src/store/migrate.ts';
 import { createPool } from '../../../src/store/pool.ts';
+import { parseServicesEnv, SERVICES_SCRIPT, withDatabase } from '../../support/service-urls.ts';
 
-const SCRIPT = fileURLToPath(new URL('../../../scripts/services.sh', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Where the real Redis, PostgreSQL and Prometheus of this run listen. */
@@ -18,23 +18,14 @@ export interface Services {
   scrapeIntervalMs: number;
 }
 
-function parseEnv(output: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of output.split('\n')) {
-    const match = /^(\w+)='(.*)'$/.exec(line);
-    if (match) env[match[1]!] = match[2]!;
-  }
-  return env;
-}
-
 /**
  * Starts whatever of Redis, PostgreSQL and Prometheus is not running yet (the project's script is harmless to repeat;
  * it never restarts a running server) and says where they are. Services are left running afterwards: other people's
  * tests on this machine share them.
  */
 export async function startServices(): Promise<Services> {
-  execFileSync('bash', [SCRIPT, 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const env = parseEnv(execFileSync('bash', [SCRIPT, 'env'], { encoding: 'utf8' }));
+  execFileSync('bash', [SERVICES_SCRIPT, 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const env = parseServicesEnv(execFileSync('bash', [SERVICES_SCRIPT, 'env'], { encoding: 'utf8' }));
   const services = {
     redisUrl: env.REDIS_URL!,
     databaseUrl: env.DATABASE_URL!,
@@ -56,12 +47,6 @@ async function scrapeInterval(prometheusUrl: string): Promise<number> {
 /** Where scripts/services.sh keeps its servers' data and pid files. */
 export function runDir(): string {
   return process.env.OLEADA_RUN_DIR ?? `${REPO_ROOT}.oleada/run`;
-}
-
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }
 
 export interface BenchDatabase {

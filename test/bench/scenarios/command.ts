@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import { commandTickId } from '../../../src/queue/catalog.ts';
 import { closeRedis, createRedis } from '../../../src/queue/connection.ts';
@@ -8,7 +7,7 @@ import { getRollout } from '../../../src/store/rollouts.ts';
 import { ApiClient, startServe, writeTokensFile } from '../lib/oleada.ts';
 import { row, type Row } from '../lib/report.ts';
 import { rolloutFile } from '../lib/rollout-file.ts';
-import { sleep, waitFor, withCleanup, type BenchContext, type Scenario } from '../lib/scenario.ts';
+import { now, sleep, waitFor, withCleanup, type BenchContext, type Scenario } from '../lib/scenario.ts';
 import { startBenchSim } from '../lib/sim.ts';
 import { createBenchDatabase, deleteRedisPrefix, uniqueName } from '../lib/services.ts';
 import { summarize, type Summary } from '../lib/stats.ts';
@@ -20,8 +19,6 @@ const DIAGNOSIS_QPS = { qps: 1_000, burst: 2_000 };
 /** Rollouts made ready at once; the commands are then sent one at a time, so none waits behind another. */
 const BATCH = 10;
 const TARGET_P99_MS = 250;
-
-const now = () => performance.timeOrigin + performance.now();
 
 type CommandType = 'abort' | 'promote';
 

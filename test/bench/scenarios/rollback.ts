@@ -1,11 +1,10 @@
-import { performance } from 'node:perf_hooks';
 import { isTerminal } from '../../../src/engine/state.ts';
 import { createPool } from '../../../src/store/pool.ts';
 import { getRollout } from '../../../src/store/rollouts.ts';
 import { ApiClient, startServe, writeTokensFile } from '../lib/oleada.ts';
 import { row } from '../lib/report.ts';
 import { errorRateQuery, rolloutFile } from '../lib/rollout-file.ts';
-import { sleep, waitFor, type BenchContext, type Scenario } from '../lib/scenario.ts';
+import { now, sleep, waitFor, type BenchContext, type Scenario } from '../lib/scenario.ts';
 import { startBenchSim, waitForScrapes } from '../lib/sim.ts';
 import { createBenchDatabase, deleteRedisPrefix, uniqueName } from '../lib/services.ts';
 import { summarize } from '../lib/stats.ts';
@@ -25,8 +24,6 @@ const QUICK_TURN_RUNS = 8;
 const LANES = 4;
 /** How often the benchmark asks Prometheus for the failing value. */
 const POLL_MS = 10;
-
-const now = () => performance.timeOrigin + performance.now();
 
 /**
  * How the canary goes bad. `start`: its version answers 5xx from its first request, as the issue describes; the first

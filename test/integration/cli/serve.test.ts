@@ -34,8 +34,7 @@ describe('oleada serve', () => {
   it('serves /readyz and exits 0 within a few seconds of SIGTERM', async () => {
     const child = runOleada(['serve'], env);
     try {
-      const line = await child.waitForLine(/oleada api listening on (http:\/\/\S+)/);
-      const url = /listening on (\S+)/.exec(line)![1]!;
+      const url = (await child.waitForLine(/oleada api listening on (http:\/\/\S+)/))[1]!;
       await child.waitForLine(/oleada engine running/);
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(200);

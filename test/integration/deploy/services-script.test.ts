@@ -2,28 +2,22 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../../src/store/pool.ts';
 import { freePort } from '../../support/redis.ts';
-
-const script = fileURLToPath(new URL('../../../scripts/services.sh', import.meta.url));
+import { parseServicesEnv, SERVICES_SCRIPT } from '../../support/service-urls.ts';
 
 function run(command: string, env: Record<string, string>): { stdout: string; stderr: string } {
   const clean = { ...process.env };
   for (const name of ['REDIS_URL', 'DATABASE_URL', 'PROMETHEUS_URL']) delete clean[name];
   try {
-    const stdout = execFileSync('bash', [script, command], { env: { ...clean, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    const stdout = execFileSync('bash', [SERVICES_SCRIPT, command], { env: { ...clean, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
     return { stdout, stderr: '' };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`services.sh ${command} failed: ${e.stderr || e.message}`);
   }
-}
-
-function parseEnv(output: string): Record<string, string> {
-  return Object.fromEntries([...output.matchAll(/^(\w+)='(.*)'$/gm)].map((m) => [m[1]!, m[2]!]));
 }
 
 // A second set of services beside the suite's own, in a run directory and on ports of its own.
@@ -53,7 +47,7 @@ describe('scripts/services.sh', () => {
     run('up', env);
     expect(pids()).toEqual(before);
 
-    const urls = parseEnv(run('env', env).stdout);
+    const urls = parseServicesEnv(run('env', env).stdout);
     expect(urls.REDIS_URL).toBe(`redis://127.0.0.1:${env.OLEADA_REDIS_PORT}`);
     const redis = new Redis(urls.REDIS_URL!, { lazyConnect: true });
     try {
@@ -80,6 +74,6 @@ describe('scripts/services.sh', () => {
     const given = { REDIS_URL: 'redis://redis.example:6379', DATABASE_URL: 'postgres://app@db.example/oleada', PROMETHEUS_URL: 'http://prom.example:9090' };
     run('up', { ...env, ...given });
     expect(run('status', env).stdout).toBe('redis: stopped\npostgresql: stopped\nprometheus: stopped\n');
-    expect(parseEnv(run('env', { ...env, ...given }).stdout)).toMatchObject(given);
+    expect(parseServicesEnv(run('env', { ...env, ...given }).stdout)).toMatchObject(given);
   });
 });
