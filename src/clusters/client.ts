@@ -188,10 +188,6 @@ export class KubeClient {
   }
 }
 
-export function createKubeClient(settings: KubeClientSettings, options?: KubeClientOptions): KubeClient {
-  return new KubeClient(settings, options);
-}
-
 /**
  * Reads the kubeconfig and selects the context, failing early with a message that names what is missing. The error
  * names files and contexts only; kubeconfig contents never appear in it.

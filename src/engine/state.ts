@@ -17,10 +17,6 @@ export function isTerminal(phase: Phase): phase is TerminalPhase {
   return (TERMINAL_PHASES as readonly string[]).includes(phase);
 }
 
-export function isActive(phase: Phase): phase is ActivePhase {
-  return !isTerminal(phase);
-}
-
 /**
  * A cluster goes pending -> canary (step by step) -> promoting -> promoted, or, when something fails,
  * -> rolling_back -> rolled_back. `failed` means even the rollback could not be completed: a person must look.

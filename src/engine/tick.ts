@@ -1,6 +1,6 @@
 import type { QueryResult } from '../analysis/prometheus.ts';
 import { renderQuery } from '../analysis/template.ts';
-import { classifyKubeError, type KubeError } from '../clusters/errors.ts';
+import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
 import type { TrafficProvider } from '../clusters/replicas-provider.ts';
 import { runUrgently } from '../clusters/urgency.ts';
 import type { WorkloadTarget } from '../clusters/workload.ts';
@@ -105,7 +105,7 @@ function targetOf(plan: Plan, cluster: string): WorkloadTarget {
 }
 
 function kubeErrorOf(err: unknown, cluster: string, what: string): KubeError {
-  return err instanceof Error && err.name === 'KubeError' ? (err as KubeError) : classifyKubeError(err, cluster, what);
+  return isKubeError(err) ? err : classifyKubeError(err, cluster, what);
 }
 
 async function observe(deps: TickDeps, record: RolloutRecord, now: number): Promise<Omit<Observations, 'commands'>> {

@@ -26,10 +26,6 @@ export const HEALTHY: Readonly<Behaviour> = Object.freeze({ errors: 0, latencyMs
 export const DEFAULT_ERROR_FRACTION = 0.5;
 export const DEFAULT_SLOW_MS = 500;
 
-export function isHealthy(b: Behaviour): boolean {
-  return b.errors === 0 && b.latencyMs === 0 && !b.crash && !b.pullfail;
-}
-
 /** Turns a spec into a full behaviour; throws on values that make no sense, naming them. */
 export function toBehaviour(spec: BehaviourSpec): Behaviour {
   if (typeof spec === 'string') {
