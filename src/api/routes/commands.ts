@@ -6,7 +6,8 @@ import { getRolloutStamp } from '../../store/rollout-reads.ts';
 import { assertAppAccess, principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
-import { COMMAND_TYPES, CommandViewSchema, toCommandView, type ApiCommandType } from '../views/commands.ts';
+import { COMMAND_TYPES, CommandViewSchema, type ApiCommandType } from '../../model/wire.ts';
+import { toCommandView } from '../responses/commands.ts';
 import { requireService, rolloutNotFound } from './rollouts.ts';
 
 export const CommandBodySchema = Type.Object(
