@@ -4,8 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthApi } from './auth/reviews.ts';
 import type { UserInfo } from './auth/identity.ts';
 import { badRequest, methodNotAllowed } from './errors.ts';
-import { includeObject, negotiate, notFoundPath, readBody, send, toJson } from './httpio.ts';
+import { includeObject, negotiate, notFoundPath, readBody, readRawBody, send, toJson } from './httpio.ts';
 import type { KubeObject } from './objects.ts';
+import { decodeProtobuf, isProtobuf } from './protobuf.ts';
 import type { ResourceRequest } from './requestinfo.ts';
 import { apiVersionOf, type ResourceRegistry, type ResourceType } from './resources.ts';
 import { parseBody, type DeleteOptions, type ListOptions, type RestApi, type WriteOptions } from './rest.ts';
@@ -158,19 +159,19 @@ function serveWatchRequest({ deps, req, res, r, type, namespace, query }: Call):
 async function serveCreate({ deps, req, res, r, type, namespace, write, contentType }: Call): Promise<void> {
   if (r.name !== undefined) throw methodNotAllowed();
   if (type.namespaced && namespace === undefined) throw notFoundPath();
-  const body = parseBody(await readBody(req), contentType);
+  const body = await readObject(req, contentType);
   send(res, write.dryRun ? 200 : 201, toJson(deps.rest.create(type, namespace, body, write)));
 }
 
 /** TokenRequest and the reviews: created and answered, never stored. */
 async function serveAnswer({ deps, req, res, r, user, type, namespace, contentType }: Call): Promise<void> {
   if (r.verb !== 'create' || (r.name !== undefined) !== (r.subresource !== undefined)) throw methodNotAllowed();
-  const body = parseBody(await readBody(req), contentType);
+  const body = await readObject(req, contentType);
   send(res, 201, JSON.stringify(deps.auth.create(type, namespace, r.name, user, body)));
 }
 
 async function serveUpdate({ deps, req, res, r, type, namespace, write, contentType }: Call): Promise<void> {
-  const body = parseBody(await readBody(req), contentType);
+  const body = await readObject(req, contentType);
   send(res, 200, toJson(deps.rest.update(type, namespace, r.name!, body, write)));
 }
 
@@ -204,9 +205,16 @@ function hasSubresource(type: ResourceType, subresource: string): boolean {
   return false;
 }
 
+/** A JSON, YAML or protobuf body as an object. */
+async function readObject(req: IncomingMessage, contentType: string): Promise<unknown> {
+  const raw = await readRawBody(req);
+  return isProtobuf(contentType) && raw.length > 0 ? decodeProtobuf(raw) : parseBody(raw.toString('utf8'), contentType);
+}
+
 async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
-  const raw = await readBody(req);
-  const body: Record<string, unknown> = raw.trim() === '' ? {} : (parseBody(raw, 'json') as Record<string, unknown>);
+  const contentType = req.headers['content-type'] ?? 'application/json';
+  const raw = await readRawBody(req);
+  const body: Record<string, unknown> = raw.length === 0 || raw.toString('utf8').trim() === '' ? {} : ((isProtobuf(contentType) ? decodeProtobuf(raw) : parseBody(raw.toString('utf8'), 'json')) as Record<string, unknown>);
   let policy = (body.propagationPolicy ?? query.get('propagationPolicy') ?? undefined) as string | undefined;
   if ((body.orphanDependents ?? query.get('orphanDependents')) === true || query.get('orphanDependents') === 'true') policy = 'Orphan';
   if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {

@@ -1,9 +1,12 @@
 // Authentication and RBAC in kube-sim, through @kubernetes/client-node and both kubectl versions: a ServiceAccount
 // token bound to a narrow Role can do exactly what the Role allows, and `kubectl auth can-i` agrees with the API.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigYaml } from '../../../src/sim/kubeconfig.ts';
 import type { SimCluster } from '../../../src/sim/index.ts';
+import { KUBECTLS, kubectlRun, type KubectlVersion } from './kubectl-bin.ts';
 import { rawRequest, startTestSim, statusOf, thrown, uniqueCluster, waitFor, type TestSim } from './helpers.ts';
 
 const CLUSTER = uniqueCluster('prod-eu-1');
@@ -12,11 +15,18 @@ let t: TestSim;
 let cluster: SimCluster;
 let admin: KubeConfig;
 let token: string;
+let narrowConfig: string;
 
 function configFor(userToken: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfigYaml([{ name: CLUSTER, url: cluster.url, token: userToken, labels: {} }], t.sim.caCert));
   return kc;
+}
+
+async function writeConfig(name: string, userToken: string): Promise<string> {
+  const file = join(t.dir, `${name}.yaml`);
+  await writeFile(file, kubeconfigYaml([{ name: CLUSTER, url: cluster.url, token: userToken, labels: {} }], t.sim.caCert), { mode: 0o600 });
+  return file;
 }
 
 const deployment = (name: string) => ({
@@ -51,6 +61,7 @@ beforeAll(async () => {
   });
   const issued = await core.createNamespacedServiceAccountToken({ namespace: 'shop', name: 'deployer', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
   token = issued.status!.token;
+  narrowConfig = await writeConfig('deployer', token);
 });
 afterAll(async () => {
   await t?.close();
@@ -141,5 +152,58 @@ describe('a token bound to a narrow Role', () => {
     expect(statusOf(await thrown(() => core.listNamespacedPod({ namespace: 'shop' }))).message).toBe('pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "shop"');
     const outsider = configFor(cluster.addUserToken('bob')).makeApiClient(CoreV1Api);
     expect(statusOf(await thrown(() => outsider.listNode())).code).toBe(403);
+  });
+});
+
+// Each check: the can-i arguments, and the kubectl command that then does it.
+const CHECKS: Array<{ canI: string[]; act: string[] }> = [
+  { canI: ['list', 'deployments.apps', '-n', 'shop'], act: ['-n', 'shop', 'get', 'deployments'] },
+  { canI: ['get', 'deployments.apps/checkout', '-n', 'shop'], act: ['-n', 'shop', 'get', 'deployment', 'checkout'] },
+  { canI: ['patch', 'deployments.apps/checkout', '-n', 'shop'], act: ['-n', 'shop', 'annotate', '--overwrite', 'deployment', 'checkout', 'checked=yes'] },
+  { canI: ['patch', 'deployments.apps/cart', '-n', 'shop'], act: ['-n', 'shop', 'annotate', '--overwrite', 'deployment', 'cart', 'checked=yes'] },
+  { canI: ['list', 'deployments.apps', '-n', 'default'], act: ['-n', 'default', 'get', 'deployments'] },
+  { canI: ['list', 'pods', '-n', 'shop'], act: ['-n', 'shop', 'get', 'pods'] },
+  { canI: ['delete', 'deployments.apps/cart', '-n', 'shop'], act: ['-n', 'shop', 'delete', 'deployment', 'cart', '--dry-run=server'] },
+  { canI: ['list', 'nodes'], act: ['get', 'nodes'] },
+  { canI: ['list', 'secrets', '-n', 'shop'], act: ['-n', 'shop', 'get', 'secrets'] },
+];
+
+describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s with the narrow token', (version) => {
+  const kubectl = (file: string, ...args: string[]) => kubectlRun(version, file, t.dir, ['--context', CLUSTER, ...args]);
+
+  it('answers `auth can-i` as the API then behaves', async () => {
+    const answers: string[] = [];
+    for (const { canI, act } of CHECKS) {
+      const can = await kubectl(narrowConfig, 'auth', 'can-i', ...canI);
+      const did = await kubectl(narrowConfig, ...act);
+      answers.push(`${canI.join(' ')}: ${can.stdout.trim()}`);
+      expect(can.stdout.trim(), `can-i ${canI.join(' ')}`).toBe(did.code === 0 ? 'yes' : 'no');
+      expect(can.code).toBe(did.code === 0 ? 0 : 1);
+      if (did.code !== 0) expect(did.stderr).toContain(`is forbidden: User "${SA_USER}" cannot`);
+    }
+    // The Role grants four of the nine; a broken authorizer that allows or denies everything fails here.
+    expect(answers.filter((a) => a.endsWith('yes'))).toHaveLength(4);
+  });
+
+  it('answers `auth can-i` yes to everything for the admin context', async () => {
+    const result = await kubectl(t.sim.kubeconfigPath!, 'auth', 'can-i', '*', '*', '--all-namespaces');
+    expect(result.stdout.trim()).toBe('yes');
+  });
+});
+
+describe('kubectl v1.33 identity', () => {
+  it('names the ServiceAccount behind a token with `auth whoami`', async () => {
+    const result = await kubectlRun('v1.33', narrowConfig, t.dir, ['--context', CLUSTER, 'auth', 'whoami', '-o', 'json']);
+    expect(result.code).toBe(0);
+    const review = JSON.parse(result.stdout) as { status: { userInfo: { username: string; groups: string[] } } };
+    expect(review.status.userInfo.username).toBe(SA_USER);
+    expect(review.status.userInfo.groups).toContain('system:serviceaccounts:shop');
+  });
+
+  it('creates a token with `create token` that then authenticates', async () => {
+    const created = await kubectlRun('v1.33', t.sim.kubeconfigPath!, t.dir, ['--context', CLUSTER, '-n', 'shop', 'create', 'token', 'deployer', '--duration', '20m']);
+    expect(created.code, created.stderr).toBe(0);
+    const list = await configFor(created.stdout.trim()).makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: 'shop' });
+    expect(list.items.length).toBeGreaterThan(0);
   });
 });
