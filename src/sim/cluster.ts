@@ -8,11 +8,14 @@ import { TokenAuthenticator } from './auth/tokens.ts';
 import type { Behaviours, BehaviourSpec } from './behaviours.ts';
 import { bootstrapCluster, nodeNames } from './bootstrap.ts';
 import { DeploymentController } from './deployment/controller.ts';
+import { Disruption } from './disruption.ts';
+import { EndpointsController } from './endpoints.ts';
 import { ApiError } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { Faults } from './faults.ts';
 import { GarbageCollector } from './gc.ts';
 import { ApiServer } from './http.ts';
+import { HpaController } from './hpa.ts';
 import { Kubelet } from './kubelet.ts';
 import { TrafficMetrics } from './metrics.ts';
 import { MetricsServer } from './metricsserver.ts';
@@ -99,6 +102,8 @@ export class Cluster implements SimCluster {
   private readonly replicasets: ReplicaSetController;
   private readonly gc: GarbageCollector;
   private readonly serviceAccounts: ServiceAccountController;
+  private readonly endpoints: EndpointsController;
+  private readonly hpas: HpaController;
   private readonly authenticator: TokenAuthenticator;
   private readonly traffic: TrafficSimulator;
   private readonly trafficMetrics = new TrafficMetrics();
@@ -138,12 +143,18 @@ export class Cluster implements SimCluster {
     this.deployments = new DeploymentController(this.runtime, (namespace, name) => this.replicasets.reconcile(namespace, name));
     this.gc = new GarbageCollector(this.runtime);
     this.serviceAccounts = new ServiceAccountController(this.runtime);
+    const byKey = (key: string) => this.resources.byKey(key)!;
+    this.endpoints = new EndpointsController(this.runtime, { endpoints: byKey('endpoints'), endpointslices: byKey('endpointslices.discovery.k8s.io') });
+    this.hpas = new HpaController(this.runtime, byKey('horizontalpodautoscalers.autoscaling'));
+    const disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
     this.metricsServer = new MetricsServer(options.name, () => this.metrics());
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
     this.unsubscribes.push(
       this.store.subscribe((event) => {
         this.gc.observe(event);
         this.serviceAccounts.observe(event);
+        this.endpoints.observe(event);
+        this.hpas.observe(event);
         this.deployments.observe(event);
         this.replicasets.observe(event);
         this.kubelet.observe(event);
@@ -168,6 +179,7 @@ export class Cluster implements SimCluster {
       audit: this.auditLog,
       tls: options.tls,
       now,
+      evict: (namespace, name) => disruption.evict(namespace, name),
       podLog: (pod, query) => podLog(this.name, pod, this.kubelet.behaviourOf(pod), query),
       control: {
         info: () => ({ name: this.name, labels: this.labels, url: this.url, metricsUrl: this.metricsUrl, timeScale: this.timeScale, trafficRate: this.traffic.ratePerSecond, revision: this.store.currentRevision }),
@@ -305,6 +317,12 @@ export class Cluster implements SimCluster {
         break;
       case 'sa':
         this.serviceAccounts.reconcile(name);
+        break;
+      case 'ep':
+        this.endpoints.reconcile(namespace, name);
+        break;
+      case 'hpa':
+        this.hpas.reconcile(namespace, name);
         break;
       case 'finalize':
         this.gc.finalize(namespace, name);

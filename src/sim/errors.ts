@@ -16,6 +16,7 @@ export type StatusReason =
   | 'NotAcceptable'
   | 'UnsupportedMediaType'
   | 'RequestEntityTooLarge'
+  | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable';
 

@@ -38,6 +38,7 @@ export interface ApiServerOptions {
   now: () => number;
   /** Serves `kubectl logs`: a few lines about the pod. */
   podLog: (pod: KubeObject, query: URLSearchParams) => string;
+  evict: (namespace: string, name: string) => KubeObject;
 }
 
 export class ApiServer {

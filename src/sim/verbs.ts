@@ -24,6 +24,8 @@ export interface VerbDeps {
   podLog: (pod: KubeObject, query: URLSearchParams) => string;
   /** TokenRequest and the reviews, which answer instead of storing. */
   auth: AuthApi;
+  /** The eviction subresource. */
+  evict: (namespace: string, name: string) => KubeObject;
 }
 
 /** One resource request, resolved against the registry. */
@@ -55,6 +57,7 @@ export async function serveResource(deps: VerbDeps, req: IncomingMessage, res: S
   const type = resolveType(deps.resources, r);
   const call: Call = { deps, req, res, r, user, type, namespace: type.namespaced ? r.namespace : undefined, query, write: writeOptions(req, r, query), contentType: req.headers['content-type'] ?? 'application/json' };
   if (deps.auth.answers(type, r.subresource)) return serveAnswer(call);
+  if (r.subresource === 'eviction' && r.verb === 'create') return serveEviction(call);
   switch (r.verb) {
     case 'get':
       return serveGet(call);
@@ -170,6 +173,11 @@ async function serveAnswer({ deps, req, res, r, user, type, namespace, contentTy
   send(res, 201, JSON.stringify(deps.auth.create(type, namespace, r.name, user, body)));
 }
 
+async function serveEviction({ deps, req, res, r, namespace, contentType }: Call): Promise<void> {
+  await readObject(req, contentType);
+  send(res, 201, JSON.stringify(deps.evict(namespace!, r.name!)));
+}
+
 async function serveUpdate({ deps, req, res, r, type, namespace, write, contentType }: Call): Promise<void> {
   const body = await readObject(req, contentType);
   send(res, 200, toJson(deps.rest.update(type, namespace, r.name!, body, write)));
@@ -202,6 +210,7 @@ function hasSubresource(type: ResourceType, subresource: string): boolean {
   if (subresource === 'scale') return type.scale !== undefined;
   if (subresource === 'log') return type.key === 'pods';
   if (subresource === 'token') return type.key === 'serviceaccounts';
+  if (subresource === 'eviction') return type.key === 'pods';
   return false;
 }
 

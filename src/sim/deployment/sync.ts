@@ -83,7 +83,8 @@ function createNewReplicaSet(ctx: DeploymentContext, d: KubeObject, oldRSs: Kube
     const rsSpec = draft.spec as Record<string, unknown>;
     rsSpec.replicas = newReplicasFor(d, [...oldRSs, draft], draft);
     const rs = store.create(types.replicasets, draft);
-    ctx.rt.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${num(rsSpec.replicas)}`, 'deployment-controller');
+    // As the real controller: a new ReplicaSet created at size 0 (maxSurge used up) is no scaling event.
+    if (num(rsSpec.replicas) > 0) ctx.rt.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${num(rsSpec.replicas)}`, 'deployment-controller');
     let updated = withRevision(d, newRevision);
     if (collisionCount > 0) updated = { ...updated, status: { ...statusOf(updated), collisionCount } };
     if (hasProgressDeadline(d)) updated = withCondition(ctx, updated, 'Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${name}"`);
