@@ -67,7 +67,8 @@ export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
 
 /** appliesToUser: a binding subject against a user; a ServiceAccount subject without a namespace takes the binding's. */
 function subjectMatches(subject: Subject, user: UserInfo, bindingNamespace: string | undefined): boolean {
-  switch (subject.kind) {
+  // A binding stored without a kind matches nobody, as in Kubernetes.
+  switch (subject.kind ?? '') {
     case 'User':
       return subject.name === user.username;
     case 'Group':
