@@ -48,3 +48,8 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
   if [ -n "$added_policy" ]; then rm -f "$policy"; fi
 fi
+
+# helm and a current kubectl, for the chart tests (scripts/install-k8s-tools.sh does nothing when they are there).
+if [ "${1:-}" = "--test" ]; then
+  scripts/install-k8s-tools.sh
+fi
