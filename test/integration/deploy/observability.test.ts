@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { MetricType } from 'prom-client';
 import { registry } from '../../../src/metrics.ts';
 import { services } from '../../support/services.ts';
 import { ROOT } from './tools.ts';
@@ -55,7 +54,7 @@ async function exported(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
     names.add(metric.name);
-    if (metric.type === MetricType.Histogram) for (const suffix of ['_bucket', '_count', '_sum']) names.add(metric.name + suffix);
+    if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) names.add(metric.name + suffix);
   }
   return names;
 }
