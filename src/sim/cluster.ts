@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { AuditLog, type AuditEntry } from './audit.ts';
 import type { Behaviours, BehaviourSpec } from './behaviours.ts';
-import { DeploymentController } from './deployments.ts';
+import { DeploymentController } from './deployment/controller.ts';
 import { ApiError } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { Faults } from './faults.ts';
