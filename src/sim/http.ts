@@ -1,13 +1,17 @@
-// One cluster's API server over HTTP(S): bearer-token authentication, injected faults, the write audit, and the
-// translation of Kubernetes REST requests into RestApi calls, lists, tables and watches. node:http directly, not a
+// One cluster's API server over HTTP(S): bearer-token authentication, RBAC authorization, injected faults, the write
+// audit, and the translation of Kubernetes REST requests into RestApi calls, lists, tables and watches. node:http directly, not a
 // framework: the hot path (GET of one object) is a lookup and a cached JSON string.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { preciseNow, type AuditLog } from './audit.ts';
+import { ADMIN_USER, type UserInfo } from './auth/identity.ts';
+import { forbiddenMessage, type Attributes, type RbacAuthorizer } from './auth/rbac.ts';
+import type { AuthApi } from './auth/reviews.ts';
+import type { TokenAuthenticator } from './auth/tokens.ts';
 import { handleControl, type ControlTarget } from './control.ts';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.ts';
-import { ApiError, internalError, unauthorized } from './errors.ts';
+import { ApiError, forbidden, internalError, unauthorized } from './errors.ts';
 import type { Faults } from './faults.ts';
 import { notFoundPath, readBody, send, sendStatus } from './httpio.ts';
 import type { KubeObject } from './objects.ts';
@@ -21,7 +25,9 @@ import { serveResource } from './verbs.ts';
 
 export interface ApiServerOptions {
   cluster: string;
-  token: string;
+  authenticator: TokenAuthenticator;
+  authorizer: RbacAuthorizer;
+  auth: AuthApi;
   store: ObjectStore;
   resources: ResourceRegistry;
   rest: RestApi;
@@ -31,7 +37,7 @@ export interface ApiServerOptions {
   tls?: TlsMaterial;
   now: () => number;
   /** Serves `kubectl logs`: a few lines about the pod. */
-  podLog: (pod: KubeObject) => string;
+  podLog: (pod: KubeObject, query: URLSearchParams) => string;
 }
 
 export class ApiServer {
@@ -128,11 +134,6 @@ export class ApiServer {
     return server;
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    const header = req.headers.authorization;
-    return header !== undefined && header === `Bearer ${this.options.token}`;
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrived = preciseNow();
     const { path, queryString, query } = splitUrl(req.url ?? '/');
@@ -143,16 +144,21 @@ export class ApiServer {
     }
     const parsed = path.startsWith('/_sim') ? undefined : parseRequest(method, path, query.get('watch') === 'true' || query.get('watch') === '1');
     if (isWriteMethod(method) && parsed) this.recordAudit(req, res, { arrived, method, path, queryString, query, parsed });
-    if (!this.authorized(req)) {
+    const user = this.options.authenticator.authenticate(req.headers.authorization);
+    if (!user) {
       sendStatus(res, unauthorized().toStatus());
       return;
     }
     if (!parsed) {
-      await this.serveControl(req, res, method, path, query);
+      // The control API is the simulation's, not the cluster's: only its own (admin) token reaches it.
+      if (user === ADMIN_USER) await this.serveControl(req, res, method, path, query);
+      else sendStatus(res, forbidden(`forbidden: User "${user.username}" cannot ${method.toLowerCase()} path "${path}"`).toStatus());
       return;
     }
     try {
-      await this.serveApi(req, res, path, parsed, query);
+      const attributes = attributesOf(method, path, parsed);
+      if (!this.options.authorizer.allows(user, attributes)) throw forbidden(forbiddenMessage(user, attributes), attributes);
+      await this.serveApi(req, res, path, parsed, user, query);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       sendStatus(res, err.toStatus());
@@ -194,7 +200,7 @@ export class ApiServer {
   }
 
   /** The Kubernetes API itself, behind the injected faults. */
-  private async serveApi(req: IncomingMessage, res: ServerResponse, path: string, parsed: ApiRequest, query: URLSearchParams): Promise<void> {
+  private async serveApi(req: IncomingMessage, res: ServerResponse, path: string, parsed: ApiRequest, user: UserInfo, query: URLSearchParams): Promise<void> {
     const latency = this.options.faults.apiLatencyMs;
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     if (this.options.faults.shouldFail()) throw internalError('kube-sim injected fault (failFraction)');
@@ -205,7 +211,7 @@ export class ApiServer {
       return;
     }
     if (parsed.kind === 'resource') {
-      await serveResource(this.options, req, res, parsed, query);
+      await serveResource(this.options, req, res, parsed, user, query);
       return;
     }
     send(res, 200, JSON.stringify(this.discovery(parsed)));
@@ -238,6 +244,13 @@ function splitUrl(rawUrl: string): { path: string; queryString: string; query: U
   const q = rawUrl.indexOf('?');
   const queryString = q < 0 ? '' : rawUrl.slice(q + 1);
   return { path: q < 0 ? rawUrl : rawUrl.slice(0, q), queryString, query: new URLSearchParams(queryString) };
+}
+
+/** What the authorizer is asked: the resource request as parsed, or the path with the method as its verb. */
+function attributesOf(method: string, path: string, parsed: ApiRequest): Attributes {
+  if (parsed.kind !== 'resource') return { kind: 'path', verb: method === 'HEAD' ? 'get' : method.toLowerCase(), path };
+  const { verb, group, resource, subresource, name, namespace } = parsed;
+  return { kind: 'resource', verb, group, resource, subresource, name, namespace };
 }
 
 function throwNotFound(): never {

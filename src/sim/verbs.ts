@@ -1,6 +1,8 @@
 // Serving one verb on one resource: the query parameters each verb reads, the RestApi call, and the answer's shape
 // (object, Table, PartialObjectMetadata, list, watch stream, Status).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthApi } from './auth/reviews.ts';
+import type { UserInfo } from './auth/identity.ts';
 import { badRequest, methodNotAllowed } from './errors.ts';
 import { includeObject, negotiate, notFoundPath, readBody, send, toJson } from './httpio.ts';
 import type { KubeObject } from './objects.ts';
@@ -18,7 +20,9 @@ export interface VerbDeps {
   rest: RestApi;
   now: () => number;
   /** Serves `kubectl logs`. */
-  podLog: (pod: KubeObject) => string;
+  podLog: (pod: KubeObject, query: URLSearchParams) => string;
+  /** TokenRequest and the reviews, which answer instead of storing. */
+  auth: AuthApi;
 }
 
 /** One resource request, resolved against the registry. */
@@ -27,6 +31,7 @@ interface Call {
   req: IncomingMessage;
   res: ServerResponse;
   r: ResourceRequest;
+  user: UserInfo;
   type: ResourceType;
   namespace: string | undefined;
   query: URLSearchParams;
@@ -45,9 +50,10 @@ export function resolveType(resources: ResourceRegistry, r: ResourceRequest): Re
   return type;
 }
 
-export async function serveResource(deps: VerbDeps, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, query: URLSearchParams): Promise<void> {
+export async function serveResource(deps: VerbDeps, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, user: UserInfo, query: URLSearchParams): Promise<void> {
   const type = resolveType(deps.resources, r);
-  const call: Call = { deps, req, res, r, type, namespace: type.namespaced ? r.namespace : undefined, query, write: writeOptions(req, r, query), contentType: req.headers['content-type'] ?? 'application/json' };
+  const call: Call = { deps, req, res, r, user, type, namespace: type.namespaced ? r.namespace : undefined, query, write: writeOptions(req, r, query), contentType: req.headers['content-type'] ?? 'application/json' };
+  if (deps.auth.answers(type, r.subresource)) return serveAnswer(call);
   switch (r.verb) {
     case 'get':
       return serveGet(call);
@@ -97,7 +103,7 @@ function listOptions(query: URLSearchParams): ListOptions {
 function serveGet({ deps, req, res, r, type, namespace, query }: Call): void {
   if (r.subresource === 'log') {
     const pod = deps.rest.get(type, namespace, r.name!, r.version);
-    send(res, 200, deps.podLog(pod), 'text/plain');
+    send(res, 200, deps.podLog(pod, query), 'text/plain');
     return;
   }
   const obj = deps.rest.get(type, namespace, r.name!, r.version, r.subresource);
@@ -156,6 +162,13 @@ async function serveCreate({ deps, req, res, r, type, namespace, write, contentT
   send(res, write.dryRun ? 200 : 201, toJson(deps.rest.create(type, namespace, body, write)));
 }
 
+/** TokenRequest and the reviews: created and answered, never stored. */
+async function serveAnswer({ deps, req, res, r, user, type, namespace, contentType }: Call): Promise<void> {
+  if (r.verb !== 'create' || (r.name !== undefined) !== (r.subresource !== undefined)) throw methodNotAllowed();
+  const body = parseBody(await readBody(req), contentType);
+  send(res, 201, JSON.stringify(deps.auth.create(type, namespace, r.name, user, body)));
+}
+
 async function serveUpdate({ deps, req, res, r, type, namespace, write, contentType }: Call): Promise<void> {
   const body = parseBody(await readBody(req), contentType);
   send(res, 200, toJson(deps.rest.update(type, namespace, r.name!, body, write)));
@@ -187,6 +200,7 @@ function hasSubresource(type: ResourceType, subresource: string): boolean {
   if (subresource === 'status') return type.hasStatus;
   if (subresource === 'scale') return type.scale !== undefined;
   if (subresource === 'log') return type.key === 'pods';
+  if (subresource === 'token') return type.key === 'serviceaccounts';
   return false;
 }
 
