@@ -25,7 +25,8 @@ import { stringOption, UsageError, type Command, type ParsedArgs } from '../comm
 /**
  * What the `replicas` traffic provider calls (src/clusters/client.ts), per namespace Oleada deploys to:
  * - deployments: get (observe the stable and the canary), patch (server-side apply of the canary, merge patches of
- *   replicas and image), create (an apply that creates the canary is also authorised as a create), delete (the canary);
+ *   replicas and image), create (kube-apiserver authorises an apply that creates an object as a create too: see
+ *   kubernetes.io/docs/reference/using-api/api-concepts/#patch-and-apply), delete (the canary);
  * - pods: list (why a workload is not ready: crash loops, image pulls).
  * No list or watch of Deployments, no Secrets, no cluster-wide access. GET /version needs no grant.
  */

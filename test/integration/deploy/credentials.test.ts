@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { KubeClient } from '../../../src/clusters/client.ts';
+import { ReplicasProvider } from '../../../src/clusters/replicas-provider.ts';
+import { waitFor } from '../../support/wait.ts';
 import { clusterCommand, readOptions, ROLE_NAME, TARGET_RULES } from '../../../src/cli/commands/cluster.ts';
 import { parseCommandArgs } from '../../../src/cli/command.ts';
 import { OLEADA_BIN, spawnNode } from '../../support/processes.ts';
@@ -112,6 +115,25 @@ describe('`oleada cluster credentials` against kube-sim', () => {
       expect(r.code, `kubectl ${denied.join(' ')} should be forbidden`).not.toBe(0);
       expect(r.stderr).toContain('Forbidden');
     }
+    // The Role is enough for everything the replicas provider does: start a canary, promote, clean up, restore.
+    const client = new KubeClient({ name: CLUSTER, kubeconfig: out, context: CLUSTER, qps: 100, burst: 100, timeoutMs: 10_000 });
+    try {
+      const provider = new ReplicasProvider(client);
+      const target = { cluster: CLUSTER, namespace: 'shop', name: 'checkout', container: 'app' };
+      const since = Date.now();
+      expect((await provider.observe(target)).stable).toMatchObject({ image: 'registry.example.com/checkout:1.0.0' });
+      await provider.ensureCanary(target, { replicas: 1, image: 'registry.example.com/checkout:1.1.0', version: '1.1.0' });
+      await waitFor('the canary to roll out', async () => (await provider.observe(target)).canary?.rolledOut, 30_000);
+      await provider.promote(target, { image: 'registry.example.com/checkout:1.1.0', version: '1.1.0' });
+      await provider.deleteCanary(target);
+      await provider.restore(target, { image: 'registry.example.com/checkout:1.0.0', replicas: 4, version: '1.0.0' });
+      const writes = t.sim.cluster(CLUSTER).audit(since).filter((e) => e.namespace === 'shop');
+      expect(writes.map((e) => e.verb)).toEqual(expect.arrayContaining(['patch', 'delete']));
+      expect(writes.filter((e) => e.status === 403)).toEqual([]);
+    } finally {
+      client.close();
+    }
+
     // A second run updates in place and issues a fresh token.
     const again = await oleadaCluster(['credentials', CLUSTER, '--namespace', 'shop', '--kubeconfig', t.sim.kubeconfigPath!, '--context', CLUSTER, '--prometheus', 'http://prometheus:9090', '--kubeconfig-out', out]);
     expect(again.code, again.output).toBe(0);
