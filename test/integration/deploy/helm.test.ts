@@ -51,7 +51,7 @@ describe('the Helm chart', () => {
   });
 
   it('renders separate api and worker Deployments of two replicas, a PodDisruptionBudget for the api, and a Service to it', () => {
-    expect(defaults.map((m) => m.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    expect(defaults.map((m) => m.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Deployment', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount']);
     const api = deployment(defaults, 'ol-oleada-api');
     const worker = deployment(defaults, 'ol-oleada-worker');
     expect(api.spec!.replicas).toBe(2);
@@ -62,10 +62,20 @@ describe('the Helm chart', () => {
 
     const [pdb] = byKind(defaults, 'PodDisruptionBudget');
     expect(pdb!.spec!.selector.matchLabels).toEqual(api.spec!.selector.matchLabels);
-    const [service] = byKind(defaults, 'Service');
-    expect(service!.spec!.selector).toEqual(api.spec!.selector.matchLabels);
-    // The worker's pods must not take API traffic.
+    const service = byKind(defaults, 'Service').find((m) => m.metadata!.name === 'ol-oleada')!;
+    expect(service.spec!.selector).toEqual(api.spec!.selector.matchLabels);
+    // The worker's pods must not take API traffic; their own headless Service is only for scraping their metrics.
     expect(worker.spec!.selector.matchLabels).not.toEqual(api.spec!.selector.matchLabels);
+    const workerMetrics = byKind(defaults, 'Service').find((m) => m.metadata!.name === 'ol-oleada-worker-metrics')!;
+    expect(workerMetrics.spec!.selector).toEqual(worker.spec!.selector.matchLabels);
+    expect(workerMetrics.spec!.clusterIP).toBe('None');
+  });
+
+  it('probes the workers on /healthz and /readyz of their metrics port', () => {
+    const container = deployment(defaults, 'ol-oleada-worker').spec!.template.spec.containers[0];
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
   });
 
   it('probes the api on /healthz and /readyz', () => {
