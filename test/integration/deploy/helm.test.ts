@@ -151,6 +151,7 @@ describe('the Helm chart', () => {
       'Service/ol-oleada',
       'Service/ol-oleada-postgresql',
       'Service/ol-oleada-redis',
+      'Service/ol-oleada-worker-metrics',
       'ServiceAccount/ol-oleada',
       'ServiceMonitor/ol-oleada',
     ]);
