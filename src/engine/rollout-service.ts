@@ -16,6 +16,7 @@ import {
   type RolloutRecord,
 } from '../store/rollouts.ts';
 import { commandProblem } from './commands.ts';
+import { RevisionStale } from './preconditions.ts';
 import type { RolloutSpec } from '../spec/schema.ts';
 import type { CommandRequest, CreateRequest, CreateResult, PlanPreview, PlanResult, RolloutService } from './service.ts';
 import { initialState, isTerminal } from './state.ts';
@@ -144,13 +145,23 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
   async function command(request: CommandRequest) {
     const rollout = await getRollout(deps.pool, request.rolloutId);
     if (!rollout) throw new DomainError(404, 'rollout_not_found', `there is no rollout ${request.rolloutId}`);
+    const expected = request.expectedRevision;
+    if (expected !== undefined && rollout.version !== expected) {
+      throw new RevisionStale(rollout.id, { phase: rollout.phase, revision: rollout.version }, expected);
+    }
     const problem = commandProblem(rollout.plan, rollout.state, request.type, request.args);
     if (problem) {
       throw new DomainError(problem.code === 'command_not_applicable' ? 409 : 422, problem.code, problem.message, {
         phase: rollout.phase,
       });
     }
-    const stored = await insertCommand(deps.pool, request);
+    const { expectedRevision, ...fields } = request;
+    const stored = await insertCommand(deps.pool, fields, expectedRevision);
+    if (!stored) {
+      const now = await getRollout(deps.pool, rollout.id);
+      if (!now) throw new DomainError(404, 'rollout_not_found', `there is no rollout ${request.rolloutId}`);
+      throw new RevisionStale(now.id, { phase: now.phase, revision: now.version }, expected ?? null);
+    }
     // Stored first, then the wake-up: if Redis is down the command still applies at the next recovery sweep.
     await deps.queues
       .enqueue('tick', { rolloutId: rollout.id, reason: 'command' }, { jobId: commandTickId(rollout.id, stored.id) })

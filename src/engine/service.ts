@@ -36,6 +36,8 @@ export interface CommandRequest {
   args: CommandArgs;
   reason: string | null;
   actor: string;
+  /** Store the command only while the rollout is at this revision (its version); else RevisionStale (412). */
+  expectedRevision?: number;
 }
 
 /**
@@ -45,7 +47,8 @@ export interface CommandRequest {
  * - active_rollout_exists (409, details.activeRolloutId) when the app already has an active rollout;
  * - rollout_not_found (404);
  * - command_not_applicable (409) when the command does not fit the rollout's phase, with the reason;
- * - cluster_not_in_rollout / wave_not_in_rollout (422).
+ * - cluster_not_in_rollout / wave_not_in_rollout (422);
+ * - revision_stale (412, RevisionStale: details.phase and details.revision) when expectedRevision is not current.
  */
 export interface RolloutService {
   plan(input: unknown): PlanResult;

@@ -2,9 +2,10 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { getRolloutStamp } from '../../store/rollout-reads.ts';
+import { getRolloutHead } from '../../store/rollout-reads.ts';
 import { assertAppAccess, principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
+import { expectedRevision, readPrecondition } from '../preconditions.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
 import { COMMAND_TYPES, CommandViewSchema, toCommandView, type ApiCommandType } from '../views/commands.ts';
 import { requireService, rolloutNotFound } from './rollouts.ts';
@@ -15,9 +16,16 @@ export const CommandBodySchema = Type.Object(
     cluster: Type.Optional(Name('only this cluster')),
     wave: Type.Optional(Name('only this wave')),
     full: Type.Optional(Type.Boolean({ description: 'promote: skip the remaining steps instead of ending one pause' })),
+    revision: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'act only if the rollout is still at this revision (else 412); the same as If-Match' }),
+    ),
   },
   { additionalProperties: false },
 );
+
+export const CommandHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ maxLength: 1024, description: 'the ETag of the rollout status the command was decided on; 412 when it is no longer current' })),
+});
 
 const SUMMARIES: Record<ApiCommandType, string> = {
   promote: 'Promote: end the current pause (or, with full, every remaining step) of a cluster or of all waiting ones',
@@ -42,20 +50,24 @@ export function commandRoutes(context: ApiContext): FastifyPluginAsync {
           schema: {
             tags: ['commands'],
             summary: SUMMARIES[type],
-            description: '202 with the stored command; 409 with the reason when it does not fit the rollout\'s phase.',
+            description:
+              '202 with the stored command; 409 with the reason when it does not fit the rollout\'s phase. With If-Match (the ETag of ' +
+              'the rollout\'s status) or a revision field, 412 with the current phase and revision when the rollout has moved on.',
             security: [{ bearer: [] }],
             params: RolloutIdParams,
+            headers: CommandHeaders,
             body: CommandBodySchema,
-            response: { 202: CommandViewSchema, ...COMMON_ERRORS, 404: Problem, 409: Problem, 415: Problem, 422: Problem },
+            response: { 202: CommandViewSchema, ...COMMON_ERRORS, 404: Problem, 409: Problem, 412: Problem, 415: Problem, 422: Problem },
           },
         },
         async (request, reply) => {
           const service = requireService(context);
           const { id } = request.params;
-          const stamp = await getRolloutStamp(context.pool, id);
-          if (!stamp) throw rolloutNotFound(id);
-          assertAppAccess(request, stamp.app);
-          const { reason, cluster, wave, full } = request.body;
+          const head = await getRolloutHead(context.pool, id);
+          if (!head) throw rolloutNotFound(id);
+          assertAppAccess(request, head.app);
+          const { reason, cluster, wave, full, revision } = request.body;
+          const expected = expectedRevision(readPrecondition(request.headers['if-match'], revision), head);
           const command = await service.command({
             rolloutId: id,
             type,
@@ -66,6 +78,7 @@ export function commandRoutes(context: ApiContext): FastifyPluginAsync {
             },
             reason: reason ?? null,
             actor: principalOf(request).name,
+            ...(expected !== undefined ? { expectedRevision: expected } : {}),
           });
           return reply.code(202).send(toCommandView(command));
         },
