@@ -211,8 +211,6 @@ function applyCommand(draft: Draft, command: PendingCommand): void {
       });
       return;
     }
-    case 'retry':
-      return reject(draft, command, 'retry is not supported; create a new rollout');
     default:
       return assertNever(command.type, 'command');
   }

@@ -32,7 +32,7 @@ export interface CreateResult {
 
 export interface CommandRequest {
   rolloutId: string;
-  type: Exclude<CommandType, 'retry'>;
+  type: CommandType;
   args: CommandArgs;
   reason: string | null;
   actor: string;

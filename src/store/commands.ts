@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from './pool.ts';
 
 type Db = Pool | PoolClient;
 
-export type CommandType = 'promote' | 'approve' | 'pause' | 'resume' | 'abort' | 'retry';
+export type CommandType = 'promote' | 'approve' | 'pause' | 'resume' | 'abort';
 
 export interface CommandArgs {
   cluster?: string;

@@ -5,7 +5,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { getRolloutHead } from '../../store/rollout-reads.ts';
 import { assertAppAccess, principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
+import { idempotent, IdempotencyKeyHeader, type Answer } from '../idempotency.ts';
 import { expectedRevision, readPrecondition } from '../preconditions.ts';
+import { refusalRecorder } from '../refusals.ts';
+import { getCommand } from '../../store/commands.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
 import { COMMAND_TYPES, CommandViewSchema, toCommandView, type ApiCommandType } from '../views/commands.ts';
 import { requireService, rolloutNotFound } from './rollouts.ts';
@@ -24,6 +27,7 @@ export const CommandBodySchema = Type.Object(
 );
 
 export const CommandHeaders = Type.Object({
+  'idempotency-key': IdempotencyKeyHeader,
   'if-match': Type.Optional(Type.String({ maxLength: 1024, description: 'the ETag of the rollout status the command was decided on; 412 when it is no longer current' })),
 });
 
@@ -36,12 +40,18 @@ const SUMMARIES: Record<ApiCommandType, string> = {
 };
 
 export function commandRoutes(context: ApiContext): FastifyPluginAsync {
+  /** A replayed command is shown as it is now, with its outcome if the engine has applied it since. */
+  const freshCommand = async (answer: Answer) => {
+    const command = answer.commandId === null ? undefined : await getCommand(context.pool, answer.commandId);
+    return command ? toCommandView(command) : answer.body;
+  };
   return async (app) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
     // A command may come without a body at all (`curl -X POST .../pause`): that is the same as an empty object.
     typed.addHook('preValidation', async (request) => {
       if (request.body === undefined || request.body === null) request.body = {};
     });
+    typed.addHook('onSend', refusalRecorder(context.pool, (request) => request.routeOptions.url?.split('/').at(-1) ?? 'unknown'));
     for (const type of COMMAND_TYPES) {
       typed.post(
         `/api/v1/rollouts/:id/${type}`,
@@ -52,7 +62,9 @@ export function commandRoutes(context: ApiContext): FastifyPluginAsync {
             summary: SUMMARIES[type],
             description:
               '202 with the stored command; 409 with the reason when it does not fit the rollout\'s phase. With If-Match (the ETag of ' +
-              'the rollout\'s status) or a revision field, 412 with the current phase and revision when the rollout has moved on.',
+              'the rollout\'s status) or a revision field, 412 with the current phase and revision when the rollout has moved on. ' +
+              'With an Idempotency-Key, a repeat of the same request gets the first answer (header Idempotent-Replayed: true) and ' +
+              'the same key with another request is a 422. Refusals are recorded with the caller and the reason.',
             security: [{ bearer: [] }],
             params: RolloutIdParams,
             headers: CommandHeaders,
@@ -67,20 +79,23 @@ export function commandRoutes(context: ApiContext): FastifyPluginAsync {
           if (!head) throw rolloutNotFound(id);
           assertAppAccess(request, head.app);
           const { reason, cluster, wave, full, revision } = request.body;
-          const expected = expectedRevision(readPrecondition(request.headers['if-match'], revision), head);
-          const command = await service.command({
-            rolloutId: id,
-            type,
-            args: {
-              ...(cluster !== undefined ? { cluster } : {}),
-              ...(wave !== undefined ? { wave } : {}),
-              ...(full !== undefined ? { full } : {}),
-            },
-            reason: reason ?? null,
-            actor: principalOf(request).name,
-            ...(expected !== undefined ? { expectedRevision: expected } : {}),
+          // The precondition is checked inside: a repeat of a request that succeeded gets its answer, not a 412.
+          return idempotent(request, reply, { pool: context.pool, rolloutId: id, fresh: freshCommand }, async () => {
+            const expected = expectedRevision(readPrecondition(request.headers['if-match'], revision), head);
+            const command = await service.command({
+              rolloutId: id,
+              type,
+              args: {
+                ...(cluster !== undefined ? { cluster } : {}),
+                ...(wave !== undefined ? { wave } : {}),
+                ...(full !== undefined ? { full } : {}),
+              },
+              reason: reason ?? null,
+              actor: principalOf(request).name,
+              ...(expected !== undefined ? { expectedRevision: expected } : {}),
+            });
+            return { status: 202, body: toCommandView(command), commandId: command.id };
           });
-          return reply.code(202).send(toCommandView(command));
         },
       );
     }

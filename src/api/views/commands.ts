@@ -8,7 +8,7 @@ export type ApiCommandType = (typeof COMMAND_TYPES)[number];
 export const CommandViewSchema = Type.Object({
   id: Type.Integer(),
   rolloutId: Type.String({ format: 'uuid' }),
-  type: Type.Enum(['promote', 'approve', 'pause', 'resume', 'abort', 'retry']),
+  type: Type.Enum([...COMMAND_TYPES]),
   args: Type.Object({
     cluster: Type.Optional(Type.String()),
     wave: Type.Optional(Type.String()),
