@@ -3,7 +3,7 @@
  * says which revision that was, and the command is refused when the rollout has moved on since.
  */
 import { DomainError } from '../errors.ts';
-import type { Phase } from './state.ts';
+import type { Phase } from '../model/state.ts';
 
 /** The rollout is no longer at the revision the command was meant for; nothing was stored. */
 export class RevisionStale extends DomainError {

@@ -6,20 +6,13 @@ import { parseRolloutSpec } from '../spec/parse.ts';
 import { renderPlanQueries, resolvePlan, shortestDurationMs, type ClusterInfo } from '../spec/plan.ts';
 import { insertCommand } from '../store/commands.ts';
 import type { Pool } from '../store/pool.ts';
-import {
-  ActiveRolloutExistsError,
-  findActiveByApp,
-  findByIdempotencyKey,
-  getRollout,
-  IdempotencyKeyTakenError,
-  insertRollout,
-  type RolloutRecord,
-} from '../store/rollouts.ts';
+import { ActiveRolloutExistsError, findActiveByApp, findByIdempotencyKey, getRollout, IdempotencyKeyTakenError, insertRollout } from '../store/rollouts.ts';
+import type { RolloutRecord } from '../model/rollout.ts';
 import { commandProblem } from './commands.ts';
 import { RevisionStale } from './preconditions.ts';
 import type { RolloutSpec } from '../spec/schema.ts';
 import type { CommandRequest, CreateRequest, CreateResult, PlanPreview, PlanResult, RolloutService } from './service.ts';
-import { initialState, isTerminal } from './state.ts';
+import { initialState, isTerminal } from '../model/state.ts';
 
 export interface RolloutServiceDeps {
   pool: Pool;

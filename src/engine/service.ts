@@ -1,8 +1,8 @@
 /**
  * What the API and the CLI may ask of the engine. The implementation (createRolloutService) is wired in runtime.ts.
  */
-import type { CommandArgs, CommandRecord, CommandType } from '../store/commands.ts';
-import type { RolloutRecord } from '../store/rollouts.ts';
+import type { CommandArgs, CommandRecord, CommandType } from '../model/commands.ts';
+import type { RolloutRecord } from '../model/rollout.ts';
 import type { ClusterQueries, Plan } from '../spec/plan.ts';
 import type { SpecError } from '../spec/parse.ts';
 

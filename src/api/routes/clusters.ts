@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError, toError } from '../../errors.ts';
 import type { ApiContext, ClusterHealth } from '../context.ts';
 import { COMMON_ERRORS, Name, Problem } from '../schemas.ts';
-import { Nullable } from '../views/rollout-status.ts';
+import { Nullable } from '../../model/wire.ts';
 
 export const ClusterViewSchema = Type.Object({
   name: Type.String(),

@@ -10,7 +10,8 @@ import { expectedRevision, readPrecondition } from '../preconditions.ts';
 import { refusalRecorder } from '../refusals.ts';
 import { getCommand } from '../../store/commands.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
-import { COMMAND_TYPES, CommandViewSchema, toCommandView, type ApiCommandType } from '../views/commands.ts';
+import { COMMAND_TYPES, CommandViewSchema, type ApiCommandType } from '../../model/wire.ts';
+import { toCommandView } from '../responses/commands.ts';
 import { requireService, rolloutNotFound } from './rollouts.ts';
 
 export const CommandBodySchema = Type.Object(

@@ -5,25 +5,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError } from '../../errors.ts';
 import { listEvents } from '../../store/events.ts';
 import { getRolloutHead, type RolloutHead } from '../../store/rollout-reads.ts';
-import { isTerminal } from '../../engine/state.ts';
+import { isTerminal } from '../../model/state.ts';
 import { assertAppAccess } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
 import { streamRolloutEvents } from '../live/event-stream.ts';
 import { COMMON_ERRORS, Problem, RolloutIdParams } from '../schemas.ts';
-import { EventViewSchema, toEventView } from '../views/events.ts';
-import { PhaseSchema } from '../views/rollout-status.ts';
+import { EventPageSchema } from '../../model/wire.ts';
+import { toEventView } from '../responses/events.ts';
 import { rolloutNotFound } from './rollouts.ts';
 
 const Seq = (description: string) => Type.Integer({ minimum: 0, maximum: 2_147_483_647, description });
-
-export const EventPageSchema = Type.Object({
-  items: Type.Array(EventViewSchema),
-  /** Pass as ?after= to get what follows. */
-  nextAfter: Type.Integer({ description: 'pass as ?after= for the events that follow' }),
-  more: Type.Boolean({ description: 'true when the page was full: ask again at once for the rest' }),
-  phase: PhaseSchema,
-  terminal: Type.Boolean({ description: 'the rollout has ended; no event will follow the last one' }),
-});
 
 /** The rollout's head after checking it exists and the caller may see its app. */
 export async function readableHead(context: ApiContext, request: FastifyRequest, id: string): Promise<RolloutHead> {

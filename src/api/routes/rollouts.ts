@@ -8,13 +8,14 @@ import { DomainError } from '../../errors.ts';
 import { RolloutSpecSchema } from '../../spec/schema.ts';
 import { getRollout } from '../../store/rollouts.ts';
 import { getRolloutStamp, listRolloutsMatching, type RolloutPage } from '../../store/rollout-reads.ts';
-import type { Phase } from '../../engine/state.ts';
+import type { Phase } from '../../model/state.ts';
 import { assertAppAccess, principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ifNoneMatchMatches, rolloutEtag } from '../live/etag.ts';
 import { COMMON_ERRORS, ListRolloutsQuery, page, Problem, RolloutIdParams } from '../schemas.ts';
-import { RolloutStatusSchema, toStatusView, type RolloutStatus } from '../views/rollout-status.ts';
+import { PlanPreviewSchema, RolloutStatusSchema, type RolloutStatus } from '../../model/wire.ts';
+import { toStatusView } from '../responses/rollout-status.ts';
 import { YAML_TYPES } from '../body.ts';
 
 export function requireService(context: ApiContext): RolloutService {
@@ -47,21 +48,6 @@ function assertSpecAppAccess(request: FastifyRequest, input: unknown): void {
   }
 }
 
-export const PlanPreviewSchema = Type.Object({
-  plan: Type.Object({}, { additionalProperties: true, description: 'the resolved plan: waves with their clusters and steps, analysis, deadlines' }),
-  queries: Type.Array(
-    Type.Object({
-      wave: Type.String(),
-      cluster: Type.String(),
-      prometheusUrl: Type.Union([Type.String(), Type.Null()], { description: 'where the queries go (any password masked)' }),
-      metrics: Type.Array(
-        Type.Object({ name: Type.String(), query: Type.String(), min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
-      ),
-    }),
-    { description: 'the analysis queries of every cluster, rendered; {{stableVersion}} stays until a cluster starts' },
-  ),
-  shortestDurationMs: Type.Number({ description: 'how long the rollout takes at the least, with every pause timed out and no approval wait' }),
-});
 
 export interface PageRequest {
   app?: string | undefined;
