@@ -6,13 +6,12 @@
 import { DomainError } from '../errors.ts';
 import { RevisionStale } from '../engine/preconditions.ts';
 import type { RolloutHead } from '../store/rollout-reads.ts';
-import { rolloutEtag } from './live/etag.ts';
+import { rolloutEtag, versionOfEtag } from './live/etag.ts';
 
 /** What a request asks of the rollout's revision: nothing, that it exists (`*`), or one of these revisions. */
 export type Precondition = { kind: 'none' } | { kind: 'any' } | { kind: 'revisions'; revisions: number[] };
 
-const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e]*)"$/;
-const OUR_TAG = /^v1\.(\d{1,15})$/;
+const ENTITY_TAG = /^(W\/)?"[\x21\x23-\x7e]*"$/;
 
 /**
  * Reads If-Match and `revision`. A weak or foreign entity tag never matches (If-Match compares strongly), so it
@@ -26,12 +25,12 @@ export function readPrecondition(ifMatch: string | undefined, revision: number |
     else {
       const revisions: number[] = [];
       for (const part of trimmed.split(',')) {
-        const tag = ENTITY_TAG.exec(part.trim());
-        if (!tag) {
+        const tag = part.trim();
+        if (!ENTITY_TAG.test(tag)) {
           throw new DomainError(400, 'if_match_invalid', `If-Match must be "*" or entity tags such as ${rolloutEtag(7)} (the ETag of GET /api/v1/rollouts/{id}); got ${JSON.stringify(ifMatch.slice(0, 100))}`);
         }
-        const ours = tag[1] === undefined ? OUR_TAG.exec(tag[2]!) : null;
-        if (ours) revisions.push(Number(ours[1]));
+        const version = versionOfEtag(tag);
+        if (version !== undefined) revisions.push(version);
       }
       fromHeader = { kind: 'revisions', revisions };
     }

@@ -80,7 +80,7 @@ describe('the revision precondition of commands', () => {
     const malformed = await command('pause', {}, { 'if-match': 'v1.3' });
     expect(malformed.status).toBe(400);
     expect((await json(malformed)).code).toBe('if_match_invalid');
-    const disagree = await command('pause', { revision: 1 }, { 'if-match': '"v1.2"' });
+    const disagree = await command('pause', { revision: 1 }, { 'if-match': '"v2.2"' });
     expect(disagree.status).toBe(400);
     expect((await json(disagree)).code).toBe('precondition_conflict');
   });

@@ -92,7 +92,7 @@ describe('the audit trail', () => {
   it('records refused commands with the actor and the reason: role, app, stale revision, wrong phase', async () => {
     expect((await post(`/api/v1/rollouts/${id}/pause`, {}, {}, 'viewer')).status).toBe(403);
     expect((await post(`/api/v1/rollouts/${id}/abort`, { reason: 'not mine' }, {}, 'checkoutDeployer')).status).toBe(403);
-    expect((await post(`/api/v1/rollouts/${id}/resume`, {}, { 'if-match': '"v1.0"' })).status).toBe(412);
+    expect((await post(`/api/v1/rollouts/${id}/resume`, {}, { 'if-match': '"v2.0"' })).status).toBe(412);
     const { rows } = await api.pool.query(
       'SELECT command, actor, status, code, reason FROM refused_commands WHERE rollout_id = $1 ORDER BY id',
       [id],
