@@ -7,10 +7,11 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalHash } from '../engine/rollout-service.ts';
-import { DomainError } from '../errors.ts';
+import { DomainError, IdempotencyMismatch } from '../errors.ts';
 import { completeKey, releaseKey, reserveKey } from '../store/idempotency.ts';
 import type { Pool } from '../store/pool.ts';
 import { principalOf } from './auth/access.ts';
+import { ApiError, problemStatus } from './problem.ts';
 
 export const IdempotencyKeyHeader = Type.Optional(
   Type.String({
@@ -20,11 +21,8 @@ export const IdempotencyKeyHeader = Type.Optional(
 );
 
 /** The key was used before for another request; nothing was done. */
-export class IdempotencyKeyReused extends DomainError {
-  override name = 'IdempotencyKeyReused';
-  constructor(key: string) {
-    super(422, 'idempotency_mismatch', `Idempotency-Key "${key}" was already used for a different request; send a new key for a new command`, { idempotencyKey: key });
-  }
+function keyReused(key: string): IdempotencyMismatch {
+  return new IdempotencyMismatch(`Idempotency-Key "${key}" was already used for a different request; send a new key for a new command`, { idempotencyKey: key });
 }
 
 export interface Answer {
@@ -65,15 +63,15 @@ export async function idempotent(request: FastifyRequest, reply: FastifyReply, o
   const requestHash = canonicalHash({ method: request.method, url: request.url, ifMatch: request.headers['if-match'] ?? null, body: request.body ?? null });
   const stored = await reserveKey(options.pool, { actor, key, requestHash, rolloutId: options.rolloutId });
   if (stored) {
-    if (stored.requestHash !== requestHash) throw new IdempotencyKeyReused(key);
+    if (stored.requestHash !== requestHash) throw keyReused(key);
     if (stored.status === 0) {
-      throw new DomainError(409, 'idempotency_in_progress', `a request with Idempotency-Key "${key}" is still running; send it again in a moment`);
+      throw new ApiError(409, 'idempotency_in_progress', `a request with Idempotency-Key "${key}" is still running; send it again in a moment`);
     }
     request.idempotentReplay = true;
     reply.header('idempotent-replayed', 'true');
     if (stored.status >= 400) {
       const problem = stored.body as StoredProblem;
-      throw new DomainError(stored.status, problem.code, problem.detail, problem.details);
+      throw new ApiError(stored.status, problem.code, problem.detail, problem.details);
     }
     const body = options.fresh ? await options.fresh({ status: stored.status, body: stored.body, commandId: stored.commandId }) : stored.body;
     return reply.code(stored.status).send(body);
@@ -82,9 +80,10 @@ export async function idempotent(request: FastifyRequest, reply: FastifyReply, o
   try {
     answer = await act();
   } catch (err) {
-    if (err instanceof DomainError && err.status < 500) {
+    const status = problemStatus(err);
+    if (err instanceof DomainError && status !== undefined && status < 500) {
       const problem: StoredProblem = { code: err.code, detail: err.message, details: err.details };
-      await completeKey(options.pool, actor, key, { status: err.status, body: problem, commandId: null });
+      await completeKey(options.pool, actor, key, { status, body: problem, commandId: null });
     } else {
       await releaseKey(options.pool, actor, key).catch(() => {});
     }

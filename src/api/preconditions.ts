@@ -3,10 +3,10 @@
  * field in the body. Both name the rollout's version, which every write raises, so a command given on the strength of
  * an old view is refused with 412 instead of acting on a rollout that has moved on.
  */
-import { DomainError } from '../errors.ts';
-import { RevisionStale } from '../engine/preconditions.ts';
+import { revisionStale } from '../engine/preconditions.ts';
 import type { RolloutHead } from '../store/rollout-reads.ts';
 import { rolloutEtag, versionOfEtag } from './live/etag.ts';
+import { ApiError } from './problem.ts';
 
 /** What a request asks of the rollout's revision: nothing, that it exists (`*`), or one of these revisions. */
 export type Precondition = { kind: 'none' } | { kind: 'any' } | { kind: 'revisions'; revisions: number[] };
@@ -27,7 +27,7 @@ export function readPrecondition(ifMatch: string | undefined, revision: number |
       for (const part of trimmed.split(',')) {
         const tag = part.trim();
         if (!ENTITY_TAG.test(tag)) {
-          throw new DomainError(400, 'if_match_invalid', `If-Match must be "*" or entity tags such as ${rolloutEtag(7)} (the ETag of GET /api/v1/rollouts/{id}); got ${JSON.stringify(ifMatch.slice(0, 100))}`);
+          throw new ApiError(400, 'if_match_invalid', `If-Match must be "*" or entity tags such as ${rolloutEtag(7)} (the ETag of GET /api/v1/rollouts/{id}); got ${JSON.stringify(ifMatch.slice(0, 100))}`);
         }
         const version = versionOfEtag(tag);
         if (version !== undefined) revisions.push(version);
@@ -37,7 +37,7 @@ export function readPrecondition(ifMatch: string | undefined, revision: number |
   }
   if (revision === undefined) return fromHeader;
   if (fromHeader.kind === 'revisions' && !fromHeader.revisions.includes(revision)) {
-    throw new DomainError(400, 'precondition_conflict', `If-Match (${ifMatch}) and revision ${revision} name different revisions; send one of them`);
+    throw new ApiError(400, 'precondition_conflict', `If-Match (${ifMatch}) and revision ${revision} name different revisions; send one of them`);
   }
   return { kind: 'revisions', revisions: [revision] };
 }
@@ -50,5 +50,5 @@ export function readPrecondition(ifMatch: string | undefined, revision: number |
 export function expectedRevision(precondition: Precondition, head: RolloutHead): number | undefined {
   if (precondition.kind !== 'revisions') return undefined;
   if (precondition.revisions.includes(head.version)) return head.version;
-  throw new RevisionStale(head.id, { phase: head.phase, revision: head.version }, precondition.revisions[0] ?? null);
+  throw revisionStale(head.id, { phase: head.phase, revision: head.version }, precondition.revisions[0] ?? null);
 }

@@ -5,7 +5,7 @@
 import { DomainError } from '../errors.ts';
 import { appHistory, type HistoryEntry } from '../store/history.ts';
 import type { Pool } from '../store/pool.ts';
-import type { CreateResult, RolloutService } from './service.ts';
+import type { CreateResult, RolloutService } from './rollout-service.ts';
 
 export interface UndoRequest {
   app: string;
@@ -18,7 +18,7 @@ export interface UndoRequest {
   supersede?: boolean;
 }
 
-export interface UndoResult extends CreateResult {
+export interface UndoOutcome extends CreateResult {
   /** The past rollout whose file the new one was made from. */
   from: HistoryEntry;
 }
@@ -27,7 +27,7 @@ export interface UndoResult extends CreateResult {
 export class UndoTargetMissing extends DomainError {
   override name = 'UndoTargetMissing';
   constructor(app: string, message: string) {
-    super(422, 'undo_target_missing', message, { app });
+    super('undo_target_missing', message, { app });
   }
 }
 
@@ -60,7 +60,7 @@ export function undoTarget(history: HistoryEntry[], request: Pick<UndoRequest, '
   return previous;
 }
 
-export async function undoRollout(pool: Pool, service: RolloutService, request: UndoRequest): Promise<UndoResult> {
+export async function undoRollout(pool: Pool, service: RolloutService, request: UndoRequest): Promise<UndoOutcome> {
   const from = undoTarget(await appHistory(pool, request.app), request);
   const result = await service.create({
     input: from.spec,

@@ -7,7 +7,7 @@ import type { ApiContext } from '../context.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
 import { SampleViewSchema } from '../../model/wire.ts';
 import { toSampleView } from '../responses/samples.ts';
-import { readableHead } from './events.ts';
+import { readableHead } from '../route-helpers.ts';
 
 export function analysisRoutes(context: ApiContext): FastifyPluginAsync {
   return async (app) => {

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
 import { AppRolloutsQuery, COMMON_ERRORS, Name, page } from '../schemas.ts';
 import { RolloutStatusSchema } from '../../model/wire.ts';
-import { rolloutPage } from './rollouts.ts';
+import { rolloutPage } from '../route-helpers.ts';
 
 export function appRoutes(context: ApiContext): FastifyPluginAsync {
   return async (app) => {

@@ -2,8 +2,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { getRolloutHead } from '../../store/rollout-reads.ts';
-import { assertAppAccess, principalOf } from '../auth/access.ts';
+import { principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
 import { idempotent, IdempotencyKeyHeader, type Answer } from '../idempotency.ts';
 import { expectedRevision, readPrecondition } from '../preconditions.ts';
@@ -12,7 +11,7 @@ import { getCommand } from '../../store/commands.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
 import { COMMAND_TYPES, CommandViewSchema, type ApiCommandType } from '../../model/wire.ts';
 import { toCommandView } from '../responses/commands.ts';
-import { requireService, rolloutNotFound } from './rollouts.ts';
+import { readableHead, requireService } from '../route-helpers.ts';
 
 export const CommandBodySchema = Type.Object(
   {
@@ -76,9 +75,7 @@ export function commandRoutes(context: ApiContext): FastifyPluginAsync {
         async (request, reply) => {
           const service = requireService(context);
           const { id } = request.params;
-          const head = await getRolloutHead(context.pool, id);
-          if (!head) throw rolloutNotFound(id);
-          assertAppAccess(request, head.app);
+          const head = await readableHead(context, request, id);
           const { reason, cluster, wave, full, revision } = request.body;
           // The precondition is checked inside: a repeat of a request that succeeded gets its answer, not a 412.
           return idempotent(request, reply, { pool: context.pool, rolloutId: id, fresh: freshCommand }, async () => {

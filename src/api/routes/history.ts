@@ -12,7 +12,7 @@ import { rolloutEtag } from '../live/etag.ts';
 import { refusalRecorder } from '../refusals.ts';
 import { toStatusView } from '../responses/rollout-status.ts';
 import { COMMON_ERRORS, Name, Problem } from '../schemas.ts';
-import { requireService } from './rollouts.ts';
+import { requireService } from '../route-helpers.ts';
 
 const AppParams = Type.Object({ app: Name('the app') }, { additionalProperties: false });
 
