@@ -15,7 +15,8 @@ const RECORDED = new Set([400, 403, 404, 409, 412, 415, 422]);
 export function refusalRecorder(pool: Pool, commandOf: (request: FastifyRequest) => string) {
   return async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
     const principal = request.principal;
-    if (!RECORDED.has(reply.statusCode) || !principal || request.idempotentReplay) return payload;
+    // Only commands (POST) are recorded: a refused read changes nothing and is not part of the audit trail.
+    if (request.method !== 'POST' || !RECORDED.has(reply.statusCode) || !principal || request.idempotentReplay) return payload;
     let code = 'refused';
     let reason = `answered ${reply.statusCode}`;
     if (typeof payload === 'string') {

@@ -44,7 +44,7 @@ export function historyRoutes(context: ApiContext): FastifyPluginAsync {
     typed.addHook('preValidation', async (request) => {
       if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
     });
-    typed.addHook('onSend', refusalRecorder(context.pool, (request) => (request.method === 'POST' ? 'undo' : 'history')));
+    typed.addHook('onSend', refusalRecorder(context.pool, () => 'undo'));
 
     typed.get(
       '/api/v1/apps/:app/history',
