@@ -23,6 +23,7 @@ import { clusterRoutes } from './routes/clusters.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { historyRoutes } from './routes/history.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 
 /**
@@ -162,6 +163,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(commandRoutes(context));
   await app.register(clusterRoutes(context));
   await app.register(appRoutes(context));
+  await app.register(historyRoutes(context));
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'open' } }, async () => app.swagger());
 
   return app;

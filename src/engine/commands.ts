@@ -57,8 +57,6 @@ export function commandProblem(plan: Plan, state: RolloutState, type: CommandTyp
     case 'abort':
       if (state.phase === 'rolling_back') return notApplicable('the rollout is already rolling back');
       return null;
-    case 'retry':
-      return notApplicable('retry is not supported; create a new rollout');
     default:
       return assertNever(type, 'command');
   }

@@ -97,6 +97,7 @@ export function statusText(status: RolloutStatus): string[] {
     `app       ${status.app}${status.namespace ? ` (namespace ${status.namespace})` : ''}`,
     `image     ${status.image ?? '-'}  version ${status.version ?? '-'}`,
     `phase     ${status.phase}: ${status.reason}`,
+    `revision  ${status.revision} (--if-revision ${status.revision} acts only while the rollout is still here)`,
     `created   ${shortTime(status.createdAt)} by ${status.createdBy}${status.finishedAt ? `, finished ${shortTime(status.finishedAt)}` : ''}`,
     '',
     ...progressFrame(status, undefined, 1000).slice(1),

@@ -82,8 +82,6 @@ export function applyCommand(draft: Draft, command: PendingCommand): void {
       });
       return;
     }
-    case 'retry':
-      return reject(draft, command, 'retry is not supported; create a new rollout');
     default:
       return assertNever(command.type, 'command');
   }

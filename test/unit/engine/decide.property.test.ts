@@ -51,7 +51,7 @@ const healthArb = fc.dictionary(fc.constantFrom(...CLUSTER_NAMES), fc.constantFr
 const commandArb: fc.Arbitrary<ScheduledCommand> = fc.record({
   at: fc.integer({ min: 0, max: 400_000 }).map((t) => 1_000_000 + t),
   command: fc.record({
-    type: fc.constantFrom<Exclude<CommandType, 'retry'>>('promote', 'approve', 'pause', 'resume', 'abort'),
+    type: fc.constantFrom<CommandType>('promote', 'approve', 'pause', 'resume', 'abort'),
     args: fc.record({ cluster: fc.option(fc.constantFrom(...CLUSTER_NAMES), { nil: undefined }), full: fc.option(fc.boolean(), { nil: undefined }) }, { requiredKeys: [] }),
     actor: fc.constant('prop'),
     reason: fc.constant(null),
