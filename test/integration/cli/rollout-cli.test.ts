@@ -254,7 +254,7 @@ describe('exit code 2', () => {
     await writeFile(path, 'app: Broken App\nnamespace: shop\n');
     const result = await oleada(['rollout', 'create', '-f', path, '--wait']).done;
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^error: the rollout is invalid/);
+    expect(result.stderr).toMatch(/^error: the rollout file is invalid/);
     expect(result.stderr).toMatch(/\(422 spec_invalid\)/);
     expect(result.stderr).toMatch(/\n {2}\/app: /);
   });
