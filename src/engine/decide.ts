@@ -1,6 +1,8 @@
 import type { DeploymentView, WorkloadObservation } from '../clusters/workload.ts';
 import { judgeThreshold } from '../analysis/judge.ts';
 import { recordMeasurement } from '../analysis/measure.ts';
+import type { StoredJudgement } from '../model/judgements.ts';
+import { judgeClusters, judgementOutcome } from './judgements.ts';
 import type { Plan, Step } from '../spec/plan.ts';
 import { formatDuration } from '../spec/duration.ts';
 import type { CommandOutcome } from '../model/commands.ts';
@@ -23,6 +25,8 @@ export interface Decision {
   actions: Action[];
   events: NewEvent[];
   samples: AnalysisSample[];
+  /** The baseline comparisons made in this decision, one per cluster that had judged metrics due. */
+  judgements: StoredJudgement[];
   commandOutcomes: CommandOutcome[];
   /** When the rollout wants its next tick (epoch ms), or null when only a command can move it. */
   wakeAt: number | null;
@@ -34,6 +38,8 @@ class Draft {
   readonly events: NewEvent[] = [];
   readonly samples: AnalysisSample[] = [];
   readonly commandOutcomes: CommandOutcome[] = [];
+  /** This decision's judgements by cluster. */
+  judgements = new Map<string, StoredJudgement>();
   private readonly wakes: number[] = [];
 
   constructor(
@@ -92,6 +98,7 @@ export function decide(plan: Plan, state: RolloutState, observations: Observatio
 
   for (const command of observations.commands) applyCommand(draft, command);
   for (const name of Object.keys(s.clusters)) observeCluster(draft, name);
+  draft.judgements = judgeClusters(plan, observations.measurements, (name) => plan.waves[s.clusters[name]?.wave ?? -1]?.name ?? null);
   for (const measurement of observations.measurements) measure(draft, measurement);
 
   if (s.phase !== 'rolling_back' && !isTerminal(s.phase)) {
@@ -112,6 +119,7 @@ function finish(draft: Draft): Decision {
     actions: draft.actions,
     events: draft.events,
     samples: draft.samples,
+    judgements: [...draft.judgements.values()],
     commandOutcomes: draft.commandOutcomes,
     wakeAt: draft.wakeAt(),
   };
@@ -297,10 +305,19 @@ function measure(draft: Draft, measurement: Measurement): void {
   if (!analysis || !cluster || !metric) return;
 
   const result = measurement.result;
-  const verdict: Verdict = result.kind === 'error' ? 'error' : judgeThreshold(result, metric);
+  const judgement = result.kind === 'series' ? draft.judgements.get(cluster.name) : undefined;
+  const classification = judgement?.metrics.find((c) => c.metric === metric.name);
+  const verdict: Verdict =
+    result.kind === 'error' ? 'error' : result.kind === 'series' ? judgementOutcome(judgement?.verdict ?? 'nodata') : judgeThreshold(result, metric);
   const previous = cluster.analysis[metric.name] ?? emptyMetric();
-  const counted = recordMeasurement(previous, verdict, analysis);
-  const value = result.kind === 'value' ? result.value : null;
+  // A metric's own limits replace the analysis-wide ones (as Argo's per-metric settings do).
+  const counted = recordMeasurement(previous, verdict, {
+    failureLimit: metric.failureLimit ?? analysis.failureLimit,
+    inconclusiveLimit: metric.inconclusiveLimit ?? analysis.inconclusiveLimit,
+    consecutiveErrorLimit: metric.consecutiveErrorLimit ?? analysis.consecutiveErrorLimit,
+  });
+  // A judged metric's value is its effect size, the mean ratio canary / baseline.
+  const value = result.kind === 'value' ? result.value : (classification?.effectSize ?? null);
   const next: MetricState = {
     ...counted.counters,
     measurements: previous.measurements + 1,
@@ -321,26 +338,37 @@ function measure(draft: Draft, measurement: Measurement): void {
     measuredAt: new Date(measurement.at),
   });
 
-  const bounds = [metric.min !== undefined ? `min ${metric.min}` : '', metric.max !== undefined ? `max ${metric.max}` : '']
-    .filter(Boolean)
-    .join(', ');
-  const shown = result.kind === 'value' ? String(round(result.value)) : result.kind === 'empty' ? 'no data' : `error: ${result.message}`;
+  // What the measurement said, and (for the failure and pause reasons) why it decided what it decided.
+  let said: string;
+  let why: string;
+  if (result.kind === 'series' || (result.kind === 'error' && metric.judge)) {
+    said = result.kind === 'error' ? `${metric.name} vs baseline: error: ${result.message}` : (classification?.reason ?? `${metric.name}: not judged`);
+    if (judgement) said += `; judgement ${judgement.verdict}${judgement.score !== null ? ` (score ${judgement.score})` : ''}`;
+    why = result.kind === 'error' ? said : (judgement?.reason ?? said);
+  } else {
+    const bounds = [metric.min !== undefined ? `min ${metric.min}` : '', metric.max !== undefined ? `max ${metric.max}` : ''].filter(Boolean).join(', ');
+    const shown = result.kind === 'value' ? String(round(result.value)) : result.kind === 'empty' ? 'no data' : `error: ${result.message}`;
+    said = `${metric.name} = ${shown} (${bounds})`;
+    why = said;
+  }
   if (verdict !== 'successful' || next.measurements === 1) {
-    draft.event(`analysis.${verdict}`, `${cluster.name}: ${metric.name} = ${shown} (${bounds})`, {
+    draft.event(`analysis.${verdict}`, `${cluster.name}: ${said}`, {
       cluster: cluster.name,
-      data: { metric: metric.name, value, verdict, counters: counted.counters },
+      data: {
+        metric: metric.name,
+        value,
+        verdict,
+        counters: counted.counters,
+        ...(judgement ? { judgement: { verdict: judgement.verdict, score: judgement.score, reason: judgement.reason } } : {}),
+      },
     });
   }
   // A measurement asked for before an earlier one in this tick failed the cluster changes nothing more.
   if (cluster.phase === 'rolling_back' || cluster.phase === 'rolled_back' || cluster.phase === 'failed') return;
   if (counted.status === 'failed') {
-    failCluster(draft, cluster, `analysis failed: ${metric.name} = ${shown} (${bounds}); ${counted.reason}`);
+    failCluster(draft, cluster, `analysis failed: ${why}; ${counted.reason}`);
   } else if (counted.status === 'inconclusive' && draft.state.phase !== 'paused' && draft.state.phase !== 'rolling_back') {
-    pauseForHuman(
-      draft,
-      'inconclusive',
-      `analysis inconclusive on ${cluster.name}: ${metric.name} = ${shown}; ${counted.reason}; resume or promote to go on, or abort`,
-    );
+    pauseForHuman(draft, 'inconclusive', `analysis inconclusive on ${cluster.name}: ${why}; ${counted.reason}; resume or promote to go on, or abort`);
   }
 }
 

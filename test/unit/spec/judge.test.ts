@@ -63,16 +63,22 @@ describe('the judge in a rollout file', () => {
     expect(result.plan.analysis!.score).toBeUndefined();
   });
 
-  it('takes a baseline Deployment and group weights', () => {
+  it('refuses a baseline Deployment for now, saying what to use', () => {
+    expect(messages(withAnalysis({ baseline: 'deployment', metrics: [judged()] }))).toEqual([
+      '/analysis/baseline: deployment is not available yet: use stable (the default), the stable pods in the same cluster',
+    ]);
+  });
+
+  it('takes the stable baseline and group weights', () => {
     const parsed = withAnalysis({
-      baseline: 'deployment',
+      baseline: 'stable',
       metrics: [judged({ group: 'speed' }), judged({ group: 'speed' }, { name: 'p50' })],
       score: { groups: { speed: 2 } },
     });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     const result = resolvePlan(parsed.spec, CLUSTERS);
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    expect(result.plan.analysis).toMatchObject({ baseline: 'deployment', score: { pass: 95, marginal: 75, groupWeights: { speed: 2 } } });
+    expect(result.plan.analysis).toMatchObject({ baseline: 'stable', score: { pass: 95, marginal: 75, groupWeights: { speed: 2 } } });
   });
 
   it.each([
