@@ -198,7 +198,13 @@ export const PlanPreviewSchema = Type.Object({
       cluster: Type.String(),
       prometheusUrl: Type.Union([Type.String(), Type.Null()], { description: 'where the queries go (any password masked)' }),
       metrics: Type.Array(
-        Type.Object({ name: Type.String(), query: Type.String(), min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
+        Type.Object({
+          name: Type.String(),
+          query: Type.String(),
+          min: Type.Optional(Type.Number()),
+          max: Type.Optional(Type.Number()),
+          baselineQuery: Type.Optional(Type.String({ description: 'a judged metric: the same query for the baseline (the stable version)' })),
+        }),
       ),
     }),
     { description: 'the analysis queries of every cluster, rendered; {{stableVersion}} stays until a cluster starts' },

@@ -298,7 +298,8 @@ export interface ClusterQueries {
   cluster: string;
   /** Where the queries go, with any password in the URL masked; null when the cluster has left the clusters file. */
   prometheusUrl: string | null;
-  metrics: { name: string; query: string; min?: number; max?: number }[];
+  /** A judged metric also shows its baseline query: the same query for the stable version. */
+  metrics: { name: string; query: string; min?: number; max?: number; baselineQuery?: string }[];
 }
 
 /**
@@ -338,6 +339,7 @@ export function renderPlanQueries(
           query: renderQuery(metric.query, vars),
           ...(metric.min !== undefined ? { min: metric.min } : {}),
           ...(metric.max !== undefined ? { max: metric.max } : {}),
+          ...(metric.judge ? { baselineQuery: renderQuery(metric.query, { ...vars, version: stableVersion }) } : {}),
         })),
       };
     }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRolloutSpec } from '../../../src/spec/parse.ts';
-import { resolvePlan } from '../../../src/spec/plan.ts';
+import { renderPlanQueries, resolvePlan } from '../../../src/spec/plan.ts';
 import { CLUSTERS, minimal } from './fixtures.ts';
 
 const LATENCY = 'histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{app="{{app}}",version="{{version}}"}[1m])))';
@@ -50,6 +50,9 @@ describe('the judge in a rollout file', () => {
     expect(analysis.metrics[1]).toEqual({ name: 'errors', query: 'vector(0)', max: 0.01 });
     expect(analysis.score).toEqual({ pass: 95, marginal: 75 });
     expect(analysis.baseline).toBe('stable');
+    const [queries] = renderPlanQueries(result.plan, CLUSTERS, { stableVersion: '2.3.0' });
+    expect(queries!.metrics[0]).toEqual({ name: 'latency', query: LATENCY.replace('{{version}}', '2.3.1').replace('{{app}}', 'checkout'), baselineQuery: LATENCY.replace('{{version}}', '2.3.0').replace('{{app}}', 'checkout') });
+    expect(queries!.metrics[1]).not.toHaveProperty('baselineQuery');
   });
 
   it('takes per-metric limits and a warm-up delay', () => {
