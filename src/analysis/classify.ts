@@ -1,5 +1,6 @@
 import { mannWhitney, type MannWhitneyResult } from './mann-whitney.ts';
-import { mean, median, usableSamples, withoutOutliers, type NanStrategy } from './samples.ts';
+import type { JudgeSettings, MetricClass } from '../spec/judge-settings.ts';
+import { mean, median, usableSamples, withoutOutliers } from './samples.ts';
 
 /*
  * Kayenta's Mann-Whitney classifier: one metric's canary samples against its baseline samples.
@@ -17,63 +18,7 @@ import { mean, median, usableSamples, withoutOutliers, type NanStrategy } from '
  * the whole judgement whatever the score (score.ts).
  */
 
-/** Which change of the canary against the baseline is bad. */
-export type Direction = 'increase' | 'decrease' | 'either';
-
-export type MetricClass = 'pass' | 'high' | 'low' | 'nodata';
-
-export type OutlierStrategy = 'keep' | 'remove';
-
-export interface JudgeSettings {
-  direction: Direction;
-  /** Confidence level of the test's interval, in (0, 1). */
-  confidence: number;
-  /** How far beyond zero the interval must lie, as a share of the estimated shift. */
-  tolerance: number;
-  /** Mean ratios up to this are not an increase worth failing (>= 1). */
-  allowedIncrease: number;
-  /** A critical metric's increase at or beyond this ratio fails the judgement (>= allowedIncrease). */
-  criticalIncrease: number;
-  /** Mean ratios down to this are not a decrease worth failing (<= 1). */
-  allowedDecrease: number;
-  /** A critical metric's decrease at or below this ratio fails the judgement (<= allowedDecrease). */
-  criticalDecrease: number;
-  critical: boolean;
-  nanStrategy: NanStrategy;
-  outliers: OutlierStrategy;
-  /** Tukey's fence factor when outliers are removed. */
-  outlierFactor: number;
-}
-
-/**
- * Defaults: Kayenta's tolerance and outlier factor; confidence 0.98 rather than R's 0.95 because every cluster is
- * judged at every interval, and each judgement at 0.95 would fail an identical canary about one time in forty.
- */
-export const JUDGE_DEFAULTS: Readonly<Omit<JudgeSettings, 'criticalIncrease' | 'criticalDecrease'>> = Object.freeze({
-  direction: 'increase',
-  confidence: 0.98,
-  tolerance: 0.25,
-  allowedIncrease: 1,
-  allowedDecrease: 1,
-  critical: false,
-  nanStrategy: 'remove',
-  outliers: 'keep',
-  outlierFactor: 3,
-});
-
-/** Fills in what a metric's judge block leaves out; the critical limits default to the allowed ones. */
-export function judgeSettings(given: Partial<JudgeSettings> = {}): JudgeSettings {
-  const base = { ...JUDGE_DEFAULTS, ...definedOnly(given) };
-  return {
-    ...base,
-    criticalIncrease: given.criticalIncrease ?? base.allowedIncrease,
-    criticalDecrease: given.criticalDecrease ?? base.allowedDecrease,
-  };
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
+export { JUDGE_DEFAULTS, judgeSettings, type Direction, type JudgeSettings, type MetricClass, type OutlierStrategy } from '../spec/judge-settings.ts';
 
 /** One side's samples as the judgement records them. */
 export interface SampleSummary {

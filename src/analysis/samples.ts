@@ -3,8 +3,7 @@
  * outlier filter, and the summaries a judgement records (size, median, mean).
  */
 
-/** What a NaN sample (0/0, as an error rate with no traffic gives) becomes: dropped, or 0 (Kayenta's `replace`). */
-export type NanStrategy = 'remove' | 'replace';
+import type { NanStrategy } from '../spec/judge-settings.ts';
 
 /**
  * The samples that can be compared: NaN removed or replaced by 0 as asked. Infinities are dropped with the NaNs:

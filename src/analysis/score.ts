@@ -1,3 +1,4 @@
+import type { ScoreSettings } from '../spec/judge-settings.ts';
 import type { MetricClassification } from './classify.ts';
 
 /*
@@ -13,16 +14,7 @@ import type { MetricClassification } from './classify.ts';
 
 export type JudgementVerdict = 'pass' | 'marginal' | 'fail' | 'nodata';
 
-export interface ScoreSettings {
-  /** The lowest score that passes, 0..100. */
-  pass: number;
-  /** The lowest score that is marginal rather than failed, 0..marginal..pass. */
-  marginal: number;
-  /** Relative weight per group; a group not listed weighs 1. */
-  groupWeights?: Record<string, number>;
-}
-
-export const SCORE_DEFAULTS: Readonly<ScoreSettings> = Object.freeze({ pass: 95, marginal: 75 });
+export { SCORE_DEFAULTS, type ScoreSettings } from '../spec/judge-settings.ts';
 
 /** A classified metric with the group it scores in and whether it is critical. */
 export interface ScoredMetric {

@@ -1,7 +1,7 @@
 import { classifyMetric } from '../analysis/classify.ts';
 import { SCORE_DEFAULTS, scoreJudgement, type JudgementVerdict } from '../analysis/score.ts';
 import { assertNever } from '../errors.ts';
-import type { JudgedSeries, StoredJudgement } from '../model/judgements.ts';
+import type { JudgedSeries, StoredJudgement } from '../analysis/stored-judgement.ts';
 import type { Verdict } from '../model/state.ts';
 import type { Plan } from '../spec/plan.ts';
 import type { Measurement } from './observations.ts';

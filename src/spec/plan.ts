@@ -1,7 +1,6 @@
-import { judgeSettings, type JudgeSettings } from '../analysis/classify.ts';
-import { SCORE_DEFAULTS, type ScoreSettings } from '../analysis/score.ts';
-import { renderQuery } from '../analysis/template.ts';
-import { redactUrl } from '../analysis/redact.ts';
+import { judgeSettings, SCORE_DEFAULTS, type JudgeSettings, type ScoreSettings } from './judge-settings.ts';
+import { renderQuery } from './query-template.ts';
+import { redactUrl } from '../redact.ts';
 import { checkSpec } from './checks.ts';
 import { parseDuration, toPromDuration } from './duration.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';

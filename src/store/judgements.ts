@@ -1,4 +1,4 @@
-import type { StoredJudgement } from '../model/judgements.ts';
+import type { StoredJudgement } from '../analysis/stored-judgement.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Db = Pool | PoolClient;

@@ -1,9 +1,21 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import { createPool, type Pool } from '../../src/store/pool.ts';
 import { withDatabase } from './service-urls.ts';
 
-export const TEMPLATE_DATABASE = 'oleada_test_template';
+/**
+ * The migrated template every test file clones. Its name carries a hash of the migrations, so that checkouts with
+ * different migrations can run their tests against the same PostgreSQL at once without rebuilding each other's.
+ */
+export const TEMPLATE_DATABASE = `oleada_test_template_${migrationsHash()}`;
+
+function migrationsHash(): string {
+  const dir = new URL('../../migrations/', import.meta.url);
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(new URL(file, dir)));
+  return hash.digest('hex').slice(0, 12);
+}
 
 /** Where the real services of this test run listen; started once by global-setup.ts. */
 export interface Services {

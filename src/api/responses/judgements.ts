@@ -1,4 +1,4 @@
-import type { StoredJudgement } from '../../model/judgements.ts';
+import type { StoredJudgement } from '../../analysis/stored-judgement.ts';
 import type { JudgementView } from '../../model/wire.ts';
 
 /** JSON has no NaN or infinity; stored judgements already hold null for them, fresh ones may still hold numbers. */

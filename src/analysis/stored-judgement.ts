@@ -1,6 +1,6 @@
-import type { MetricClassification } from '../analysis/classify.ts';
-import type { RangeSample } from '../analysis/prometheus.ts';
-import type { GroupScore, JudgementVerdict } from '../analysis/score.ts';
+import type { MetricClassification } from './classify.ts';
+import type { RangeSample } from './prometheus.ts';
+import type { GroupScore, JudgementVerdict } from './score.ts';
 
 /** Both sides of one judged metric, as Prometheus returned them, for the dashboard's charts. */
 export interface JudgedSeries {
