@@ -4,6 +4,12 @@ import type { QueryResult } from './result.ts';
 
 export type { QueryResult } from './result.ts';
 
+/** One sample of a range query: epoch milliseconds and the value (NaN and infinities as Prometheus sent them). */
+export interface RangeSample {
+  at: number;
+  value: number;
+}
+
 /**
  * Why a query got no answer. `unreachable`: no connection (refused, DNS, reset). `timeout`: no answer in time, ours or
  * Prometheus's own. `bad_query`: Prometheus refused the query, or its answer cannot be judged as one number (several
@@ -46,6 +52,7 @@ export class PrometheusClient {
   /** The base URL with any password masked: safe to log. */
   readonly url: string;
   private readonly endpoint: string;
+  private readonly rangeEndpoint: string;
   private readonly authorization: string | undefined;
   private readonly timeoutMs: number;
   private readonly onRequest: PrometheusClientOptions['onRequest'];
@@ -65,8 +72,11 @@ export class PrometheusClient {
     url.search = '';
     url.hash = '';
     // Keep a path prefix (Mimir serves under /prometheus), with or without a trailing slash.
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
+    const prefix = url.pathname.replace(/\/+$/, '');
+    url.pathname = `${prefix}/api/v1/query`;
     this.endpoint = url.toString();
+    url.pathname = `${prefix}/api/v1/query_range`;
+    this.rangeEndpoint = url.toString();
     this.url = redactUrl(baseUrl);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.onRequest = options.onRequest;
@@ -91,9 +101,40 @@ export class PrometheusClient {
     }
   }
 
+  /**
+   * Runs a range query (`/api/v1/query_range`) from `start` to `end` every `stepMs`, for the baseline comparison.
+   * Returns the one series' samples in time order, NaN and infinities included (the judge decides what they mean), or
+   * none when the query matched nothing. Several series are a `bad_query`, as for `query`.
+   */
+  async queryRange(promql: string, range: { start: number; end: number; stepMs: number }): Promise<RangeSample[]> {
+    const started = performance.now();
+    let outcome: PrometheusOutcome = 'ok';
+    try {
+      const form = new URLSearchParams({
+        query: promql,
+        start: String(range.start / 1000),
+        end: String(range.end / 1000),
+        step: String(range.stepMs / 1000),
+      });
+      return this.interpretRange(await this.post(this.rangeEndpoint, form, promql), promql);
+    } catch (err) {
+      const error = err instanceof PrometheusError ? err : this.classify(err);
+      outcome = error.kind;
+      throw error;
+    } finally {
+      this.report(performance.now() - started, outcome);
+    }
+  }
+
   private async send(promql: string, time: Date | number | undefined): Promise<QueryResult> {
-    const form = new URLSearchParams({ query: promql, timeout: String(this.timeoutMs / 1000) });
+    const form = new URLSearchParams({ query: promql });
     if (time !== undefined) form.set('time', String((typeof time === 'number' ? time : time.getTime()) / 1000));
+    return this.interpret(await this.post(this.endpoint, form, promql), promql);
+  }
+
+  /** One POST to the query API; the `data` of a successful answer. */
+  private async post(endpoint: string, form: URLSearchParams, promql: string): Promise<Record<string, unknown>> {
+    form.set('timeout', String(this.timeoutMs / 1000));
     const headers: Record<string, string> = {
       'Content-Type': 'application/x-www-form-urlencoded',
       Accept: 'application/json',
@@ -101,7 +142,7 @@ export class PrometheusClient {
     if (this.authorization) headers.Authorization = this.authorization;
 
     // One signal for the whole exchange: a server that sends headers and then stalls the body still times out.
-    const response = await fetch(this.endpoint, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(this.timeoutMs) });
+    const response = await fetch(endpoint, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(this.timeoutMs) });
     const text = await response.text();
     const body = parseJson(text);
 
@@ -111,7 +152,29 @@ export class PrometheusClient {
         status: response.status,
       });
     }
-    return this.interpret(body.data, promql);
+    return body.data;
+  }
+
+  private interpretRange(data: Record<string, unknown>, promql: string): RangeSample[] {
+    if (data.resultType !== 'matrix') {
+      throw new PrometheusError('bad_query', `a range query returned a ${String(data.resultType)}, not a series. Query: ${shortQuery(promql)}`);
+    }
+    const series = Array.isArray(data.result) ? (data.result as unknown[]) : [];
+    if (series.length === 0) return [];
+    if (series.length > 1) {
+      const shown = series.slice(0, 3).map((one) => formatSeries(isObject(one) ? one.metric : undefined));
+      throw new PrometheusError(
+        'bad_query',
+        `the query returned ${series.length} series (${shown.join(', ')}${series.length > 3 ? ', …' : ''}) but the comparison needs one: aggregate them, e.g. sum(...) or max(...). Query: ${shortQuery(promql)}`,
+      );
+    }
+    const first = series[0];
+    const values = isObject(first) && Array.isArray(first.values) ? (first.values as unknown[]) : [];
+    return values.map((pair) => {
+      const [time, raw] = Array.isArray(pair) ? pair : [];
+      if (typeof time !== 'number') throw new PrometheusError('server', `Prometheus at ${this.url} sent a sample without a time: ${snippet(JSON.stringify(pair) ?? '')}`);
+      return { at: Math.round(time * 1000), value: toNumber(raw, this.url) };
+    });
   }
 
   private interpret(data: Record<string, unknown>, promql: string): QueryResult {
@@ -212,11 +275,16 @@ const REASONS: Record<string, string> = {
 };
 
 /** Prometheus writes sample values as strings, with NaN and ±Inf spelt its own way. */
-function toResult(raw: unknown, url: string): QueryResult {
+function toNumber(raw: unknown, url: string): number {
   const value = raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : typeof raw === 'string' ? Number(raw) : Number.NaN;
   if (typeof raw !== 'string' || (Number.isNaN(value) && raw !== 'NaN')) {
     throw new PrometheusError('server', `Prometheus at ${url} sent a sample value that is not a number: ${snippet(JSON.stringify(raw) ?? String(raw))}`);
   }
+  return value;
+}
+
+function toResult(raw: unknown, url: string): QueryResult {
+  const value = toNumber(raw, url);
   return Number.isNaN(value) ? { kind: 'empty' } : { kind: 'value', value };
 }
 

@@ -14,6 +14,7 @@ import { observeCluster } from './decide/observing.ts';
 import { start } from './decide/phases.ts';
 import { finishRollback, reconcileRollback } from './decide/rollback.ts';
 import { advanceWaves } from './decide/waves.ts';
+import { judgeClusters } from './judgements.ts';
 import type { Observations } from './observations.ts';
 
 export { READINESS_POLL_MS, type Decision } from './decide/draft.ts';
@@ -31,6 +32,7 @@ export function decide(plan: Plan, state: RolloutState, observations: Observatio
 
   for (const command of observations.commands) applyCommand(draft, command);
   for (const name of Object.keys(s.clusters)) observeCluster(draft, name);
+  draft.judgements = judgeClusters(plan, observations.measurements, (name) => plan.waves[s.clusters[name]?.wave ?? -1]?.name ?? null);
   for (const measurement of observations.measurements) measure(draft, measurement);
 
   if (s.phase !== 'rolling_back' && !isTerminal(s.phase)) {

@@ -1,3 +1,4 @@
+import type { RangeSample } from '../analysis/prometheus.ts';
 import type { WorkloadObservation } from '../clusters/workload.ts';
 import type { Plan } from '../spec/plan.ts';
 import type { CommandArgs, CommandType } from '../model/commands.ts';
@@ -14,7 +15,9 @@ export type WorkloadResult = { ok: true; workload: WorkloadObservation } | { ok:
 export type MeasurementResult =
   | { kind: 'value'; value: number }
   | { kind: 'empty' }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string }
+  /** A judged metric: both sides over the last interval. */
+  | { kind: 'series'; canary: RangeSample[]; baseline: RangeSample[]; baselineQuery: string };
 
 export interface Measurement {
   cluster: string;
@@ -87,13 +90,21 @@ export function analysisDue(plan: Plan, state: RolloutState, cluster: ClusterSta
   return cluster.nextAnalysisAt <= now + analysisSlackMs(plan.analysis?.intervalMs ?? 0);
 }
 
+/** Whether a metric's initialDelay, counted from the cluster's start, has not passed yet. */
+export function warmingUp(initialDelayMs: number | undefined, cluster: ClusterState, now: number): boolean {
+  return initialDelayMs !== undefined && cluster.startedAt !== null && now < cluster.startedAt + initialDelayMs;
+}
+
 export function needs(plan: Plan, state: RolloutState, now: number): Needs {
   const workloads = new Set<string>();
   const metrics: MetricQuery[] = [];
   for (const cluster of Object.values(state.clusters)) {
     if (MOVING.has(cluster.phase)) workloads.add(cluster.name);
     if (analysisDue(plan, state, cluster, now)) {
-      for (const metric of plan.analysis?.metrics ?? []) metrics.push({ cluster: cluster.name, metric: metric.name });
+      for (const metric of plan.analysis?.metrics ?? []) {
+        if (warmingUp(metric.initialDelayMs, cluster, now)) continue;
+        metrics.push({ cluster: cluster.name, metric: metric.name });
+      }
     }
   }
   for (const name of clustersToStart(plan, state)) workloads.add(name);

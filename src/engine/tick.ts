@@ -1,4 +1,4 @@
-import type { QueryResult } from '../analysis/prometheus.ts';
+import type { PrometheusClient } from '../analysis/prometheus.ts';
 import { renderQuery } from '../spec/query-template.ts';
 import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
 import type { TrafficProvider } from '../clusters/replicas-provider.ts';
@@ -17,6 +17,7 @@ import { appendEvents } from '../store/events.ts';
 import { withTransaction, type Pool } from '../store/pool.ts';
 import { acquireLease, getRollout, releaseLease, writeState } from '../store/rollouts.ts';
 import type { RolloutRecord } from '../model/rollout.ts';
+import { insertJudgements } from '../store/judgements.ts';
 import { insertSamples } from '../store/samples.ts';
 import type { Action, ActionResult } from './actions.ts';
 import { decide, recordActionResults, type Decision } from './decide.ts';
@@ -27,7 +28,7 @@ import { isTerminal, type RolloutState } from '../model/state.ts';
 export interface ClusterAccess {
   has(name: string): boolean;
   provider(name: string): TrafficProvider;
-  prometheus(name: string): { query(promql: string): Promise<QueryResult> };
+  prometheus(name: string): Pick<PrometheusClient, 'query' | 'queryRange'>;
 }
 
 export interface TickDeps {
@@ -141,7 +142,16 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
       return;
     }
     try {
-      const result = await deps.clusters.prometheus(cluster).query(query);
+      const prometheus = deps.clusters.prometheus(cluster);
+      if (metric.judge) {
+        // Both sides over the last interval: the canary's query, and the same query rendered for the baseline.
+        const baselineQuery = renderQuery(metric.query, { ...templateVars(plan, state, cluster), version: baselineVersion(state, cluster) });
+        const range = { start: at - plan.analysis.intervalMs, end: at, stepMs: rangeStepMs(plan.analysis.intervalMs) };
+        const [canary, baseline] = await Promise.all([prometheus.queryRange(query, range), prometheus.queryRange(baselineQuery, range)]);
+        measurements.push({ cluster, metric: name, query, at, result: { kind: 'series', canary, baseline, baselineQuery } });
+        return;
+      }
+      const result = await prometheus.query(query);
       measurements.push({ cluster, metric: name, query, at, result });
     } catch (err) {
       measurements.push({ cluster, metric: name, query, at, result: { kind: 'error', message: toError(err).message } });
@@ -162,6 +172,19 @@ export function templateVars(plan: Plan, state: RolloutState, cluster: string) {
     workload: plan.workload.name,
     window: toPromDuration(plan.analysis?.intervalMs ?? 30_000),
   };
+}
+
+/**
+ * The samples a judged metric reads per side: one per 1/60 of the interval, and never closer than Prometheus's usual
+ * 1 s, so a 1m interval gives 61 samples a side and a 10m interval 601.
+ */
+export function rangeStepMs(intervalMs: number): number {
+  return Math.max(1_000, Math.floor(intervalMs / 60));
+}
+
+/** The version the baseline's pods carry: the stable's, recorded in the cluster's snapshot when it started. */
+function baselineVersion(state: RolloutState, cluster: string): string {
+  return state.clusters[cluster]?.snapshot?.version ?? '';
 }
 
 // --- act -------------------------------------------------------------------------------------------------------------
@@ -228,6 +251,7 @@ async function persist(deps: TickDeps, record: RolloutRecord, decision: Decision
     if (version === undefined) throw new StaleStateError(`rollout ${record.id} moved past version ${record.version}`);
     await appendEvents(client, record.id, decision.events);
     await insertSamples(client, record.id, decision.samples);
+    await insertJudgements(client, record.id, decision.judgements);
     await recordOutcomes(client, decision.commandOutcomes);
     return version;
   });

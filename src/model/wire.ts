@@ -145,6 +145,45 @@ export const SampleViewSchema = Type.Object({
 
 export type SampleView = Static<typeof SampleViewSchema>;
 
+const num = (description: string) => Nullable(Type.Number({ description }));
+
+const SeriesSchema = Type.Array(Type.Object({ at: Type.Integer({ description: 'epoch milliseconds' }), value: num('null for NaN or infinity') }));
+
+/** One baseline comparison of a cluster's canary (issue 18), with both sides' series for charts. */
+export const JudgementViewSchema = Type.Object({
+  wave: Nullable(Type.String()),
+  cluster: Type.String(),
+  verdict: Type.Enum(['pass', 'marginal', 'fail', 'nodata']),
+  score: num('0..100; null when nothing had data'),
+  reason: Type.String({ description: 'e.g. "score 0 < marginal 75: latency +34% vs baseline, 98% confidence"' }),
+  measuredAt: Type.String({ format: 'date-time' }),
+  groups: Type.Array(
+    Type.Object({ group: Type.String(), weight: Type.Number(), judged: Type.Integer(), passed: Type.Integer(), score: num('null without data') }),
+  ),
+  metrics: Type.Array(
+    Type.Object({
+      metric: Type.String(),
+      class: Type.Enum(['pass', 'high', 'low', 'nodata']),
+      failed: Type.Boolean(),
+      criticalFailure: Type.Boolean(),
+      canary: Type.Object({ count: Type.Integer(), dropped: Type.Integer(), median: num('null without data'), mean: num('null without data') }),
+      baseline: Type.Object({ count: Type.Integer(), dropped: Type.Integer(), median: num('null without data'), mean: num('null without data') }),
+      pValue: num('Mann-Whitney two-sided p-value'),
+      lower: num('lower end of the interval for canary - baseline'),
+      upper: num('upper end of the interval'),
+      estimate: num('Hodges-Lehmann shift canary - baseline'),
+      confidence: num('confidence level of the interval'),
+      effectSize: num('mean ratio canary / baseline; null without data or when infinite'),
+      reason: Type.String(),
+    }),
+  ),
+  series: Type.Array(
+    Type.Object({ metric: Type.String(), canaryQuery: Type.String(), baselineQuery: Type.String(), canary: SeriesSchema, baseline: SeriesSchema }),
+  ),
+});
+
+export type JudgementView = Static<typeof JudgementViewSchema>;
+
 export const EventPageSchema = Type.Object({
   items: Type.Array(EventViewSchema),
   /** Pass as ?after= to get what follows. */
@@ -162,7 +201,13 @@ export const PlanPreviewSchema = Type.Object({
       cluster: Type.String(),
       prometheusUrl: Type.Union([Type.String(), Type.Null()], { description: 'where the queries go (any password masked)' }),
       metrics: Type.Array(
-        Type.Object({ name: Type.String(), query: Type.String(), min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
+        Type.Object({
+          name: Type.String(),
+          query: Type.String(),
+          min: Type.Optional(Type.Number()),
+          max: Type.Optional(Type.Number()),
+          baselineQuery: Type.Optional(Type.String({ description: 'a judged metric: the same query for the baseline (the stable version)' })),
+        }),
       ),
     }),
     { description: 'the analysis queries of every cluster, rendered; {{stableVersion}} stays until a cluster starts' },

@@ -1,7 +1,7 @@
 import { templateProblems } from './query-template.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';
 import { LABEL_VALUE_PATTERN } from './names.ts';
-import { isSetWeightStep, type RolloutSpec, type StepSpec } from './schema.ts';
+import { isSetWeightStep, type MetricSpec, type RolloutSpec, type ScoreSpec, type StepSpec } from './schema.ts';
 
 /*
  * Rules that a schema cannot say: they compare fields with each other. They need no clusters file, so both
@@ -20,13 +20,63 @@ export function checkSpec(spec: RolloutSpec): SpecError[] {
     errors.push(...checkUnique(metrics.map((metric) => metric.name), ['analysis', 'metrics'], 'metric'));
     metrics.forEach((metric, index) => {
       const path: PathSegment[] = ['analysis', 'metrics', index];
-      if (metric.min === undefined && metric.max === undefined) {
-        errors.push({ path: toPointer(path), message: 'needs min, max or both: a metric without a threshold can never fail' });
+      if (metric.judge) {
+        errors.push(...checkJudge(metric, path));
+      } else if (metric.min === undefined && metric.max === undefined) {
+        errors.push({ path: toPointer(path), message: 'needs min, max or both, or a judge block: a metric without a threshold can never fail' });
       } else if (metric.min !== undefined && metric.max !== undefined && metric.min > metric.max) {
         errors.push({ path: toPointer([...path, 'min']), message: `must not be above max (${metric.max}), got ${metric.min}` });
       }
       for (const problem of templateProblems(metric.query)) errors.push({ path: toPointer([...path, 'query']), message: problem });
     });
+    errors.push(...checkScore(spec.analysis.score, metrics));
+    if (spec.analysis.baseline === 'deployment') {
+      // Reserved in the schema for the <name>-baseline Deployment, which the engine does not create yet.
+      errors.push({ path: '/analysis/baseline', message: 'deployment is not available yet: use stable (the default), the stable pods in the same cluster' });
+    }
+  }
+  return errors;
+}
+
+function checkJudge(metric: MetricSpec, path: PathSegment[]): SpecError[] {
+  const errors: SpecError[] = [];
+  const judge = metric.judge!;
+  if (metric.min !== undefined || metric.max !== undefined) {
+    const field = metric.min !== undefined ? 'min' : 'max';
+    errors.push({
+      path: toPointer([...path, field]),
+      message: `cannot go with judge: a metric is judged either against bounds or against the baseline; put the threshold in a metric of its own`,
+    });
+  }
+  const allowedIncrease = judge.allowedIncrease ?? 1;
+  if (judge.criticalIncrease !== undefined && judge.criticalIncrease < allowedIncrease) {
+    errors.push({ path: toPointer([...path, 'judge', 'criticalIncrease']), message: `must be at least allowedIncrease (${allowedIncrease}), got ${judge.criticalIncrease}` });
+  }
+  const allowedDecrease = judge.allowedDecrease ?? 1;
+  if (judge.criticalDecrease !== undefined && judge.criticalDecrease > allowedDecrease) {
+    errors.push({ path: toPointer([...path, 'judge', 'criticalDecrease']), message: `must be at most allowedDecrease (${allowedDecrease}), got ${judge.criticalDecrease}` });
+  }
+  return errors;
+}
+
+function checkScore(score: ScoreSpec | undefined, metrics: readonly MetricSpec[]): SpecError[] {
+  if (!score) return [];
+  const judged = metrics.filter((metric) => metric.judge);
+  if (judged.length === 0) {
+    return [{ path: '/analysis/score', message: 'applies to metrics with a judge block, and no metric has one: add judge to a metric or remove score' }];
+  }
+  const errors: SpecError[] = [];
+  const pass = score.pass ?? 95;
+  const marginal = score.marginal ?? 75;
+  if (marginal > pass) errors.push({ path: '/analysis/score/marginal', message: `must not be above pass (${pass}), got ${marginal}` });
+  const groups = new Set(judged.map((metric) => metric.judge!.group ?? metric.name));
+  for (const group of Object.keys(score.groups ?? {})) {
+    if (!groups.has(group)) {
+      errors.push({
+        path: toPointer(['analysis', 'score', 'groups', group]),
+        message: `is not a group of any judged metric (groups: ${[...groups].join(', ')}); a metric's group is judge.group, or its name`,
+      });
+    }
   }
   return errors;
 }

@@ -1,9 +1,10 @@
+import { judgeSettings, SCORE_DEFAULTS, type JudgeSettings, type ScoreSettings } from './judge-settings.ts';
 import { renderQuery } from './query-template.ts';
 import { redactUrl } from '../redact.ts';
 import { checkSpec } from './checks.ts';
 import { parseDuration, toPromDuration } from './duration.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';
-import { isListedWave, isSetWeightStep, type RollbackScope, type RolloutSpec, type StepSpec } from './schema.ts';
+import { isListedWave, isSetWeightStep, type BaselineKind, type JudgeSpec, type MetricSpec, type RollbackScope, type RolloutSpec, type ScoreSpec, type StepSpec } from './schema.ts';
 import { suggest } from './suggest.ts';
 
 /*
@@ -21,12 +22,28 @@ export interface ClusterInfo {
 
 export type Step = { kind: 'setWeight'; weight: number } | { kind: 'pause'; durationMs?: number };
 
+/** A judged metric's settings with their defaults, and the score group it counts in. */
+export type PlanJudge = JudgeSettings & { group: string };
+
+/*
+ * Fields added after the first release (judge, the per-metric limits, initialDelayMs, score, baseline) are optional:
+ * plans stored by an older version lack them, and mean what their absence says (thresholds, the analysis-wide limits,
+ * no delay, the stable baseline).
+ */
 export interface PlanMetric {
   name: string;
   /** The template, with {{variables}} still in it: they differ per cluster and per measurement. */
   query: string;
   min?: number;
   max?: number;
+  /** Present: the metric compares canary and baseline samples instead of checking bounds. */
+  judge?: PlanJudge;
+  /** This metric's own limits; absent: the analysis-wide ones. */
+  failureLimit?: number;
+  inconclusiveLimit?: number;
+  consecutiveErrorLimit?: number;
+  /** No measurement until the canary has run this long. */
+  initialDelayMs?: number;
 }
 
 export interface PlanAnalysis {
@@ -35,6 +52,10 @@ export interface PlanAnalysis {
   inconclusiveLimit: number;
   consecutiveErrorLimit: number;
   metrics: PlanMetric[];
+  /** With defaults; present when some metric has a judge. */
+  score?: ScoreSettings;
+  /** What judged metrics compare with; absent means `stable`. */
+  baseline?: BaselineKind;
 }
 
 export interface PlanWave {
@@ -61,6 +82,46 @@ export interface Plan {
   /** null: no metrics, so nothing is analysed. */
   analysis: PlanAnalysis | null;
   waves: PlanWave[];
+}
+
+function planMetric(metric: MetricSpec, duration: (text: string, field: string) => number): PlanMetric {
+  const judge = metric.judge;
+  return {
+    name: metric.name,
+    query: metric.query,
+    ...(metric.min !== undefined ? { min: metric.min } : {}),
+    ...(metric.max !== undefined ? { max: metric.max } : {}),
+    ...(judge ? { judge: planJudge(judge, metric.name) } : {}),
+    ...(metric.failureLimit !== undefined ? { failureLimit: metric.failureLimit } : {}),
+    ...(metric.inconclusiveLimit !== undefined ? { inconclusiveLimit: metric.inconclusiveLimit } : {}),
+    ...(metric.consecutiveErrorLimit !== undefined ? { consecutiveErrorLimit: metric.consecutiveErrorLimit } : {}),
+    ...(metric.initialDelay !== undefined ? { initialDelayMs: duration(metric.initialDelay, 'initialDelay') } : {}),
+  };
+}
+
+function planJudge(judge: JudgeSpec, metric: string): PlanJudge {
+  const settings = judgeSettings({
+    direction: judge.direction,
+    confidence: judge.confidence,
+    tolerance: judge.tolerance,
+    allowedIncrease: judge.allowedIncrease,
+    criticalIncrease: judge.criticalIncrease,
+    allowedDecrease: judge.allowedDecrease,
+    criticalDecrease: judge.criticalDecrease,
+    critical: judge.critical,
+    nanStrategy: judge.nanStrategy,
+    outliers: judge.outliers,
+    outlierFactor: judge.outlierFactor,
+  });
+  return { ...settings, group: judge.group ?? metric };
+}
+
+function planScore(score: ScoreSpec | undefined): ScoreSettings {
+  return {
+    pass: score?.pass ?? SCORE_DEFAULTS.pass,
+    marginal: score?.marginal ?? SCORE_DEFAULTS.marginal,
+    ...(score?.groups ? { groupWeights: { ...score.groups } } : {}),
+  };
 }
 
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: SpecError[] };
@@ -115,12 +176,8 @@ export function resolvePlan(spec: RolloutSpec, clusters: readonly ClusterInfo[])
             failureLimit: analysis.failureLimit,
             inconclusiveLimit: analysis.inconclusiveLimit,
             consecutiveErrorLimit: analysis.consecutiveErrorLimit,
-            metrics: analysis.metrics.map((metric) => ({
-              name: metric.name,
-              query: metric.query,
-              ...(metric.min !== undefined ? { min: metric.min } : {}),
-              ...(metric.max !== undefined ? { max: metric.max } : {}),
-            })),
+            metrics: analysis.metrics.map((metric, index) => planMetric(metric, (text, field) => duration(text, ['analysis', 'metrics', index, field]))),
+            ...(analysis.metrics.some((metric) => metric.judge) ? { score: planScore(analysis.score), baseline: analysis.baseline ?? 'stable' } : {}),
           }
         : null,
     waves,
@@ -240,7 +297,8 @@ export interface ClusterQueries {
   cluster: string;
   /** Where the queries go, with any password in the URL masked; null when the cluster has left the clusters file. */
   prometheusUrl: string | null;
-  metrics: { name: string; query: string; min?: number; max?: number }[];
+  /** A judged metric also shows its baseline query: the same query for the stable version. */
+  metrics: { name: string; query: string; min?: number; max?: number; baselineQuery?: string }[];
 }
 
 /**
@@ -280,6 +338,7 @@ export function renderPlanQueries(
           query: renderQuery(metric.query, vars),
           ...(metric.min !== undefined ? { min: metric.min } : {}),
           ...(metric.max !== undefined ? { max: metric.max } : {}),
+          ...(metric.judge ? { baselineQuery: renderQuery(metric.query, { ...vars, version: stableVersion }) } : {}),
         })),
       };
     }),

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DnsLabel, Duration, LabelValue, Labels, WorkloadName } from './names.ts';
+import { DnsLabel, Duration, LABEL_VALUE_PATTERN, LabelValue, Labels, WorkloadName } from './names.ts';
 
 /*
  * The rollout file (DESIGN.md, "The rollout"): one app, one new image, the steps each cluster goes through, the
@@ -37,7 +37,42 @@ export const StepSchema = Type.Union([SetWeightStepSchema, PauseStepSchema], {
 
 export const StepsSchema = Type.Array(StepSchema, { maxItems: 100 });
 
-/** One query and the range its value must stay in. */
+/**
+ * Compare the canary with a baseline instead of (or besides other metrics') thresholds: Kayenta's Mann-Whitney judge
+ * (src/analysis/classify.ts). Every field but `compare` has a default; docs/rollout-spec.md explains each.
+ */
+export const JudgeSchema = Type.Object(
+  {
+    /** What the canary is compared with: the baseline (the stable version, or the baseline Deployment). */
+    compare: Type.Literal('baseline', { 'x-expected': '"baseline", the only comparison today' }),
+    /** Which change is bad. */
+    direction: Type.Optional(Type.Union([Type.Literal('increase'), Type.Literal('decrease'), Type.Literal('either')], { default: 'increase' })),
+    /** Confidence level of the Mann-Whitney interval. */
+    confidence: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, 'x-expected': 'a number between 0 and 1, such as 0.98' })),
+    /** How far beyond zero the interval must lie, as a share of the estimated shift. */
+    tolerance: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Mean ratios (canary / baseline) up to this are an acceptable increase. */
+    allowedIncrease: Type.Optional(Type.Number({ minimum: 1, 'x-expected': 'a mean ratio of at least 1, such as 1.1 for +10%' })),
+    /** A critical metric's increase at or beyond this mean ratio fails the whole judgement. */
+    criticalIncrease: Type.Optional(Type.Number({ minimum: 1, 'x-expected': 'a mean ratio of at least 1, such as 1.5 for +50%' })),
+    /** Mean ratios down to this are an acceptable decrease. */
+    allowedDecrease: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, 'x-expected': 'a mean ratio in (0, 1], such as 0.9 for -10%' })),
+    /** A critical metric's decrease at or below this mean ratio fails the whole judgement. */
+    criticalDecrease: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, 'x-expected': 'a mean ratio in (0, 1], such as 0.5 for -50%' })),
+    /** A critical failure fails the judgement whatever the score. */
+    critical: Type.Optional(Type.Boolean()),
+    /** NaN samples (0/0): dropped, or read as 0. */
+    nanStrategy: Type.Optional(Type.Union([Type.Literal('remove'), Type.Literal('replace')])),
+    /** Drop samples outside Tukey's fences (IQR x outlierFactor) before comparing. */
+    outliers: Type.Optional(Type.Union([Type.Literal('keep'), Type.Literal('remove')])),
+    outlierFactor: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** The score group; absent: the metric's name. */
+    group: Type.Optional(LabelValue({ minLength: 1, what: 'a group name' })),
+  },
+  { additionalProperties: false },
+);
+
+/** One query and how it is judged: the range its value must stay in, or a comparison with the baseline. */
 export const MetricSchema = Type.Object(
   {
     /** Shown in events and on the dashboard; unique within the rollout. */
@@ -48,9 +83,34 @@ export const MetricSchema = Type.Object(
     min: Type.Optional(Type.Number()),
     /** The value fails when above this. */
     max: Type.Optional(Type.Number()),
+    /** Judge the canary's samples against the baseline's over the last interval instead of against bounds. */
+    judge: Type.Optional(JudgeSchema),
+    /** This metric's own limits, in place of the analysis-wide ones. */
+    failureLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+    inconclusiveLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+    consecutiveErrorLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** No measurement of this metric until the canary has run this long (warm-up). */
+    initialDelay: Type.Optional(Duration()),
   },
   { additionalProperties: false },
 );
+
+/** Kayenta's score over the judged metrics: pass goes on, marginal pauses for a person, below marginal fails. */
+export const ScoreSchema = Type.Object(
+  {
+    pass: Type.Optional(Type.Number({ minimum: 0, maximum: 100, default: 95 })),
+    marginal: Type.Optional(Type.Number({ minimum: 0, maximum: 100, default: 75 })),
+    /** Relative weight per judge group; a group not listed weighs 1. */
+    groups: Type.Optional(
+      Type.Record(Type.String({ pattern: LABEL_VALUE_PATTERN }), Type.Number({ exclusiveMinimum: 0 }), {
+        'x-expected': 'weights per group, such as { latency: 3, errors: 1 }',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BaselineSchema = Type.Union([Type.Literal('stable'), Type.Literal('deployment')]);
 
 export const AnalysisSchema = Type.Object(
   {
@@ -64,6 +124,13 @@ export const AnalysisSchema = Type.Object(
     consecutiveErrorLimit: Type.Optional(Type.Integer({ minimum: 0, default: 4 })),
     /** No metrics: no analysis. */
     metrics: Type.Optional(Type.Array(MetricSchema, { maxItems: 50, default: [] })),
+    /** How judged metrics add up; used when some metric has a `judge`. */
+    score: Type.Optional(ScoreSchema),
+    /**
+     * What judged metrics compare the canary with: `stable`, the stable pods in the same cluster, or `deployment`, a
+     * `<name>-baseline` Deployment of the stable image at the canary's size, as old and as loaded as the canary.
+     */
+    baseline: Type.Optional(BaselineSchema),
   },
   { additionalProperties: false },
 );
@@ -176,6 +243,9 @@ export type SetWeightStepSpec = Static<typeof SetWeightStepSchema>;
 export type PauseStepSpec = Static<typeof PauseStepSchema>;
 export type StepSpec = SetWeightStepSpec | PauseStepSpec;
 export type MetricSpec = Static<typeof MetricSchema>;
+export type JudgeSpec = Static<typeof JudgeSchema>;
+export type ScoreSpec = Static<typeof ScoreSchema>;
+export type BaselineKind = Static<typeof BaselineSchema>;
 export type RollbackScope = Static<typeof RollbackScopeSchema>;
 
 /** Analysis with its defaults applied. */
@@ -185,6 +255,9 @@ export interface AnalysisSpec {
   inconclusiveLimit: number;
   consecutiveErrorLimit: number;
   metrics: MetricSpec[];
+  score?: ScoreSpec;
+  /** Absent: `stable`. */
+  baseline?: BaselineKind;
 }
 
 type WaveCommon = Omit<Static<typeof ListedWaveSchema>, 'clusters' | 'approval'> & { approval: boolean };

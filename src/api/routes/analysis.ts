@@ -1,11 +1,13 @@
-/** Stored analysis samples of a rollout, for charts. */
+/** Stored analysis samples of a rollout and its baseline comparisons with both sides' series, for charts. */
 import { Type } from 'typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { listSamples } from '../../store/samples.ts';
 import type { ApiContext } from '../context.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
-import { SampleViewSchema } from '../../model/wire.ts';
+import { JudgementViewSchema, SampleViewSchema } from '../../model/wire.ts';
+import { listJudgements } from '../../store/judgements.ts';
+import { toJudgementView } from '../responses/judgements.ts';
 import { toSampleView } from '../responses/samples.ts';
 import { readableHead } from '../route-helpers.ts';
 
@@ -17,7 +19,7 @@ export function analysisRoutes(context: ApiContext): FastifyPluginAsync {
       {
         schema: {
           tags: ['analysis'],
-          summary: 'Analysis samples of the rollout, oldest first',
+          summary: 'Analysis samples of the rollout, oldest first, and its latest baseline comparisons with the canary and baseline series',
           security: [{ bearer: [] }],
           params: RolloutIdParams,
           querystring: Type.Object(
@@ -25,10 +27,17 @@ export function analysisRoutes(context: ApiContext): FastifyPluginAsync {
               cluster: Type.Optional(Name('only samples from this cluster')),
               metric: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][-A-Za-z0-9_.:]*$', maxLength: 128, description: 'only this metric' })),
               limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+              judgements: Type.Optional(
+                Type.Integer({ minimum: 0, maximum: 500, default: 20, description: 'how many of the latest judgements to return (each carries its series)' }),
+              ),
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Object({ items: Type.Array(SampleViewSchema) }), ...COMMON_ERRORS, 404: Problem },
+          response: {
+            200: Type.Object({ items: Type.Array(SampleViewSchema), judgements: Type.Array(JudgementViewSchema) }),
+            ...COMMON_ERRORS,
+            404: Problem,
+          },
         },
       },
       async (request) => {
@@ -38,7 +47,15 @@ export function analysisRoutes(context: ApiContext): FastifyPluginAsync {
           ...(request.query.cluster !== undefined ? { cluster: request.query.cluster } : {}),
           ...(request.query.metric !== undefined ? { metric: request.query.metric } : {}),
         });
-        return { items: samples.map(toSampleView) };
+        const wanted = request.query.judgements ?? 20;
+        const judgements =
+          wanted === 0
+            ? []
+            : await listJudgements(context.pool, head.id, {
+                limit: wanted,
+                ...(request.query.cluster !== undefined ? { cluster: request.query.cluster } : {}),
+              });
+        return { items: samples.map(toSampleView), judgements: judgements.map(toJudgementView) };
       },
     );
   };

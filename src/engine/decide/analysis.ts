@@ -1,6 +1,7 @@
 /** Analysis: judging each measurement, counting it as Argo Rollouts does, and scheduling the next one. */
 import { judgeThreshold } from '../../analysis/judge.ts';
 import { recordMeasurement } from '../../analysis/measure.ts';
+import { judgementOutcome } from '../judgements.ts';
 import { type ClusterState, type MetricState, type Verdict, isHeld, isWithdrawn } from '../../model/state.ts';
 import { type Measurement, analysing, analysisDue } from '../observations.ts';
 import type { Draft } from './draft.ts';
@@ -18,10 +19,19 @@ export function measure(draft: Draft, measurement: Measurement): void {
   if (!analysis || !cluster || !metric) return;
 
   const result = measurement.result;
-  const verdict: Verdict = result.kind === 'error' ? 'error' : judgeThreshold(result, metric);
+  const judgement = result.kind === 'series' ? draft.judgements.get(cluster.name) : undefined;
+  const classification = judgement?.metrics.find((c) => c.metric === metric.name);
+  const verdict: Verdict =
+    result.kind === 'error' ? 'error' : result.kind === 'series' ? judgementOutcome(judgement?.verdict ?? 'nodata') : judgeThreshold(result, metric);
   const previous = cluster.analysis[metric.name] ?? emptyMetric();
-  const counted = recordMeasurement(previous, verdict, analysis);
-  const value = result.kind === 'value' ? result.value : null;
+  // A metric's own limits replace the analysis-wide ones (as Argo's per-metric settings do).
+  const counted = recordMeasurement(previous, verdict, {
+    failureLimit: metric.failureLimit ?? analysis.failureLimit,
+    inconclusiveLimit: metric.inconclusiveLimit ?? analysis.inconclusiveLimit,
+    consecutiveErrorLimit: metric.consecutiveErrorLimit ?? analysis.consecutiveErrorLimit,
+  });
+  // A judged metric's value is its effect size, the mean ratio canary / baseline.
+  const value = result.kind === 'value' ? result.value : (classification?.effectSize ?? null);
   const next: MetricState = {
     ...counted.counters,
     measurements: previous.measurements + 1,
@@ -42,26 +52,37 @@ export function measure(draft: Draft, measurement: Measurement): void {
     measuredAt: new Date(measurement.at),
   });
 
-  const bounds = [metric.min !== undefined ? `min ${metric.min}` : '', metric.max !== undefined ? `max ${metric.max}` : '']
-    .filter(Boolean)
-    .join(', ');
-  const shown = result.kind === 'value' ? String(round(result.value)) : result.kind === 'empty' ? 'no data' : `error: ${result.message}`;
+  // What the measurement said, and (for the failure and pause reasons) why it decided what it decided.
+  let said: string;
+  let why: string;
+  if (result.kind === 'series' || (result.kind === 'error' && metric.judge)) {
+    said = result.kind === 'error' ? `${metric.name} vs baseline: error: ${result.message}` : (classification?.reason ?? `${metric.name}: not judged`);
+    if (judgement) said += `; judgement ${judgement.verdict}${judgement.score !== null ? ` (score ${judgement.score})` : ''}`;
+    why = result.kind === 'error' ? said : (judgement?.reason ?? said);
+  } else {
+    const bounds = [metric.min !== undefined ? `min ${metric.min}` : '', metric.max !== undefined ? `max ${metric.max}` : ''].filter(Boolean).join(', ');
+    const shown = result.kind === 'value' ? String(round(result.value)) : result.kind === 'empty' ? 'no data' : `error: ${result.message}`;
+    said = `${metric.name} = ${shown} (${bounds})`;
+    why = said;
+  }
   if (verdict !== 'successful' || next.measurements === 1) {
-    draft.event(`analysis.${verdict}`, `${cluster.name}: ${metric.name} = ${shown} (${bounds})`, {
+    draft.event(`analysis.${verdict}`, `${cluster.name}: ${said}`, {
       cluster: cluster.name,
-      data: { metric: metric.name, value, verdict, counters: counted.counters },
+      data: {
+        metric: metric.name,
+        value,
+        verdict,
+        counters: counted.counters,
+        ...(judgement ? { judgement: { verdict: judgement.verdict, score: judgement.score, reason: judgement.reason } } : {}),
+      },
     });
   }
   // A measurement asked for before an earlier one in this tick failed the cluster changes nothing more.
   if (isWithdrawn(cluster.phase)) return;
   if (counted.status === 'failed') {
-    failCluster(draft, cluster, `analysis failed: ${metric.name} = ${shown} (${bounds}); ${counted.reason}`);
+    failCluster(draft, cluster, `analysis failed: ${why}; ${counted.reason}`);
   } else if (counted.status === 'inconclusive' && !isHeld(draft.state.phase)) {
-    pauseForHuman(
-      draft,
-      'inconclusive',
-      `analysis inconclusive on ${cluster.name}: ${metric.name} = ${shown}; ${counted.reason}; resume or promote to go on, or abort`,
-    );
+    pauseForHuman(draft, 'inconclusive', `analysis inconclusive on ${cluster.name}: ${why}; ${counted.reason}; resume or promote to go on, or abort`);
   }
 }
 

@@ -2,6 +2,7 @@
 import type { WorkloadObservation } from '../../clusters/workload.ts';
 import type { CommandOutcome } from '../../model/commands.ts';
 import type { NewEvent } from '../../model/events.ts';
+import type { StoredJudgement } from '../../analysis/stored-judgement.ts';
 import type { AnalysisSample } from '../../model/samples.ts';
 import { ENGINE_ACTOR as ENGINE, isTerminal, type ClusterState, type RolloutState } from '../../model/state.ts';
 import type { Plan } from '../../spec/plan.ts';
@@ -29,6 +30,8 @@ export interface Decision {
   actions: Action[];
   events: NewEvent[];
   samples: AnalysisSample[];
+  /** The baseline comparisons made in this decision, one per cluster that had judged metrics due. */
+  judgements: StoredJudgement[];
   commandOutcomes: CommandOutcome[];
   /** When the rollout wants its next tick (epoch ms), or null when only a command can move it. */
   wakeAt: number | null;
@@ -40,6 +43,8 @@ export class Draft {
   readonly events: NewEvent[] = [];
   readonly samples: AnalysisSample[] = [];
   readonly commandOutcomes: CommandOutcome[] = [];
+  /** This decision's judgements by cluster. */
+  judgements = new Map<string, StoredJudgement>();
   private readonly wakes: number[] = [];
 
   constructor(
@@ -85,6 +90,7 @@ export class Draft {
       actions: this.actions,
       events: this.events,
       samples: this.samples,
+      judgements: [...this.judgements.values()],
       commandOutcomes: this.commandOutcomes,
       wakeAt: this.wakeAt(),
     };

@@ -42,6 +42,26 @@ async function failure(promise: Promise<unknown>): Promise<PrometheusError> {
 describe('PrometheusClient against a real Prometheus', () => {
   const client = () => new PrometheusClient(services().prometheusUrl, { timeoutMs: 5_000 });
 
+  it('reads a range of one series in time order, every step', async () => {
+    const start = 1_700_000_000_000;
+    const samples = await client().queryRange('time()', { start, end: start + 10_000, stepMs: 2_000 });
+    expect(samples).toEqual([0, 2, 4, 6, 8, 10].map((s) => ({ at: start + s * 1000, value: 1_700_000_000 + s })));
+  });
+
+  it('reads no samples from a range query that matches nothing, and keeps NaN in one that does', async () => {
+    const start = 1_700_000_000_000;
+    expect(await client().queryRange('vector(1) > 2', { start, end: start + 5_000, stepMs: 1_000 })).toEqual([]);
+    const nan = await client().queryRange('vector(0) / vector(0)', { start, end: start + 1_000, stepMs: 1_000 });
+    expect(nan.map((s) => s.value)).toEqual([NaN, NaN]);
+  });
+
+  it('refuses a range query that returns several series', async () => {
+    const start = Date.now() - 10_000;
+    const error = await failure(client().queryRange('label_replace(vector(1), "a", "x", "", "") or label_replace(vector(2), "a", "y", "", "")', { start, end: start + 5_000, stepMs: 1_000 }));
+    expect(error.kind).toBe('bad_query');
+    expect(error.message).toMatch(/returned 2 series .* the comparison needs one/);
+  });
+
   it('returns the number of a one-series vector', async () => {
     expect(await client().query('vector(0.25)')).toEqual({ kind: 'value', value: 0.25 });
   });

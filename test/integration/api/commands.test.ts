@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { judgeSettings } from '../../../src/analysis/classify.ts';
+import { judgeClusters } from '../../../src/engine/judgements.ts';
+import type { Plan } from '../../../src/spec/plan.ts';
+import { insertJudgements } from '../../../src/store/judgements.ts';
 import { insertSamples } from '../../../src/store/samples.ts';
 import { canaryAt, drive } from './support/drive.ts';
 import { json, rolloutSpec, startHarness, type Harness } from './support/harness.ts';
@@ -92,6 +96,35 @@ describe('GET /rollouts/{id}/analysis', () => {
     expect(filtered.items).toHaveLength(1);
     expect(filtered.items[0]).toMatchObject({ cluster: 'staging-eu', metric: 'error-rate', value: 0.001, verdict: 'successful' });
     expect(await api.status(`/api/v1/rollouts/${id}/analysis?cluster=Bad_Name`)).toBe(400);
+  });
+
+  it('returns the latest baseline judgements with the canary and baseline series', async () => {
+    const at = Date.now();
+    const canary = [0.05, 0.052, 0.051, Number.NaN, 0.053, 0.05].map((value, i) => ({ at: at - 6000 + i * 1000, value }));
+    const baseline = [0.04, 0.041, 0.039, 0.04, 0.042, 0.04].map((value, i) => ({ at: at - 6000 + i * 1000, value }));
+    // Only the analysis part of a plan matters to the judge.
+    const plan = {
+      waves: [],
+      analysis: { intervalMs: 5000, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4, metrics: [{ name: 'latency', query: 'q', judge: { ...judgeSettings({ critical: true }), group: 'latency' } }] },
+    } as unknown as Plan;
+    const judgement = judgeClusters(
+      plan,
+      [{ cluster: 'staging-eu', metric: 'latency', query: 'q{version="1.1.0"}', at, result: { kind: 'series', canary, baseline, baselineQuery: 'q{version="1.0.0"}' } }],
+      () => 'canary',
+    ).get('staging-eu')!;
+    await insertJudgements(api.pool, id, [judgement]);
+    const body = await json(await api.request(`/api/v1/rollouts/${id}/analysis?cluster=staging-eu`, { as: 'viewer' }));
+    expect(body.judgements).toHaveLength(1);
+    const [view] = body.judgements;
+    expect(view).toMatchObject({ cluster: 'staging-eu', wave: 'canary', verdict: 'fail', score: 0 });
+    expect(view.reason).toMatch(/^critical metric failed: latency \+2\d% vs baseline, 98% confidence \(critical\)$/);
+    expect(view.metrics[0]).toMatchObject({ metric: 'latency', class: 'high', canary: { count: 5, dropped: 1, median: 0.051 }, baseline: { count: 6, median: 0.04 } });
+    expect(view.metrics[0].lower).toBeGreaterThan(0);
+    expect(view.series[0].canary[3]).toEqual({ at: at - 3000, value: null });
+    expect(view.series[0]).toMatchObject({ metric: 'latency', canaryQuery: 'q{version="1.1.0"}', baselineQuery: 'q{version="1.0.0"}' });
+    expect(view.series[0].baseline.map((p: { value: number }) => p.value)).toEqual([0.04, 0.041, 0.039, 0.04, 0.042, 0.04]);
+    const none = await json(await api.request(`/api/v1/rollouts/${id}/analysis?judgements=0`, { as: 'viewer' }));
+    expect(none.judgements).toEqual([]);
   });
 });
 

@@ -202,7 +202,7 @@ describe('parseRolloutSpec: every error names its path and what is expected', ()
     };
     expect(errorsOf(parseRolloutSpec(input))).toEqual([
       { path: '/analysis/metrics/2/name', message: 'metric name "a" is already used at /analysis/metrics/0; metric names must be unique' },
-      { path: '/analysis/metrics/0', message: 'needs min, max or both: a metric without a threshold can never fail' },
+      { path: '/analysis/metrics/0', message: 'needs min, max or both, or a judge block: a metric without a threshold can never fail' },
       { path: '/analysis/metrics/1/min', message: 'must not be above max (1), got 2' },
       { path: '/analysis/metrics/2/query', message: expect.stringMatching(/unknown template variable \{\{pod\}\}; known: app, namespace, cluster/) },
     ]);
