@@ -9,6 +9,11 @@ export const ConfigSchema = Type.Object({
   OLEADA_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   /** Port of the HTTP API. */
   OLEADA_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  /**
+   * Port on OLEADA_HOST where `oleada worker` serves /healthz, /readyz and /metrics. Unset: a worker serves no HTTP,
+   * so that several workers and an API can share one host without choosing ports.
+   */
+  OLEADA_WORKER_HEALTH_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   /** PostgreSQL, the system of record. */
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:15432/oleada' }),
   /** Redis, which holds only the job queue; losing it loses nothing. */
@@ -48,6 +53,7 @@ export class ConfigError extends Error {
 
 const DESCRIPTIONS: Record<string, string> = {
   OLEADA_PORT: 'a port number from 0 to 65535',
+  OLEADA_WORKER_HEALTH_PORT: 'a port number from 0 to 65535',
   DATABASE_URL: 'a postgres:// URL',
   REDIS_URL: 'a redis:// or rediss:// URL',
   OLEADA_QUEUE_PREFIX: 'letters, digits and _ . : -',

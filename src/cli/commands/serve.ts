@@ -34,10 +34,10 @@ async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
       });
       const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_PORT });
       console.log(`oleada api listening on ${address}`);
-    } else {
+    } else if (config.OLEADA_WORKER_HEALTH_PORT !== undefined) {
       // A worker on its own still answers probes and is scraped: its tick and cluster metrics exist only here.
       app = await buildHealthApp({ pool: runtime.pool, redis: runtime.redis, logger });
-      const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_PORT });
+      const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_WORKER_HEALTH_PORT });
       console.log(`oleada worker serving /healthz, /readyz and /metrics on ${address}`);
     }
     if (engine) console.log(`oleada engine running ${config.OLEADA_WORKER_CONCURRENCY} ticks at a time (${runtime.owner})`);
@@ -70,6 +70,6 @@ export const apiCommand: Command = {
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'run only the engine (several may run at once)',
-  usage: `Usage: oleada worker\n\nRuns the tick workers and the recovery loop alone, with /healthz, /readyz and /metrics on OLEADA_HOST:OLEADA_PORT.\nSeveral workers share the rollouts; one tick per rollout runs at a time.\n\n${ENVIRONMENT}`,
+  usage: `Usage: oleada worker\n\nRuns the tick workers and the recovery loop alone, with /healthz, /readyz and /metrics on\nOLEADA_HOST:OLEADA_WORKER_HEALTH_PORT when that is set.\nSeveral workers share the rollouts; one tick per rollout runs at a time.\n\n${ENVIRONMENT}`,
   run: () => run({ api: false, engine: true }),
 };

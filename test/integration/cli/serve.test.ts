@@ -49,7 +49,7 @@ describe('oleada serve', () => {
   });
 
   it('runs a worker alone that answers probes and serves its metrics, and nothing of the API', async () => {
-    const child = runOleada(['worker'], env);
+    const child = runOleada(['worker'], { ...env, OLEADA_WORKER_HEALTH_PORT: '0' });
     try {
       const url = (await child.waitForLine(/oleada worker serving \/healthz, \/readyz and \/metrics on (http:\/\/\S+)/))[1]!;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);

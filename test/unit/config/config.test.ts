@@ -30,6 +30,7 @@ describe('config', () => {
   it.each([
     ['OLEADA_PORT', '70000', /OLEADA_PORT="70000" is invalid: expected a port number from 0 to 65535/],
     ['OLEADA_PORT', 'eighty', /OLEADA_PORT="eighty" is invalid/],
+    ['OLEADA_WORKER_HEALTH_PORT', '-1', /OLEADA_WORKER_HEALTH_PORT="-1" is invalid: expected a port number from 0 to 65535/],
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL="mysql:\/\/x" is invalid: expected a postgres:\/\/ URL/],
     ['REDIS_URL', 'localhost:6379', /REDIS_URL="localhost:6379" is invalid: expected a redis:\/\/ or rediss:\/\/ URL/],
     ['OLEADA_LOG_LEVEL', 'loud', /OLEADA_LOG_LEVEL="loud" is invalid: expected one of fatal, error/],
