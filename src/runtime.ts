@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import { ClusterRegistry } from './clusters/registry.ts';
 import { toClusterInfo } from './clusters/file.ts';
 import { createRolloutService } from './engine/rollout-service.ts';
-import type { RolloutService } from './engine/service.ts';
+import type { RolloutService } from './engine/rollout-service.ts';
 import { runTick } from './engine/tick.ts';
 import { createLogger, type Logger } from './log.ts';
 import { closeRedis, createRedis, type Redis } from './queue/connection.ts';

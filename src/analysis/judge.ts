@@ -1,7 +1,8 @@
+import type { Verdict } from '../model/state.ts';
 import type { QueryResult } from './result.ts';
 
-/** The verdict on one measurement. */
-export type Verdict = 'successful' | 'failed' | 'inconclusive';
+/** A judge answers whenever Prometheus did; `error` is for measurements that got no answer at all. */
+export type Judgement = Exclude<Verdict, 'error'>;
 
 export interface Threshold {
   min?: number;
@@ -13,7 +14,7 @@ export interface Threshold {
  * to `max` passes. No data is inconclusive, never successful, so a canary that serves no traffic cannot pass by
  * saying nothing. A metric without bounds is inconclusive too; the spec refuses one, so this is only a safe default.
  */
-export function judgeThreshold(result: QueryResult, metric: Threshold): Verdict {
+export function judgeThreshold(result: QueryResult, metric: Threshold): Judgement {
   if (result.kind === 'empty' || Number.isNaN(result.value)) return 'inconclusive';
   if (metric.min === undefined && metric.max === undefined) return 'inconclusive';
   if (metric.min !== undefined && result.value < metric.min) return 'failed';

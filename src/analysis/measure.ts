@@ -1,5 +1,5 @@
 import { assertNever } from '../errors.ts';
-import type { Verdict } from './judge.ts';
+import type { Verdict } from '../model/state.ts';
 
 /*
  * Argo Rollouts' counting rules for one metric in one cluster, as a pure function (Argo's analysis controller keeps the
@@ -15,7 +15,6 @@ import type { Verdict } from './judge.ts';
  * than wait for a person.
  */
 
-export type MeasurementOutcome = Verdict | 'error';
 
 export type MetricStatus = 'running' | 'failed' | 'inconclusive';
 
@@ -45,7 +44,7 @@ export interface MetricAssessment {
 export const NO_MEASUREMENTS: Readonly<MetricCounters> = Object.freeze({ failures: 0, inconclusives: 0, consecutiveErrors: 0 });
 
 /** Counts one more measurement and says where the metric stands. Does not change `counters`. */
-export function recordMeasurement(counters: MetricCounters, outcome: MeasurementOutcome, limits: MetricLimits): MetricAssessment {
+export function recordMeasurement(counters: MetricCounters, outcome: Verdict, limits: MetricLimits): MetricAssessment {
   const next = { ...counters };
   switch (outcome) {
     case 'successful':

@@ -3,8 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { RolloutService } from '../engine/service.ts';
-import { DomainError } from '../errors.ts';
+import type { RolloutService } from '../engine/rollout-service.ts';
 import type { Logger } from '../log.ts';
 import { httpRequestDuration } from '../metrics.ts';
 import type { Redis } from '../queue/connection.ts';
@@ -18,7 +17,7 @@ import type { ApiContext, ClusterDirectory } from './context.ts';
 import { PostgresChangeFeed, type ChangeFeed } from './live/change-feed.ts';
 import { DEFAULT_STREAM_OPTIONS, StreamRegistry, type StreamOptions } from './live/event-stream.ts';
 import { VersionCache } from './live/version-cache.ts';
-import { handleError, ProblemSchema, sendProblem } from './problem.ts';
+import { ApiError, handleError, ProblemSchema, sendProblem } from './problem.ts';
 import { analysisRoutes } from './routes/analysis.ts';
 import { appRoutes } from './routes/apps.ts';
 import { clusterRoutes } from './routes/clusters.ts';
@@ -125,7 +124,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       keyGenerator: (request) => (request.principal ? `token:${request.principal.name}` : `ip:${request.ip}`),
       allowList: (request) => routeAccess(request.routeOptions.url ?? '', request.routeOptions.config?.access, metricsAuth) === 'open',
       errorResponseBuilder: (request, context) =>
-        new DomainError(
+        new ApiError(
           429,
           'rate_limited',
           `${request.principal ? `the token "${request.principal.name}"` : 'this address'} made more than ${context.max} requests in ${Math.round(limits.timeWindowMs / 1000)} s; retry in ${context.after}`,
@@ -192,7 +191,7 @@ async function tokenSource(app: FastifyInstance, deps: ApiDeps): Promise<() => T
 const NO_CLUSTERS: ClusterDirectory = {
   list: () => [],
   health: async (name) => {
-    throw new DomainError(404, 'cluster_not_found', `cluster ${name} is not in the clusters file (known: none)`);
+    throw new ApiError(404, 'cluster_not_found', `cluster ${name} is not in the clusters file (known: none)`);
   },
 };
 

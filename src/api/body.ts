@@ -4,8 +4,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LineCounter, parseDocument } from 'yaml';
-import { DomainError, toError } from '../errors.ts';
+import { toError } from '../errors.ts';
 import { findJsonError } from './json-error.ts';
+import { ApiError } from './problem.ts';
 
 export const MAX_DEPTH = 32;
 
@@ -17,9 +18,9 @@ function wellFormed(text: string): boolean {
 }
 
 /** A body that is not a well-formed document: 400 with where it broke. */
-function malformed(format: 'JSON' | 'YAML', reason: string, line?: number, column?: number): DomainError {
+function malformed(format: 'JSON' | 'YAML', reason: string, line?: number, column?: number): ApiError {
   const where = line !== undefined ? ` at line ${line}, column ${column ?? 1}` : '';
-  return new DomainError(400, format === 'JSON' ? 'invalid_json' : 'invalid_yaml', `the body is not valid ${format}${where}: ${reason}`, {
+  return new ApiError(400, format === 'JSON' ? 'invalid_json' : 'invalid_yaml', `the body is not valid ${format}${where}: ${reason}`, {
     ...(line !== undefined ? { line, column: column ?? 1 } : {}),
   });
 }
@@ -65,7 +66,7 @@ export function unsafeContent(value: unknown, maxDepth = MAX_DEPTH): { path: str
 function checkSafe(value: unknown): unknown {
   const problem = unsafeContent(value);
   if (problem) {
-    throw new DomainError(400, 'validation_failed', `the request is invalid: ${problem.path} ${problem.message}`, { errors: [problem] });
+    throw new ApiError(400, 'validation_failed', `the request is invalid: ${problem.path} ${problem.message}`, { errors: [problem] });
   }
   return value;
 }

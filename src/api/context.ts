@@ -1,5 +1,5 @@
 /** What the route modules share: the app's dependencies and the live machinery built once in buildApp. */
-import type { RolloutService } from '../engine/service.ts';
+import type { RolloutService } from '../engine/rollout-service.ts';
 import type { Pool } from '../store/pool.ts';
 import type { TokenStore } from './auth/tokens.ts';
 import type { ChangeFeed } from './live/change-feed.ts';

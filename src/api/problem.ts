@@ -1,6 +1,41 @@
 import { Type } from 'typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../errors.ts';
+import {
+  ActiveRolloutExists,
+  CommandNotApplicable,
+  CommandTargetUnknown,
+  DomainError,
+  IdempotencyMismatch,
+  RevisionStale,
+  RolloutNotFound,
+  SpecInvalid,
+  UnknownCluster,
+} from '../errors.ts';
+
+/** A problem only HTTP has (a malformed body, a missing token, a bad cursor): it carries its own status. */
+export class ApiError extends DomainError {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(code, message, details);
+  }
+}
+
+/** The one table from what happened to the HTTP status that says so. */
+const DOMAIN_STATUS = new Map<abstract new (...args: never[]) => DomainError, number>([
+  [RolloutNotFound, 404],
+  [SpecInvalid, 422],
+  [CommandNotApplicable, 409],
+  [CommandTargetUnknown, 422],
+  [ActiveRolloutExists, 409],
+  [IdempotencyMismatch, 422],
+  [RevisionStale, 412],
+  [UnknownCluster, 422],
+]);
 
 /** RFC 9457 problem details, the body of every error the API answers. */
 export const ProblemSchema = Type.Object(
@@ -104,8 +139,10 @@ const FRAMEWORK_PROBLEMS: Record<string, { code: string; detail: (request: Fasti
 
 /** Maps any error to a problem+json answer; only errors we did not foresee become a 500, and those are logged whole. */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof DomainError) {
-    return sendProblem(request, reply, error.status, error.code, error.message, error.details);
+  if (error instanceof ApiError) return sendProblem(request, reply, error.status, error.code, error.message, error.details);
+  const domainStatus = error instanceof DomainError ? DOMAIN_STATUS.get(error.constructor as typeof DomainError) : undefined;
+  if (error instanceof DomainError && domainStatus !== undefined) {
+    return sendProblem(request, reply, domainStatus, error.code, error.message, error.details);
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {

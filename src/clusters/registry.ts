@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { PrometheusClient } from '../analysis/prometheus.ts';
-import { DomainError, toError } from '../errors.ts';
+import { toError, UnknownCluster } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { prometheusRequests } from '../metrics.ts';
 import { KubeClient, type KubeClientOptions } from './client.ts';
@@ -96,7 +96,7 @@ export class ClusterRegistry {
     if (handle) return handle;
     const known = [...this.handles.keys()].join(', ') || 'none';
     const file = this.path ? `the clusters file ${this.path}` : 'the clusters file';
-    throw new DomainError(422, 'unknown_cluster', `cluster ${name} is not in ${file} (known: ${known})`, {
+    throw new UnknownCluster(`cluster ${name} is not in ${file} (known: ${known})`, {
       cluster: name,
       known: [...this.handles.keys()],
     });

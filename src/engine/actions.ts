@@ -1,4 +1,4 @@
-import type { Snapshot } from './state.ts';
+import type { Snapshot } from '../model/state.ts';
 
 /**
  * What a tick asks of a cluster. Each is a desired-state write, safe to repeat: the engine issues one only when the

@@ -1,6 +1,6 @@
 import type { Plan } from '../spec/plan.ts';
-import type { CommandArgs, CommandType } from '../store/commands.ts';
-import { isTerminal, type RolloutState } from './state.ts';
+import type { CommandArgs, CommandType } from '../model/commands.ts';
+import { isTerminal, type RolloutState } from '../model/state.ts';
 
 export interface CommandProblem {
   code: 'command_not_applicable' | 'cluster_not_in_rollout' | 'wave_not_in_rollout';

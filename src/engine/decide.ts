@@ -3,14 +3,14 @@ import { judgeThreshold } from '../analysis/judge.ts';
 import { recordMeasurement } from '../analysis/measure.ts';
 import type { Plan, Step } from '../spec/plan.ts';
 import { formatDuration } from '../spec/duration.ts';
-import type { CommandOutcome } from '../store/commands.ts';
-import type { NewEvent } from '../store/events.ts';
-import type { AnalysisSample } from '../store/samples.ts';
+import type { CommandOutcome } from '../model/commands.ts';
+import type { NewEvent } from '../model/events.ts';
+import type { AnalysisSample } from '../model/samples.ts';
 import { assertNever } from '../errors.ts';
 import type { Action, ActionResult } from './actions.ts';
 import { commandProblem } from './commands.ts';
 import { analysing, analysisDue, clustersToStart, type Measurement, type Observations, type PendingCommand } from './observations.ts';
-import { ENGINE_ACTOR as ENGINE, isTerminal, type ClusterState, type MetricState, type RolloutState, type Verdict } from './state.ts';
+import { ENGINE_ACTOR as ENGINE, isTerminal, type ClusterState, type MetricState, type RolloutState, type Verdict } from '../model/state.ts';
 import { actualWeight, canaryReplicasFor } from './weights.ts';
 
 /** How often a tick looks again while a workload is rolling out. */

@@ -1,7 +1,7 @@
 import type { WorkloadObservation } from '../clusters/workload.ts';
 import type { Plan } from '../spec/plan.ts';
-import type { CommandArgs, CommandType } from '../store/commands.ts';
-import type { ClusterState, RolloutState } from './state.ts';
+import type { CommandArgs, CommandType } from '../model/commands.ts';
+import type { ClusterState, RolloutState } from '../model/state.ts';
 
 /** A Kubernetes error as the engine sees it: whether trying again can help, and what a person should read. */
 export interface ObservedKubeError {

@@ -1,24 +1,63 @@
+/**
+ * The engine's front door: creates rollouts (validated, resolved, stored, then woken) and stores commands for the
+ * next tick. The API and the CLI call it through the RolloutService interface; runtime.ts builds it.
+ */
 import { createHash } from 'node:crypto';
-import { DomainError } from '../errors.ts';
+import { ActiveRolloutExists, CommandNotApplicable, CommandTargetUnknown, IdempotencyMismatch, RolloutNotFound, SpecInvalid } from '../errors.ts';
 import { commandTickId, scheduledTickId } from '../queue/catalog.ts';
 import type { JobQueues } from '../queue/queues.ts';
-import { parseRolloutSpec } from '../spec/parse.ts';
-import { renderPlanQueries, resolvePlan, shortestDurationMs, type ClusterInfo } from '../spec/plan.ts';
+import { parseRolloutSpec, type SpecError } from '../spec/parse.ts';
+import { renderPlanQueries, resolvePlan, shortestDurationMs, type ClusterInfo, type ClusterQueries, type Plan } from '../spec/plan.ts';
+import type { CommandArgs, CommandRecord, CommandType } from '../model/commands.ts';
+import type { RolloutRecord } from '../model/rollout.ts';
 import { insertCommand } from '../store/commands.ts';
 import type { Pool } from '../store/pool.ts';
-import {
-  ActiveRolloutExistsError,
-  findActiveByApp,
-  findByIdempotencyKey,
-  getRollout,
-  IdempotencyKeyTakenError,
-  insertRollout,
-  type RolloutRecord,
-} from '../store/rollouts.ts';
+import { ActiveRolloutExistsError, findActiveByApp, findByIdempotencyKey, getRollout, IdempotencyKeyTakenError, insertRollout } from '../store/rollouts.ts';
 import { commandProblem } from './commands.ts';
 import type { RolloutSpec } from '../spec/schema.ts';
-import type { CommandRequest, CreateRequest, CreateResult, PlanPreview, PlanResult, RolloutService } from './service.ts';
-import { initialState, isTerminal } from './state.ts';
+import { initialState, isTerminal } from '../model/state.ts';
+
+export interface PlanPreview {
+  plan: Plan;
+  /** Rendered analysis queries per cluster, with each metric's thresholds. */
+  queries: ClusterQueries[];
+  shortestDurationMs: number;
+}
+
+export type PlanResult = { ok: true; preview: PlanPreview } | { ok: false; errors: SpecError[] };
+
+export interface CreateRequest {
+  /** The rollout file, already parsed from JSON or YAML into a value (not yet validated). */
+  input: unknown;
+  actor: string;
+  idempotencyKey?: string;
+  /** Abort the app's active rollout first instead of refusing with 409. */
+  supersede?: boolean;
+}
+
+export interface CreateResult {
+  rollout: RolloutRecord;
+  /** False when an Idempotency-Key replay returned an existing rollout. */
+  created: boolean;
+}
+
+export interface CommandRequest {
+  rolloutId: string;
+  type: Exclude<CommandType, 'retry'>;
+  args: CommandArgs;
+  reason: string | null;
+  actor: string;
+}
+
+/**
+ * What the API and the CLI may ask of the engine. Failures are domain errors (src/errors.ts): SpecInvalid,
+ * IdempotencyMismatch, ActiveRolloutExists, RolloutNotFound, CommandNotApplicable and CommandTargetUnknown.
+ */
+export interface RolloutService {
+  plan(input: unknown): PlanResult;
+  create(request: CreateRequest): Promise<CreateResult>;
+  command(request: CommandRequest): Promise<CommandRecord>;
+}
 
 export interface RolloutServiceDeps {
   pool: Pool;
@@ -45,21 +84,12 @@ export function canonicalHash(value: unknown): string {
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
-  function resolve(input: unknown): (PlanResult & { ok: false }) | { ok: true; spec: RolloutSpec; preview: PlanPreview } {
+  function resolve(input: unknown, clusters: ClusterInfo[]): (PlanResult & { ok: false }) | { ok: true; spec: RolloutSpec; plan: Plan } {
     const parsed = parseRolloutSpec(input);
     if (!parsed.ok) return { ok: false, errors: parsed.errors };
-    const clusters = deps.clusters();
     const resolved = resolvePlan(parsed.spec, clusters);
     if (!resolved.ok) return { ok: false, errors: resolved.errors };
-    return {
-      ok: true,
-      spec: parsed.spec,
-      preview: {
-        plan: resolved.plan,
-        queries: renderPlanQueries(resolved.plan, clusters),
-        shortestDurationMs: shortestDurationMs(resolved.plan),
-      },
-    };
+    return { ok: true, spec: parsed.spec, plan: resolved.plan };
   }
 
   async function supersede(app: string, actor: string): Promise<void> {
@@ -73,9 +103,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       const current = await getRollout(deps.pool, active.id);
       if (!current || isTerminal(current.phase)) return;
       if (Date.now() > deadline) {
-        throw new DomainError(409, 'active_rollout_exists', `rollout ${active.id} of ${app} is still rolling back; try again when it has ended`, {
-          activeRolloutId: active.id,
-        });
+        throw new ActiveRolloutExists(`rollout ${active.id} of ${app} is still rolling back; try again when it has ended`, active.id);
       }
       await wait(100);
     }
@@ -85,9 +113,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     const existing = await findByIdempotencyKey(deps.pool, actor, key);
     if (!existing) return undefined;
     if (existing.requestHash !== hash) {
-      throw new DomainError(
-        422,
-        'idempotency_mismatch',
+      throw new IdempotencyMismatch(
         `Idempotency-Key "${key}" was already used with a different rollout (${existing.id}); use a new key for a new rollout`,
         { rolloutId: existing.id },
       );
@@ -101,13 +127,9 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       const replayed = await replay(request.actor, request.idempotencyKey, hash);
       if (replayed) return replayed;
     }
-    const result = resolve(request.input);
-    if (!result.ok) {
-      throw new DomainError(422, 'spec_invalid', `the rollout is invalid: ${result.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`, {
-        errors: result.errors,
-      });
-    }
-    const { plan } = result.preview;
+    const result = resolve(request.input, deps.clusters());
+    if (!result.ok) throw new SpecInvalid(result.errors);
+    const { plan } = result;
     if (request.supersede) await supersede(plan.app, request.actor);
     let rollout: RolloutRecord;
     try {
@@ -123,11 +145,9 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     } catch (err) {
       if (err instanceof ActiveRolloutExistsError) {
         const active = await findActiveByApp(deps.pool, plan.app);
-        throw new DomainError(
-          409,
-          'active_rollout_exists',
+        throw new ActiveRolloutExists(
           `${plan.app} already has an active rollout${active ? ` (${active.id}, ${active.phase})` : ''}; wait for it, abort it, or create with ?supersede=true`,
-          { activeRolloutId: active?.id ?? null },
+          active?.id ?? null,
         );
       }
       if (err instanceof IdempotencyKeyTakenError && request.idempotencyKey) {
@@ -143,12 +163,13 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
 
   async function command(request: CommandRequest) {
     const rollout = await getRollout(deps.pool, request.rolloutId);
-    if (!rollout) throw new DomainError(404, 'rollout_not_found', `there is no rollout ${request.rolloutId}`);
+    if (!rollout) throw new RolloutNotFound(request.rolloutId);
     const problem = commandProblem(rollout.plan, rollout.state, request.type, request.args);
     if (problem) {
-      throw new DomainError(problem.code === 'command_not_applicable' ? 409 : 422, problem.code, problem.message, {
-        phase: rollout.phase,
-      });
+      const details = { phase: rollout.phase };
+      throw problem.code === 'command_not_applicable'
+        ? new CommandNotApplicable(problem.message, details)
+        : new CommandTargetUnknown(problem.code, problem.message, details);
     }
     const stored = await insertCommand(deps.pool, request);
     // Stored first, then the wake-up: if Redis is down the command still applies at the next recovery sweep.
@@ -160,8 +181,11 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
 
   return {
     plan(input) {
-      const result = resolve(input);
-      return result.ok ? { ok: true, preview: result.preview } : result;
+      const clusters = deps.clusters();
+      const result = resolve(input, clusters);
+      if (!result.ok) return result;
+      const preview = { plan: result.plan, queries: renderPlanQueries(result.plan, clusters), shortestDurationMs: shortestDurationMs(result.plan) };
+      return { ok: true, preview };
     },
     create,
     command,

@@ -15,12 +15,13 @@ import type { Plan } from '../spec/plan.ts';
 import { pendingCommands, recordOutcomes } from '../store/commands.ts';
 import { appendEvents } from '../store/events.ts';
 import { withTransaction, type Pool } from '../store/pool.ts';
-import { acquireLease, getRollout, releaseLease, writeState, type RolloutRecord } from '../store/rollouts.ts';
+import { acquireLease, getRollout, releaseLease, writeState } from '../store/rollouts.ts';
+import type { RolloutRecord } from '../model/rollout.ts';
 import { insertSamples } from '../store/samples.ts';
 import type { Action, ActionResult } from './actions.ts';
 import { decide, recordActionResults, type Decision } from './decide.ts';
 import { needs, type Measurement, type Observations, type WorkloadResult } from './observations.ts';
-import { isTerminal, type RolloutState } from './state.ts';
+import { isTerminal, type RolloutState } from '../model/state.ts';
 
 /** The clusters as the engine uses them; the ClusterRegistry is one. */
 export interface ClusterAccess {

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.ts';
 import { rolloutsActive } from '../metrics.ts';
-import { ACTIVE_PHASES } from '../engine/state.ts';
+import { ACTIVE_PHASES } from '../model/state.ts';
 import type { Pool } from '../store/pool.ts';
 import { countByPhase, listActiveRollouts } from '../store/rollouts.ts';
 import { commandTickId, scheduledTickId, type JobPayload } from './catalog.ts';

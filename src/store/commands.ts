@@ -1,27 +1,7 @@
+import type { CommandArgs, CommandOutcome, CommandRecord, CommandType, NewCommand } from '../model/commands.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Db = Pool | PoolClient;
-
-export type CommandType = 'promote' | 'approve' | 'pause' | 'resume' | 'abort' | 'retry';
-
-export interface CommandArgs {
-  cluster?: string;
-  wave?: string;
-  full?: boolean;
-}
-
-export interface CommandRecord {
-  id: number;
-  rolloutId: string;
-  type: CommandType;
-  args: CommandArgs;
-  reason: string | null;
-  actor: string;
-  createdAt: Date;
-  appliedAt: Date | null;
-  outcome: 'applied' | 'rejected' | null;
-  outcomeMessage: string | null;
-}
 
 interface CommandRow {
   id: number;
@@ -53,14 +33,6 @@ function toRecord(row: CommandRow): CommandRecord {
   };
 }
 
-export interface NewCommand {
-  rolloutId: string;
-  type: CommandType;
-  args: CommandArgs;
-  reason: string | null;
-  actor: string;
-}
-
 export async function insertCommand(db: Db, command: NewCommand): Promise<CommandRecord> {
   const { rows } = await db.query<CommandRow>(
     `INSERT INTO commands (rollout_id, type, args, reason, actor) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
@@ -76,12 +48,6 @@ export async function pendingCommands(db: Db, rolloutId: string): Promise<Comman
     [rolloutId],
   );
   return rows.map(toRecord);
-}
-
-export interface CommandOutcome {
-  id: number;
-  outcome: 'applied' | 'rejected';
-  message: string;
 }
 
 export async function recordOutcomes(db: Db, outcomes: CommandOutcome[]): Promise<void> {

@@ -1,20 +1,7 @@
+import type { NewEvent, RolloutEvent } from '../model/events.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Db = Pool | PoolClient;
-
-/** One line of a rollout's audit trail and timeline. */
-export interface RolloutEvent {
-  seq: number;
-  time: Date;
-  type: string;
-  wave: string | null;
-  cluster: string | null;
-  actor: string;
-  message: string;
-  data: Record<string, unknown>;
-}
-
-export type NewEvent = Omit<RolloutEvent, 'time'> & { time?: Date };
 
 export async function appendEvents(db: Db, rolloutId: string, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;

@@ -2,9 +2,10 @@
  * Reads of rollouts that the API needs beyond rollouts.ts: a light "head" row for authorization, conditional GETs and
  * event streams, and a listing restricted to the apps a token may see.
  */
-import type { Phase } from '../engine/state.ts';
+import type { Phase } from '../model/state.ts';
 import type { Pool, PoolClient } from './pool.ts';
-import { COLUMNS, toRecord, type RolloutRecord, type RolloutRow } from './rollouts.ts';
+import { COLUMNS } from './rollouts.ts';
+import type { RolloutRecord } from '../model/rollout.ts';
 
 type Db = Pool | PoolClient;
 
@@ -82,7 +83,7 @@ export interface RolloutPage {
   next?: ListPosition;
 }
 
-interface PagedRow extends RolloutRow {
+interface PagedRow extends RolloutRecord {
   cursor_at: string;
 }
 
@@ -121,7 +122,7 @@ export async function listRolloutsMatching(db: Db, query: MatchingQuery): Promis
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
-    items: page.map(toRecord),
+    items: page.map(({ cursor_at: _cursor, ...record }) => record),
     ...(rows.length > query.limit && last ? { next: { createdAt: last.cursor_at, id: last.id } } : {}),
   };
 }

@@ -1,70 +1,15 @@
-import type { Phase, RolloutState } from '../engine/state.ts';
-import { ACTIVE_PHASES } from '../engine/state.ts';
+import type { RolloutRecord } from '../model/rollout.ts';
+import { ACTIVE_PHASES, type Phase, type RolloutState } from '../model/state.ts';
 import type { Plan } from '../spec/plan.ts';
 import type { RolloutSpec } from '../spec/schema.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Db = Pool | PoolClient;
 
-export interface RolloutRecord {
-  id: string;
-  app: string;
-  spec: RolloutSpec;
-  plan: Plan;
-  state: RolloutState;
-  phase: Phase;
-  version: number;
-  idempotencyKey: string | null;
-  requestHash: string | null;
-  createdBy: string;
-  reason: string | null;
-  nextTickAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-  finishedAt: Date | null;
-}
-
-/** A rollouts row as `pg` returns it; rollout-reads.ts selects the same columns. */
-export interface RolloutRow {
-  id: string;
-  app: string;
-  spec: RolloutSpec;
-  plan: Plan;
-  state: RolloutState;
-  phase: Phase;
-  version: number;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  created_by: string;
-  reason: string | null;
-  next_tick_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-}
-
-export const COLUMNS = `id, app, spec, plan, state, phase, version, idempotency_key, request_hash, created_by, reason,
-  next_tick_at, created_at, updated_at, finished_at`;
-
-export function toRecord(row: RolloutRow): RolloutRecord {
-  return {
-    id: row.id,
-    app: row.app,
-    spec: row.spec,
-    plan: row.plan,
-    state: row.state,
-    phase: row.phase,
-    version: row.version,
-    idempotencyKey: row.idempotency_key,
-    requestHash: row.request_hash,
-    createdBy: row.created_by,
-    reason: row.reason,
-    nextTickAt: row.next_tick_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at,
-  };
-}
+/** Every column of a rollout, named as RolloutRecord names it, so that `pg` returns records as they are. */
+export const COLUMNS = `id, app, spec, plan, state, phase, version, idempotency_key AS "idempotencyKey", request_hash AS "requestHash",
+  created_by AS "createdBy", reason, next_tick_at AS "nextTickAt", created_at AS "createdAt", updated_at AS "updatedAt",
+  finished_at AS "finishedAt"`;
 
 /** The app already has an active rollout; the database's partial unique index says so. */
 export class ActiveRolloutExistsError extends Error {
@@ -88,7 +33,7 @@ export interface NewRollout {
 
 export async function insertRollout(db: Db, rollout: NewRollout): Promise<RolloutRecord> {
   try {
-    const { rows } = await db.query<RolloutRow>(
+    const { rows } = await db.query<RolloutRecord>(
       `INSERT INTO rollouts (app, spec, plan, state, phase, created_by, idempotency_key, request_hash, reason, next_tick_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
        RETURNING ${COLUMNS}`,
@@ -104,7 +49,7 @@ export async function insertRollout(db: Db, rollout: NewRollout): Promise<Rollou
         rollout.state.reason,
       ],
     );
-    return toRecord(rows[0]!);
+    return rows[0]!;
   } catch (err) {
     const constraint = (err as { constraint?: string }).constraint;
     if (constraint === 'rollouts_one_active_per_app') throw new ActiveRolloutExistsError(rollout.app, { cause: err });
@@ -114,8 +59,8 @@ export async function insertRollout(db: Db, rollout: NewRollout): Promise<Rollou
 }
 
 export async function getRollout(db: Db, id: string): Promise<RolloutRecord | undefined> {
-  const { rows } = await db.query<RolloutRow>(`SELECT ${COLUMNS} FROM rollouts WHERE id = $1`, [id]);
-  return rows[0] && toRecord(rows[0]);
+  const { rows } = await db.query<RolloutRecord>(`SELECT ${COLUMNS} FROM rollouts WHERE id = $1`, [id]);
+  return rows[0];
 }
 
 /** The version counter alone: enough to answer a conditional GET without reading the state. */
@@ -125,19 +70,19 @@ export async function getRolloutVersion(db: Db, id: string): Promise<number | un
 }
 
 export async function findByIdempotencyKey(db: Db, createdBy: string, key: string): Promise<RolloutRecord | undefined> {
-  const { rows } = await db.query<RolloutRow>(
+  const { rows } = await db.query<RolloutRecord>(
     `SELECT ${COLUMNS} FROM rollouts WHERE created_by = $1 AND idempotency_key = $2`,
     [createdBy, key],
   );
-  return rows[0] && toRecord(rows[0]);
+  return rows[0];
 }
 
 export async function findActiveByApp(db: Db, app: string): Promise<RolloutRecord | undefined> {
-  const { rows } = await db.query<RolloutRow>(
+  const { rows } = await db.query<RolloutRecord>(
     `SELECT ${COLUMNS} FROM rollouts WHERE app = $1 AND phase = ANY($2::text[])`,
     [app, ACTIVE_PHASES],
   );
-  return rows[0] && toRecord(rows[0]);
+  return rows[0];
 }
 
 export interface ActiveRollout {
@@ -173,13 +118,13 @@ export async function countByPhase(db: Db): Promise<Map<Phase, number>> {
  * lease (or the rollout does not exist). The lease makes sure one tick at a time acts on a rollout.
  */
 export async function acquireLease(db: Db, id: string, owner: string, ttlMs: number): Promise<RolloutRecord | undefined> {
-  const { rows } = await db.query<RolloutRow>(
+  const { rows } = await db.query<RolloutRecord>(
     `UPDATE rollouts SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
       WHERE id = $1 AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $2)
       RETURNING ${COLUMNS}`,
     [id, owner, ttlMs],
   );
-  return rows[0] && toRecord(rows[0]);
+  return rows[0];
 }
 
 export async function releaseLease(db: Db, id: string, owner: string): Promise<void> {

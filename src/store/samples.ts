@@ -1,19 +1,7 @@
-import type { Verdict } from '../engine/state.ts';
+import type { AnalysisSample } from '../model/samples.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Db = Pool | PoolClient;
-
-/** One analysis measurement: the query as sent, what came back, and the verdict on it. */
-export interface AnalysisSample {
-  wave: string | null;
-  cluster: string;
-  metric: string;
-  query: string;
-  value: number | null;
-  verdict: Verdict;
-  error: string | null;
-  measuredAt: Date;
-}
 
 export async function insertSamples(db: Db, rolloutId: string, samples: AnalysisSample[]): Promise<void> {
   if (samples.length === 0) return;

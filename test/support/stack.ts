@@ -6,9 +6,11 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { createRuntime, startEngine, type Engine, type Runtime } from '../../src/runtime.ts';
 import { startSim, type Sim } from '../../src/sim/index.ts';
-import { listEvents, type RolloutEvent } from '../../src/store/events.ts';
-import { getRollout, type RolloutRecord } from '../../src/store/rollouts.ts';
-import type { Phase } from '../../src/engine/state.ts';
+import { listEvents } from '../../src/store/events.ts';
+import type { RolloutEvent } from '../../src/model/events.ts';
+import { getRollout } from '../../src/store/rollouts.ts';
+import type { RolloutRecord } from '../../src/model/rollout.ts';
+import type { Phase } from '../../src/model/state.ts';
 import { createTestDatabase, services, uniqueName, type TestDatabase } from './services.ts';
 import { waitFor as waitUntil } from './wait.ts';
 

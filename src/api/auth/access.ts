@@ -4,8 +4,7 @@
  * route's required role enforced, so guessing tokens is rate-limited too.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { DomainError } from '../../errors.ts';
-import { sendProblem } from '../problem.ts';
+import { ApiError, sendProblem } from '../problem.ts';
 import { roleAllows, type Principal, type Role, type TokenStore } from './tokens.ts';
 
 /** What a route requires: no token at all, or a token with at least this role. */
@@ -105,7 +104,7 @@ export function installAccess(app: FastifyInstance, options: AccessOptions): voi
 
 /** The caller, for handlers of routes that require a token (enforcement already ran). */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new DomainError(401, 'token_required', 'this endpoint needs a token');
+  if (!request.principal) throw new ApiError(401, 'token_required', 'this endpoint needs a token');
   return request.principal;
 }
 
@@ -113,7 +112,7 @@ export function principalOf(request: FastifyRequest): Principal {
 export function assertAppAccess(request: FastifyRequest, app: string): void {
   const principal = principalOf(request);
   if (!principal.canAccessApp(app)) {
-    throw new DomainError(
+    throw new ApiError(
       403,
       'app_not_allowed',
       `the token "${principal.name}" is limited to apps matching ${(principal.apps ?? []).join(', ')}; it may not act on "${app}"`,

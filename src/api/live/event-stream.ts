@@ -6,11 +6,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 import { registry } from '../../metrics.ts';
-import { isTerminal } from '../../engine/state.ts';
+import { isTerminal } from '../../model/state.ts';
 import { listEvents } from '../../store/events.ts';
 import type { Pool } from '../../store/pool.ts';
 import { getRolloutHead } from '../../store/rollout-reads.ts';
-import { toEventView } from '../views/events.ts';
+import { toEventView } from '../responses/events.ts';
 import type { ChangeFeed } from './change-feed.ts';
 
 export interface StreamOptions {

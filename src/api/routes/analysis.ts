@@ -5,8 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { listSamples } from '../../store/samples.ts';
 import type { ApiContext } from '../context.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
-import { SampleViewSchema, toSampleView } from '../views/samples.ts';
-import { readableHead } from './events.ts';
+import { SampleViewSchema } from '../../model/wire.ts';
+import { toSampleView } from '../responses/samples.ts';
+import { readableHead } from '../route-helpers.ts';
 
 export function analysisRoutes(context: ApiContext): FastifyPluginAsync {
   return async (app) => {

@@ -4,8 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
 import { AppRolloutsQuery, COMMON_ERRORS, Name, page } from '../schemas.ts';
-import { RolloutStatusSchema } from '../views/rollout-status.ts';
-import { rolloutPage } from './rollouts.ts';
+import { RolloutStatusSchema } from '../../model/wire.ts';
+import { rolloutPage } from '../route-helpers.ts';
 
 export function appRoutes(context: ApiContext): FastifyPluginAsync {
   return async (app) => {

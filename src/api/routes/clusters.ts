@@ -2,10 +2,11 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { DomainError, toError } from '../../errors.ts';
+import { toError } from '../../errors.ts';
 import type { ApiContext, ClusterHealth } from '../context.ts';
 import { COMMON_ERRORS, Name, Problem } from '../schemas.ts';
-import { Nullable } from '../views/rollout-status.ts';
+import { Nullable } from '../../model/wire.ts';
+import { ApiError } from '../problem.ts';
 
 export const ClusterViewSchema = Type.Object({
   name: Type.String(),
@@ -76,7 +77,7 @@ export function clusterRoutes(context: ApiContext): FastifyPluginAsync {
         const cluster = known.find((c) => c.name === request.params.name);
         if (!cluster) {
           const names = known.map((c) => c.name).join(', ') || 'none';
-          throw new DomainError(404, 'cluster_not_found', `cluster ${request.params.name} is not in the clusters file (known: ${names})`);
+          throw new ApiError(404, 'cluster_not_found', `cluster ${request.params.name} is not in the clusters file (known: ${names})`);
         }
         return clusterView(context, cluster);
       },

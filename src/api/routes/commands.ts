@@ -6,8 +6,10 @@ import { getRolloutStamp } from '../../store/rollout-reads.ts';
 import { assertAppAccess, principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
 import { COMMON_ERRORS, Name, Problem, RolloutIdParams } from '../schemas.ts';
-import { COMMAND_TYPES, CommandViewSchema, toCommandView, type ApiCommandType } from '../views/commands.ts';
-import { requireService, rolloutNotFound } from './rollouts.ts';
+import { COMMAND_TYPES, CommandViewSchema, type ApiCommandType } from '../../model/wire.ts';
+import { toCommandView } from '../responses/commands.ts';
+import { requireService } from '../route-helpers.ts';
+import { RolloutNotFound } from '../../errors.ts';
 
 export const CommandBodySchema = Type.Object(
   {
@@ -53,7 +55,7 @@ export function commandRoutes(context: ApiContext): FastifyPluginAsync {
           const service = requireService(context);
           const { id } = request.params;
           const stamp = await getRolloutStamp(context.pool, id);
-          if (!stamp) throw rolloutNotFound(id);
+          if (!stamp) throw new RolloutNotFound(id);
           assertAppAccess(request, stamp.app);
           const { reason, cluster, wave, full } = request.body;
           const command = await service.command({

@@ -1,44 +1,25 @@
 /** A rollout's event log: pages of it, and a Server-Sent Events stream that resumes with Last-Event-ID. */
 import { Type } from 'typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { DomainError } from '../../errors.ts';
 import { listEvents } from '../../store/events.ts';
-import { getRolloutHead, type RolloutHead } from '../../store/rollout-reads.ts';
-import { isTerminal } from '../../engine/state.ts';
-import { assertAppAccess } from '../auth/access.ts';
+import { isTerminal } from '../../model/state.ts';
 import type { ApiContext } from '../context.ts';
 import { streamRolloutEvents } from '../live/event-stream.ts';
 import { COMMON_ERRORS, Problem, RolloutIdParams } from '../schemas.ts';
-import { EventViewSchema, toEventView } from '../views/events.ts';
-import { PhaseSchema } from '../views/rollout-status.ts';
-import { rolloutNotFound } from './rollouts.ts';
+import { EventPageSchema } from '../../model/wire.ts';
+import { toEventView } from '../responses/events.ts';
+import { readableHead } from '../route-helpers.ts';
+import { ApiError } from '../problem.ts';
 
 const Seq = (description: string) => Type.Integer({ minimum: 0, maximum: 2_147_483_647, description });
-
-export const EventPageSchema = Type.Object({
-  items: Type.Array(EventViewSchema),
-  /** Pass as ?after= to get what follows. */
-  nextAfter: Type.Integer({ description: 'pass as ?after= for the events that follow' }),
-  more: Type.Boolean({ description: 'true when the page was full: ask again at once for the rest' }),
-  phase: PhaseSchema,
-  terminal: Type.Boolean({ description: 'the rollout has ended; no event will follow the last one' }),
-});
-
-/** The rollout's head after checking it exists and the caller may see its app. */
-export async function readableHead(context: ApiContext, request: FastifyRequest, id: string): Promise<RolloutHead> {
-  const head = await getRolloutHead(context.pool, id);
-  if (!head) throw rolloutNotFound(id);
-  assertAppAccess(request, head.app);
-  return head;
-}
 
 function lastEventId(header: string | string[] | undefined): number | undefined {
   if (header === undefined) return undefined;
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value.trim() === '') return undefined;
   if (!/^\d{1,10}$/.test(value.trim()) || Number(value) > 2_147_483_647) {
-    throw new DomainError(400, 'validation_failed', 'the Last-Event-ID header must be the sequence number of an event this stream sent', {
+    throw new ApiError(400, 'validation_failed', 'the Last-Event-ID header must be the sequence number of an event this stream sent', {
       errors: [{ path: 'headers/last-event-id', message: 'must be a whole number of at most 2147483647' }],
     });
   }

@@ -3,28 +3,19 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsync, FastifyRequest, FastifySchema } from 'fastify';
 import type { SwaggerTransform } from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { RolloutService } from '../../engine/service.ts';
-import { DomainError } from '../../errors.ts';
+import { RolloutNotFound, SpecInvalid } from '../../errors.ts';
 import { RolloutSpecSchema } from '../../spec/schema.ts';
 import { getRollout } from '../../store/rollouts.ts';
-import { getRolloutStamp, listRolloutsMatching, type RolloutPage } from '../../store/rollout-reads.ts';
-import type { Phase } from '../../engine/state.ts';
+import { getRolloutStamp } from '../../store/rollout-reads.ts';
 import { assertAppAccess, principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ifNoneMatchMatches, rolloutEtag } from '../live/etag.ts';
 import { COMMON_ERRORS, ListRolloutsQuery, page, Problem, RolloutIdParams } from '../schemas.ts';
-import { RolloutStatusSchema, toStatusView, type RolloutStatus } from '../views/rollout-status.ts';
+import { PlanPreviewSchema, RolloutStatusSchema } from '../../model/wire.ts';
+import { toStatusView } from '../responses/rollout-status.ts';
 import { YAML_TYPES } from '../body.ts';
-
-export function requireService(context: ApiContext): RolloutService {
-  if (!context.service) throw new DomainError(503, 'engine_unavailable', 'this API process runs without the rollout engine; use `oleada serve` or `oleada api`');
-  return context.service;
-}
-
-export function rolloutNotFound(id: string): DomainError {
-  return new DomainError(404, 'rollout_not_found', `there is no rollout ${id}; list rollouts with GET /api/v1/rollouts`);
-}
+import { ApiError } from '../problem.ts';
+import { requireService, rolloutPage } from '../route-helpers.ts';
 
 /** The request body documented as the rollout spec; the engine validates it, so the route itself does not. */
 function documentSpecBody(description: string): SwaggerTransform {
@@ -40,65 +31,13 @@ function documentSpecBody(description: string): SwaggerTransform {
  */
 function assertSpecAppAccess(request: FastifyRequest, input: unknown): void {
   if (input === undefined || input === null) {
-    throw new DomainError(400, 'body_required', 'the body is empty: send the rollout file as JSON (Content-Type: application/json) or YAML (application/yaml)');
+    throw new ApiError(400, 'body_required', 'the body is empty: send the rollout file as JSON (Content-Type: application/json) or YAML (application/yaml)');
   }
   if (input !== null && typeof input === 'object' && typeof (input as { app?: unknown }).app === 'string') {
     assertAppAccess(request, (input as { app: string }).app);
   }
 }
 
-export const PlanPreviewSchema = Type.Object({
-  plan: Type.Object({}, { additionalProperties: true, description: 'the resolved plan: waves with their clusters and steps, analysis, deadlines' }),
-  queries: Type.Array(
-    Type.Object({
-      wave: Type.String(),
-      cluster: Type.String(),
-      prometheusUrl: Type.Union([Type.String(), Type.Null()], { description: 'where the queries go (any password masked)' }),
-      metrics: Type.Array(
-        Type.Object({ name: Type.String(), query: Type.String(), min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
-      ),
-    }),
-    { description: 'the analysis queries of every cluster, rendered; {{stableVersion}} stays until a cluster starts' },
-  ),
-  shortestDurationMs: Type.Number({ description: 'how long the rollout takes at the least, with every pause timed out and no approval wait' }),
-});
-
-export interface PageRequest {
-  app?: string | undefined;
-  phase?: Phase | undefined;
-  limit?: number | undefined;
-  cursor?: string | undefined;
-}
-
-/** One page of rollouts the caller may see, with the link to the next. */
-export async function rolloutPage(
-  context: ApiContext,
-  request: FastifyRequest,
-  query: PageRequest,
-  basePath: string,
-): Promise<{ items: RolloutStatus[]; next: { cursor: string; href: string } | null }> {
-  const principal = principalOf(request);
-  if (query.app !== undefined) assertAppAccess(request, query.app);
-  const limit = query.limit ?? 50;
-  const result: RolloutPage = await listRolloutsMatching(context.pool, {
-    limit,
-    ...(query.app !== undefined ? { app: query.app } : {}),
-    ...(query.phase !== undefined ? { phase: query.phase } : {}),
-    ...(principal.apps !== undefined ? { appGlobs: principal.apps } : {}),
-    ...(query.cursor !== undefined ? { after: decodeCursor(query.cursor) } : {}),
-  });
-  let next = null;
-  if (result.next) {
-    const cursor = encodeCursor(result.next);
-    const params = new URLSearchParams();
-    if (query.app !== undefined && !basePath.startsWith('/api/v1/apps/')) params.set('app', query.app);
-    if (query.phase !== undefined) params.set('phase', query.phase);
-    params.set('limit', String(limit));
-    params.set('cursor', cursor);
-    next = { cursor, href: `${basePath}?${params.toString()}` };
-  }
-  return { items: result.items.map(toStatusView), next };
-}
 
 export function rolloutRoutes(context: ApiContext): FastifyPluginAsync {
   return async (app) => {
@@ -163,10 +102,7 @@ export function rolloutRoutes(context: ApiContext): FastifyPluginAsync {
         const service = requireService(context);
         assertSpecAppAccess(request, request.body);
         const result = service.plan(request.body);
-        if (!result.ok) {
-          const summary = result.errors.slice(0, 3).map((e) => `${e.path || '/'} ${e.message}`).join('; ');
-          throw new DomainError(422, 'spec_invalid', `the rollout file is invalid: ${summary}`, { errors: result.errors });
-        }
+        if (!result.ok) throw new SpecInvalid(result.errors);
         return result.preview;
       },
     );
@@ -205,14 +141,14 @@ export function rolloutRoutes(context: ApiContext): FastifyPluginAsync {
         const conditional = request.headers['if-none-match'];
         if (conditional !== undefined) {
           const head = context.versions?.get(id) ?? (await getRolloutStamp(context.pool, id));
-          if (!head) throw rolloutNotFound(id);
+          if (!head) throw new RolloutNotFound(id);
           assertAppAccess(request, head.app);
           const etag = rolloutEtag(head.version);
           if (ifNoneMatchMatches(conditional, etag)) return reply.code(304).header('etag', etag).send();
         }
         const ticket = context.versions?.begin();
         const record = await getRollout(context.pool, id);
-        if (!record) throw rolloutNotFound(id);
+        if (!record) throw new RolloutNotFound(id);
         assertAppAccess(request, record.app);
         if (ticket !== undefined) context.versions?.remember(ticket, id, record.app, record.version);
         return reply.header('etag', rolloutEtag(record.version)).send(toStatusView(record));

@@ -2,7 +2,7 @@
  * Everything the CLI prints, as pure functions from API answers to lines. Colour and cursor movement are decided by
  * the caller (a TTY or not), never here, except in the progress frame, which is only drawn on a TTY.
  */
-import { ENGINE_ACTOR } from '../../engine/state.ts';
+import { ENGINE_ACTOR } from '../../model/state.ts';
 import type { ApiError } from './http.ts';
 import type { ClusterStatus, MetricStatus, PlanPreview, RolloutEvent, RolloutPage, RolloutStatus, StoredCommand } from './types.ts';
 

@@ -5,7 +5,8 @@
 import { followEvents } from '../client/follow.ts';
 import { ApiError, type ApiClient } from '../client/http.ts';
 import { outcomeLine, plainEventLine, progressFrame, redraw } from '../client/render.ts';
-import { isTerminalPhase, type RolloutEvent, type RolloutStatus } from '../client/types.ts';
+import { isTerminal } from '../../model/state.ts';
+import type { RolloutEvent, RolloutStatus } from '../client/types.ts';
 
 export type OutputMode = 'tty' | 'plain' | 'json';
 
@@ -74,7 +75,7 @@ export async function followToEnd(client: ApiClient, id: string, mode: OutputMod
     else await draw();
   }
   const final = await reader.refresh(true);
-  if (!isTerminalPhase(final.phase)) {
+  if (!isTerminal(final.phase)) {
     throw new ApiError(0, { status: 0, code: 'stream_ended', detail: `the event stream ended but the rollout is still ${final.phase}` });
   }
   if (mode === 'tty') await draw();

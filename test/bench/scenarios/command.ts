@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { commandTickId } from '../../../src/queue/catalog.ts';
 import { closeRedis, createRedis } from '../../../src/queue/connection.ts';
-import { isTerminal } from '../../../src/engine/state.ts';
+import { isTerminal } from '../../../src/model/state.ts';
 import { createPool } from '../../../src/store/pool.ts';
 import { getRollout } from '../../../src/store/rollouts.ts';
 import { ApiClient, startServe, writeTokensFile } from '../lib/oleada.ts';

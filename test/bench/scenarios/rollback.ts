@@ -1,4 +1,4 @@
-import { isTerminal } from '../../../src/engine/state.ts';
+import { isTerminal } from '../../../src/model/state.ts';
 import { createPool } from '../../../src/store/pool.ts';
 import { getRollout } from '../../../src/store/rollouts.ts';
 import { ApiClient, startServe, writeTokensFile } from '../lib/oleada.ts';

@@ -1,4 +1,4 @@
-import { TERMINAL_PHASES } from '../../../src/engine/state.ts';
+import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 

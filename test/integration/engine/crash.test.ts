@@ -1,4 +1,4 @@
-import { TERMINAL_PHASES } from '../../../src/engine/state.ts';
+import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runOleada, type Child } from '../../support/processes.ts';
 import { PrivateRedis } from '../../support/redis.ts';

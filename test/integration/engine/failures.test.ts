@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { TERMINAL_PHASES } from '../../../src/engine/state.ts';
+import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../../support/redis.ts';

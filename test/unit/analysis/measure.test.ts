@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest';
 import {
   NO_MEASUREMENTS,
   recordMeasurement,
-  type MeasurementOutcome,
   type MetricCounters,
   type MetricLimits,
   type MetricStatus,
 } from '../../../src/analysis/measure.ts';
+import type { Verdict } from '../../../src/model/state.ts';
 
 const LIMITS: MetricLimits = { failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4 };
 
 /** Plays outcomes from no measurements and returns the status after each. */
-function play(outcomes: MeasurementOutcome[], limits: MetricLimits = LIMITS): { statuses: MetricStatus[]; counters: MetricCounters } {
+function play(outcomes: Verdict[], limits: MetricLimits = LIMITS): { statuses: MetricStatus[]; counters: MetricCounters } {
   let counters: MetricCounters = { ...NO_MEASUREMENTS };
   const statuses: MetricStatus[] = [];
   for (const outcome of outcomes) {
@@ -24,7 +24,7 @@ function play(outcomes: MeasurementOutcome[], limits: MetricLimits = LIMITS): { 
 }
 
 describe('recordMeasurement', () => {
-  it.each<[string, MeasurementOutcome[], MetricLimits, MetricStatus[]]>([
+  it.each<[string, Verdict[], MetricLimits, MetricStatus[]]>([
     ['successes keep the metric running', ['successful', 'successful'], LIMITS, ['running', 'running']],
     ['one failure fails it with failureLimit 0', ['successful', 'failed'], LIMITS, ['running', 'failed']],
     ['failures fail it only past failureLimit', ['failed', 'failed', 'failed'], { ...LIMITS, failureLimit: 2 }, ['running', 'running', 'failed']],
@@ -88,7 +88,7 @@ describe('recordMeasurement', () => {
     expect(counters).toEqual({ failures: 1, inconclusives: 1, consecutiveErrors: 1 });
   });
 
-  const outcome = fc.constantFrom<MeasurementOutcome>('successful', 'failed', 'inconclusive', 'error');
+  const outcome = fc.constantFrom<Verdict>('successful', 'failed', 'inconclusive', 'error');
   const limits = fc.record({
     failureLimit: fc.nat({ max: 5 }),
     inconclusiveLimit: fc.nat({ max: 5 }),
@@ -97,7 +97,7 @@ describe('recordMeasurement', () => {
 
   it('never passes a metric whose every measurement was inconclusive or an error', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom<MeasurementOutcome>('inconclusive', 'error'), { minLength: 36, maxLength: 60 }), limits, (outcomes, l) => {
+      fc.property(fc.array(fc.constantFrom<Verdict>('inconclusive', 'error'), { minLength: 36, maxLength: 60 }), limits, (outcomes, l) => {
         // With limits ≤ 5, the longest run that stays under both is 5 inconclusives separating 6 runs of 5 errors: 35.
         expect(play(outcomes, l).statuses.some((status) => status !== 'running')).toBe(true);
       }),
@@ -106,7 +106,7 @@ describe('recordMeasurement', () => {
 
   it('never fails or pauses a metric whose every measurement succeeded', () => {
     fc.assert(
-      fc.property(fc.array(fc.constant<MeasurementOutcome>('successful'), { maxLength: 30 }), limits, (outcomes, l) => {
+      fc.property(fc.array(fc.constant<Verdict>('successful'), { maxLength: 30 }), limits, (outcomes, l) => {
         expect(play(outcomes, l).statuses.every((status) => status === 'running')).toBe(true);
       }),
     );

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Value } from 'typebox/value';
 import { decodeCursor, encodeCursor } from '../../../src/api/cursor.ts';
 import { ifNoneMatchMatches, rolloutEtag } from '../../../src/api/live/etag.ts';
-import { RolloutStatusSchema, toStatusView } from '../../../src/api/views/rollout-status.ts';
-import { initialState } from '../../../src/engine/state.ts';
-import type { RolloutRecord } from '../../../src/store/rollouts.ts';
+import { RolloutStatusSchema } from '../../../src/model/wire.ts';
+import { toStatusView } from '../../../src/api/responses/rollout-status.ts';
+import { initialState } from '../../../src/model/state.ts';
+import type { RolloutRecord } from '../../../src/model/rollout.ts';
 import { DomainError } from '../../../src/errors.ts';
 
 function record(): RolloutRecord {

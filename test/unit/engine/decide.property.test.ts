@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../../src/engine/decide.ts';
-import { ACTIVE_PHASES, TERMINAL_PHASES, isTerminal, type RolloutState } from '../../../src/engine/state.ts';
+import { ACTIVE_PHASES, TERMINAL_PHASES, isTerminal, type RolloutState } from '../../../src/model/state.ts';
 import type { Plan, Step } from '../../../src/spec/plan.ts';
-import type { CommandType } from '../../../src/store/commands.ts';
+import type { CommandType } from '../../../src/model/commands.ts';
 import { makePlan, runRollout, STABLE_IMAGE, World, type ScheduledCommand } from './world.ts';
 
 const CLUSTER_NAMES = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];

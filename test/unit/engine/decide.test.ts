@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, READINESS_POLL_MS } from '../../../src/engine/decide.ts';
 import { needs, type Observations } from '../../../src/engine/observations.ts';
 import type { Step } from '../../../src/spec/plan.ts';
-import { initialState, type RolloutState } from '../../../src/engine/state.ts';
+import { initialState, type RolloutState } from '../../../src/model/state.ts';
 import { eventTypes, makePlan, NEW_IMAGE, runRollout, STABLE_IMAGE, World } from './world.ts';
 
 const healthy = () => ({ kind: 'value' as const, value: 0.001 });

@@ -2,9 +2,9 @@ import type { DeploymentView, WorkloadObservation } from '../../../src/clusters/
 import type { Action } from '../../../src/engine/actions.ts';
 import { decide, recordActionResults, type Decision } from '../../../src/engine/decide.ts';
 import { needs, type Measurement, type MeasurementResult, type Observations, type PendingCommand } from '../../../src/engine/observations.ts';
-import { initialState, isTerminal, type RolloutState } from '../../../src/engine/state.ts';
+import { initialState, isTerminal, type RolloutState } from '../../../src/model/state.ts';
 import type { Plan, PlanWave, Step } from '../../../src/spec/plan.ts';
-import type { NewEvent } from '../../../src/store/events.ts';
+import type { NewEvent } from '../../../src/model/events.ts';
 
 /**
  * A model of a few clusters for driving the pure decide function through whole rollouts without I/O. Deployments

@@ -2,9 +2,10 @@
  * Moves a stored rollout the way the engine would (state, events, version, in one transaction), so API and CLI tests
  * can reach any phase without clusters. No tick worker runs in these tests, so nothing else writes the row.
  */
-import type { Phase, RolloutState } from '../../../../src/engine/state.ts';
-import { isTerminal } from '../../../../src/engine/state.ts';
-import { appendEvents, type NewEvent } from '../../../../src/store/events.ts';
+import type { Phase, RolloutState } from '../../../../src/model/state.ts';
+import { isTerminal } from '../../../../src/model/state.ts';
+import { appendEvents } from '../../../../src/store/events.ts';
+import type { NewEvent } from '../../../../src/model/events.ts';
 import { withTransaction, type Pool } from '../../../../src/store/pool.ts';
 import { getRollout, writeState } from '../../../../src/store/rollouts.ts';
 

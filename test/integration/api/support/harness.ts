@@ -7,7 +7,7 @@ import { buildApp, type ApiDeps } from '../../../../src/api/app.ts';
 import { TokenStore, hashToken } from '../../../../src/api/auth/tokens.ts';
 import type { ClusterDirectory } from '../../../../src/api/context.ts';
 import { createRolloutService } from '../../../../src/engine/rollout-service.ts';
-import type { RolloutService } from '../../../../src/engine/service.ts';
+import type { RolloutService } from '../../../../src/engine/rollout-service.ts';
 import { createLogger } from '../../../../src/log.ts';
 import { closeRedis, createRedis, type Redis } from '../../../../src/queue/connection.ts';
 import { JobQueues } from '../../../../src/queue/queues.ts';

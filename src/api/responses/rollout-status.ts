@@ -2,103 +2,11 @@
  * The public face of a rollout: what GET /rollouts/{id} answers. It is built from the stored record by a pure
  * function, so the API's contract does not move when the engine's internal state does.
  */
-import { Type, type Static, type TSchema } from 'typebox';
-import type { ClusterState, MetricState, RolloutState, WaveState } from '../../engine/state.ts';
-import type { RolloutRecord } from '../../store/rollouts.ts';
+import type { Static } from 'typebox';
+import type { ClusterState, MetricState, RolloutState, WaveState } from '../../model/state.ts';
+import type { RolloutRecord } from '../../model/rollout.ts';
+import type { ClusterStatus, MetricStatus, RolloutLinksSchema, RolloutStatus, WaveStatusView } from '../../model/wire.ts';
 
-export function Nullable<T extends TSchema>(schema: T) {
-  return Type.Union([schema, Type.Null()]);
-}
-const Time = Nullable(Type.String({ format: 'date-time' }));
-
-export const PhaseSchema = Type.Enum(
-  ['pending', 'progressing', 'paused', 'awaiting_approval', 'rolling_back', 'succeeded', 'rolled_back', 'aborted', 'failed'],
-  { description: 'pending -> progressing -> (paused | awaiting_approval) -> succeeded; or rolling_back -> rolled_back | aborted' },
-);
-
-export const VerdictSchema = Type.Enum(['successful', 'failed', 'inconclusive', 'error']);
-
-export const MetricStatusSchema = Type.Object({
-  name: Type.String(),
-  lastVerdict: Nullable(VerdictSchema),
-  lastValue: Nullable(Type.Number()),
-  lastAt: Time,
-  lastError: Nullable(Type.String()),
-  failures: Type.Integer(),
-  inconclusives: Type.Integer(),
-  measurements: Type.Integer(),
-});
-
-export const ClusterStatusSchema = Type.Object({
-  name: Type.String(),
-  wave: Nullable(Type.String()),
-  state: Type.Enum(['pending', 'canary', 'promoting', 'promoted', 'rolling_back', 'rolled_back', 'failed']),
-  step: Type.Integer({ description: 'index of the current step of the wave, from 0' }),
-  stepCount: Nullable(Type.Integer({ description: "how many steps the cluster's wave has" })),
-  awaitingPromote: Type.Boolean({ description: 'the cluster waits at an untimed pause for a promote' }),
-  pauseUntil: Time,
-  targetWeight: Type.Number(),
-  actualWeight: Type.Number(),
-  canaryReplicas: Type.Integer(),
-  stableReplicas: Type.Integer(),
-  metrics: Type.Array(MetricStatusSchema),
-  reason: Nullable(Type.String()),
-  lastKubeError: Nullable(Type.String()),
-  startedAt: Time,
-  finishedAt: Time,
-});
-
-export const WaveStatusSchema = Type.Object({
-  name: Type.String(),
-  status: Type.Enum(['pending', 'awaiting_approval', 'running', 'baking', 'succeeded', 'rolled_back']),
-  clusters: Type.Array(Type.String()),
-  approvedBy: Nullable(Type.String()),
-  startedAt: Time,
-  bakeUntil: Time,
-  finishedAt: Time,
-});
-
-export const RolloutLinksSchema = Type.Object({
-  self: Type.String(),
-  events: Type.String(),
-  stream: Type.String(),
-  analysis: Type.String(),
-});
-
-export const RolloutStatusSchema = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    app: Type.String(),
-    namespace: Nullable(Type.String()),
-    image: Nullable(Type.String()),
-    version: Nullable(Type.String({ description: 'the version being rolled out' })),
-    phase: PhaseSchema,
-    reason: Type.String({ description: 'why the last phase transition happened' }),
-    revision: Type.Integer({ description: 'increases with every change of the state; the ETag is derived from it' }),
-    currentWave: Nullable(Type.Object({ index: Type.Integer(), name: Type.String() })),
-    waves: Type.Array(WaveStatusSchema),
-    clusters: Type.Array(ClusterStatusSchema),
-    paused: Nullable(
-      Type.Object({ kind: Type.String(), actor: Type.String(), reason: Type.String(), at: Type.String({ format: 'date-time' }) }),
-    ),
-    rollback: Nullable(
-      Type.Object({ cause: Type.String(), cluster: Nullable(Type.String()), endPhase: Type.String(), actor: Type.String() }),
-    ),
-    lastEventSeq: Type.Integer(),
-    createdBy: Type.String(),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
-    startedAt: Time,
-    finishedAt: Time,
-    links: RolloutLinksSchema,
-  },
-  { description: 'the whole status of a rollout' },
-);
-
-export type RolloutStatus = Static<typeof RolloutStatusSchema>;
-type ClusterStatus = Static<typeof ClusterStatusSchema>;
-type WaveStatusView = Static<typeof WaveStatusSchema>;
-type MetricStatus = Static<typeof MetricStatusSchema>;
 
 function iso(ms: number | null | undefined): string | null {
   return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : null;

@@ -1,0 +1,66 @@
+/**
+ * What several routes share: the engine when this process has one, a rollout the caller may read, and a page of the
+ * rollouts the caller may see. The routes read the store directly for these (they only read), and go through the
+ * engine's RolloutService for everything that changes a rollout.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { RolloutService } from '../engine/rollout-service.ts';
+import { RolloutNotFound } from '../errors.ts';
+import type { Phase } from '../model/state.ts';
+import type { RolloutStatus } from '../model/wire.ts';
+import { getRolloutHead, listRolloutsMatching, type RolloutHead, type RolloutPage } from '../store/rollout-reads.ts';
+import { assertAppAccess, principalOf } from './auth/access.ts';
+import type { ApiContext } from './context.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { ApiError } from './problem.ts';
+import { toStatusView } from './responses/rollout-status.ts';
+
+export function requireService(context: ApiContext): RolloutService {
+  if (!context.service) throw new ApiError(503, 'engine_unavailable', 'this API process runs without the rollout engine; use `oleada serve` or `oleada api`');
+  return context.service;
+}
+
+/** The rollout's head after checking it exists and the caller may see its app. */
+export async function readableHead(context: ApiContext, request: FastifyRequest, id: string): Promise<RolloutHead> {
+  const head = await getRolloutHead(context.pool, id);
+  if (!head) throw new RolloutNotFound(id);
+  assertAppAccess(request, head.app);
+  return head;
+}
+
+export interface PageRequest {
+  app?: string | undefined;
+  phase?: Phase | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+/** One page of rollouts the caller may see, with the link to the next. */
+export async function rolloutPage(
+  context: ApiContext,
+  request: FastifyRequest,
+  query: PageRequest,
+  basePath: string,
+): Promise<{ items: RolloutStatus[]; next: { cursor: string; href: string } | null }> {
+  const principal = principalOf(request);
+  if (query.app !== undefined) assertAppAccess(request, query.app);
+  const limit = query.limit ?? 50;
+  const result: RolloutPage = await listRolloutsMatching(context.pool, {
+    limit,
+    ...(query.app !== undefined ? { app: query.app } : {}),
+    ...(query.phase !== undefined ? { phase: query.phase } : {}),
+    ...(principal.apps !== undefined ? { appGlobs: principal.apps } : {}),
+    ...(query.cursor !== undefined ? { after: decodeCursor(query.cursor) } : {}),
+  });
+  let next = null;
+  if (result.next) {
+    const cursor = encodeCursor(result.next);
+    const params = new URLSearchParams();
+    if (query.app !== undefined && !basePath.startsWith('/api/v1/apps/')) params.set('app', query.app);
+    if (query.phase !== undefined) params.set('phase', query.phase);
+    params.set('limit', String(limit));
+    params.set('cursor', cursor);
+    next = { cursor, href: `${basePath}?${params.toString()}` };
+  }
+  return { items: result.items.map(toStatusView), next };
+}
