@@ -2,7 +2,7 @@
  * The fleet as the rollout records tell it: for each app and cluster, the newest rollout that touched the cluster
  * (what runs there now) and the app's active rollout, if it includes the cluster (what is moving it).
  */
-import { ACTIVE_PHASES, type ClusterPhase, type Phase } from '../engine/state.ts';
+import { ACTIVE_PHASES, type ClusterPhase, type Phase } from '../model/state.ts';
 import type { Pool } from './pool.ts';
 import { globToLike } from './rollout-reads.ts';
 

@@ -1,42 +1,11 @@
 /** The fleet view: apps x clusters, the version each cluster runs and whether a rollout is moving it. */
-import { Type, type Static } from 'typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { listFleetCells, type FleetCell } from '../../store/fleet.ts';
 import { principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
 import { COMMON_ERRORS } from '../schemas.ts';
-import { Nullable, PhaseSchema } from '../views/rollout-status.ts';
-
-const ClusterPhaseSchema = Type.Enum(['pending', 'canary', 'promoting', 'promoted', 'rolling_back', 'rolled_back', 'failed']);
-
-const FleetCellSchema = Type.Object({
-  cluster: Type.String(),
-  version: Nullable(Type.String({ description: 'the version the stable Deployment runs, as the newest rollout that touched it recorded' })),
-  lastRollout: Nullable(
-    Type.Object({ id: Type.String(), version: Nullable(Type.String()), phase: PhaseSchema, clusterState: ClusterPhaseSchema }),
-  ),
-  moving: Nullable(
-    Type.Object(
-      {
-        rolloutId: Type.String(),
-        toVersion: Nullable(Type.String()),
-        phase: PhaseSchema,
-        clusterState: ClusterPhaseSchema,
-        actualWeight: Type.Number({ description: 'the share of traffic on the new version now, in percent' }),
-      },
-      { description: 'the active rollout that includes this cluster; null when none does' },
-    ),
-  ),
-});
-
-export const FleetSchema = Type.Object({
-  clusters: Type.Array(Type.String(), { description: 'every cluster that appears in a cell, sorted' }),
-  apps: Type.Array(Type.Object({ app: Type.String(), cells: Type.Array(FleetCellSchema) })),
-});
-
-type FleetView = Static<typeof FleetSchema>;
-type CellView = Static<typeof FleetCellSchema>;
+import { FleetSchema, type Fleet, type FleetCellView } from '../../model/dashboard-wire.ts';
 
 /** What runs on a cluster after a rollout: the new version once promoted, else the stable version it kept or restored. */
 function runningVersion(cell: FleetCell): string | null {
@@ -46,9 +15,9 @@ function runningVersion(cell: FleetCell): string | null {
   return cell.stableVersion;
 }
 
-export function toFleetView(current: FleetCell[], active: FleetCell[]): FleetView {
-  const cells = new Map<string, Map<string, CellView>>();
-  const cellFor = (app: string, cluster: string): CellView => {
+export function toFleet(current: FleetCell[], active: FleetCell[]): Fleet {
+  const cells = new Map<string, Map<string, FleetCellView>>();
+  const cellFor = (app: string, cluster: string): FleetCellView => {
     let row = cells.get(app);
     if (!row) cells.set(app, (row = new Map()));
     let cell = row.get(cluster);
@@ -92,7 +61,7 @@ export function fleetRoutes(context: ApiContext): FastifyPluginAsync {
       },
       async (request) => {
         const { current, active } = await listFleetCells(context.pool, principalOf(request).apps);
-        return toFleetView(current, active);
+        return toFleet(current, active);
       },
     );
   };

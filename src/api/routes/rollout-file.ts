@@ -2,26 +2,14 @@
  * The rollout file as submitted, with the thresholds of its metrics resolved, for the dashboard: the file never
  * changes after creation, so a client reads it once per rollout.
  */
-import { Type } from 'typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { getRollout } from '../../store/rollouts.ts';
 import { assertAppAccess } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
 import { COMMON_ERRORS, Problem, RolloutIdParams } from '../schemas.ts';
-import { rolloutNotFound } from './rollouts.ts';
-
-export const RolloutFileSchema = Type.Object({
-  spec: Type.Object({}, { additionalProperties: true, description: 'the rollout file as submitted, after defaults' }),
-  metrics: Type.Array(
-    Type.Object({ name: Type.String(), min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
-    { description: 'each metric with the thresholds its samples are judged against' },
-  ),
-  analysisIntervalMs: Type.Union([Type.Number(), Type.Null()]),
-  waves: Type.Array(
-    Type.Object({ name: Type.String(), approval: Type.Boolean(), bakeMs: Type.Number(), stepCount: Type.Integer() }),
-  ),
-});
+import { RolloutFileSchema } from '../../model/dashboard-wire.ts';
+import { RolloutNotFound } from '../../errors.ts';
 
 export function rolloutFileRoutes(context: ApiContext): FastifyPluginAsync {
   return async (app) => {
@@ -38,7 +26,7 @@ export function rolloutFileRoutes(context: ApiContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const record = await getRollout(context.pool, request.params.id);
-        if (!record) throw rolloutNotFound(request.params.id);
+        if (!record) throw new RolloutNotFound(request.params.id);
         assertAppAccess(request, record.app);
         // The file and plan are written once, at creation: a private cache may keep them.
         reply.header('cache-control', 'private, max-age=3600');
