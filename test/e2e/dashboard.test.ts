@@ -120,7 +120,7 @@ describe('the dashboard', () => {
       return (await wave('canary').locator(':scope > header > .badge').textContent())?.includes('Succeeded');
     }, 90_000);
     expect(seen.some((s) => s.startsWith('Canary'))).toBe(true);
-    expect(seen.at(-1)).toMatch(/^Promoted/);
+    await firstCluster.getByText('Promoted', { exact: true }).waitFor();
     const approve = page.getByRole('button', { name: 'Approve wave europe' });
     await approve.waitFor({ timeout: 60_000 });
     expect(await wave('europe').getByText('Waiting for approval').count()).toBe(1);
@@ -231,7 +231,7 @@ describe('the dashboard', () => {
     expect(failed.length).toBeGreaterThan(0);
     for (const value of failed) expect(value).toBeGreaterThan(0.05);
     // The chart draws the threshold as its own dashed series next to the samples and the failed ones.
-    expect(await figure.locator('.u-legend').textContent()).toMatch(/error-rate.*failed.*max/s);
+    expect(await figure.locator('.u-legend').textContent()).toMatch(/error-rate.*failed.*max 0.05/s);
     await screenshot(page, 'dashboard-rolled-back');
     expect(problems).toEqual([]);
     await context.close();
@@ -260,7 +260,8 @@ describe('the dashboard', () => {
     await page.getByRole('heading', { name: 'Not found' }).waitFor();
     await page.getByRole('link', { name: 'Back to all rollouts' }).click();
     await page.getByRole('heading', { name: 'Rollouts', level: 1 }).waitFor();
-    expect(problems).toEqual([]);
+    // The unknown rollout's 404s are the only complaints the browser may log.
+    expect(problems.filter((p) => !/status of 404/.test(p))).toEqual([]);
     await context.close();
   });
 

@@ -25,19 +25,23 @@ export function MetricChart(props: { cluster: string; metric: string; samples: S
   useEffect(() => {
     const element = box.current;
     if (!element || samples.length === 0) return;
-    const xs = samples.map((s) => Date.parse(s.measuredAt) / 1000);
-    const values = samples.map((s) => s.value);
-    const failedValues = samples.map((s) => (s.verdict === 'failed' ? s.value : null));
+    const times = samples.map((s) => Date.parse(s.measuredAt) / 1000);
+    // An empty sample at each end gives the thresholds a line across the whole chart, and a single sample a sane
+    // time axis (uPlot would otherwise spread one point over years).
+    const pad = Math.max(((times.at(-1) ?? 0) - (times[0] ?? 0)) * 0.05, 5);
+    const xs = [times[0]! - pad, ...times, times.at(-1)! + pad];
+    const values = [null, ...samples.map((s) => s.value), null];
+    const failedValues = [null, ...samples.map((s) => (s.verdict === 'failed' ? s.value : null)), null];
     const data: uPlot.AlignedData = [xs, values, failedValues];
     const series: uPlot.Series[] = [
       {},
-      { label: metric, stroke: cssVar('--chart-line'), width: 2, points: { size: 5 } },
-      { label: 'failed', stroke: cssVar('--danger'), width: 0, points: { size: 9, fill: cssVar('--danger'), stroke: cssVar('--danger') } },
+      { label: metric, stroke: cssVar('--chart-line'), width: 2, points: { size: 6 }, spanGaps: true },
+      { label: 'failed', stroke: cssVar('--danger'), width: 0, points: { size: 10, fill: cssVar('--danger'), stroke: cssVar('--danger') } },
     ];
     for (const [name, value] of [['max', threshold.max], ['min', threshold.min]] as const) {
       if (value === undefined) continue;
       data.push(xs.map(() => value));
-      series.push({ label: name, stroke: cssVar('--attention'), width: 1.5, dash: [6, 4], points: { show: false } });
+      series.push({ label: `${name} ${value}`, stroke: cssVar('--attention'), width: 1.5, dash: [6, 4], points: { show: false } });
     }
     const plot = new uPlot(
       {
@@ -48,7 +52,7 @@ export function MetricChart(props: { cluster: string; metric: string; samples: S
           { stroke: cssVar('--fg-muted'), grid: { stroke: cssVar('--grid') } },
           { stroke: cssVar('--fg-muted'), grid: { stroke: cssVar('--grid') }, size: 60 },
         ],
-        legend: { show: true },
+        legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },
       },
       data,

@@ -43,7 +43,7 @@ export function ClusterCard(props: {
         {c.pauseUntil && (
           <>
             <dt>Pause</dt>
-            <dd>ends in {countdown(c.pauseUntil, now)}</dd>
+            <dd>{countdown(c.pauseUntil, now) === 'now' ? 'ending now' : `ends in ${countdown(c.pauseUntil, now)}`}</dd>
           </>
         )}
         {c.awaitingPromote && (

@@ -117,7 +117,7 @@ export function RolloutView(props: { id: string; me: WhoAmI }) {
           </p>
         )}
         {rollout.rollback && (
-          <p class="notice danger-text">
+          <p class="notice danger">
             Rolled back: {rollout.rollback.cause}
             {rollout.rollback.cluster ? ` (cluster ${rollout.rollback.cluster})` : ''}, by {rollout.rollback.actor}
           </p>
@@ -156,7 +156,7 @@ export function RolloutView(props: { id: string; me: WhoAmI }) {
             <Badge state={WAVE_STATES[wave.status]} />
             {wave.status === 'awaiting_approval' && <span>waiting since {when(wave.startedAt)}</span>}
             {wave.approvedBy && <span>approved by {wave.approvedBy}</span>}
-            {wave.status === 'baking' && wave.bakeUntil && <span>bake ends in {countdown(wave.bakeUntil, now)}</span>}
+            {wave.status === 'baking' && wave.bakeUntil && <span>bake ends {countdown(wave.bakeUntil, now) === 'now' ? 'now' : `in ${countdown(wave.bakeUntil, now)}`}</span>}
             {acts && wave.status === 'awaiting_approval' && (
               <button type="button" class="primary" onClick={() => acts.approve(wave.name)}>
                 Approve wave {wave.name}
