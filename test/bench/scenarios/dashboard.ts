@@ -38,10 +38,27 @@ async function firstPageBytes(): Promise<{ gzipped: number; raw: number }> {
   return { gzipped, raw };
 }
 
-/** Milliseconds from the start of navigation to the moment `ready` holds in the page, checked every frame. */
-async function timeToRender(page: Page, url: string, ready: string): Promise<number> {
+/** What the page must show to count as rendered: at least `count` elements matching `selector`, or this text. */
+type Ready = { selector: string; count: number } | { text: string };
+
+interface PageDom {
+  document: { querySelectorAll(selector: string): { length: number }; body: { innerText: string } };
+}
+
+/**
+ * Milliseconds from the start of navigation to the moment the page shows `ready`, checked every frame. The check is a
+ * function, not a string: the dashboard's CSP forbids eval, which playwright's string predicates use.
+ */
+async function timeToRender(page: Page, url: string, ready: Ready): Promise<number> {
   await page.goto(url);
-  await page.waitForFunction(ready, undefined, { polling: 'raf', timeout: 30_000 });
+  await page.waitForFunction(
+    (want: Ready) => {
+      const dom = globalThis as unknown as PageDom;
+      return 'text' in want ? dom.document.body.innerText.includes(want.text) : dom.document.querySelectorAll(want.selector).length >= want.count;
+    },
+    ready,
+    { polling: 'raf', timeout: 30_000 },
+  );
   return page.evaluate(() => performance.now());
 }
 
@@ -133,10 +150,10 @@ export const dashboardScenario: Scenario = {
     const page = await context.newPage();
 
     ctx.log('dashboard: measuring render times');
-    const rows = `document.querySelectorAll('table.rollouts tbody tr').length >= ${LIST_SIZE}`;
+    const rows = { selector: 'table.rollouts tbody tr', count: LIST_SIZE };
     const list = await medianOf(rounds, () => timeToRender(page, `${url}/rollouts`, rows));
-    const emptyList = await medianOf(rounds, () => timeToRender(page, `${url}/rollouts?app=no-such-app`, `document.body.innerText.includes('No rollouts match')`));
-    const cards = (n: number) => `document.querySelectorAll('article.cluster').length === ${n}`;
+    const emptyList = await medianOf(rounds, () => timeToRender(page, `${url}/rollouts?app=no-such-app`, { text: 'No rollouts match' }));
+    const cards = (n: number): Ready => ({ selector: 'article.cluster', count: n });
     const wideView = await medianOf(rounds, () => timeToRender(page, `${url}/rollouts/${wide.rollout.id}`, cards(WAVES * PER_WAVE)));
     const singleView = await medianOf(rounds, () => timeToRender(page, `${url}/rollouts/${single.rollout.id}`, cards(1)));
 
@@ -145,8 +162,7 @@ export const dashboardScenario: Scenario = {
     page.on('response', (response) => {
       if (/\/api\/v1\/rollouts\/[^/?]+$/.test(new URL(response.url()).pathname)) statuses.push(response.status());
     });
-    await page.goto(`${url}/rollouts/${wide.rollout.id}`);
-    await page.waitForFunction(cards(WAVES * PER_WAVE));
+    await timeToRender(page, `${url}/rollouts/${wide.rollout.id}`, cards(WAVES * PER_WAVE));
     const pollMs = ctx.quick ? 6_000 : 12_000;
     await page.waitForTimeout(pollMs);
     const polls = statuses.slice(1);
