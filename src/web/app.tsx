@@ -10,6 +10,9 @@ import { RolloutList } from './views/RolloutList.tsx';
 import { RolloutView } from './views/RolloutView.tsx';
 import { SignIn } from './views/SignIn.tsx';
 
+/** Who the token is, while /me has not answered yet: it may read (or the API will say otherwise), and act on nothing. */
+const PENDING: WhoAmI = { name: '…', role: 'viewer', apps: null, may: { read: true, command: false } };
+
 function useReachable(): boolean {
   const [reachable, setReachable] = useState(api.reachable);
   useEffect(() => api.subscribe(() => setReachable(api.reachable)), []);
@@ -39,8 +42,9 @@ function Banner() {
 
 export function App() {
   const { path } = useLocation();
-  const [me, setMe] = useState<WhoAmI | null>(null);
-  const [checking, setChecking] = useState(session.token() !== null);
+  // With a token from earlier in this tab, the views start at once, read-only, and the actions appear when /me has
+  // said what the token may do: the first data arrives one round trip sooner.
+  const [me, setMe] = useState<WhoAmI | null>(session.token() !== null ? PENDING : null);
   const [notice, setNotice] = useState<string | null>(null);
 
   useEffect(() => {
@@ -57,11 +61,10 @@ export function App() {
       .catch((err: unknown) => {
         if (err instanceof Unreachable) setNotice('The Oleada API does not answer; sign in again when it is back.');
         else if (!(err instanceof ApiError)) throw err;
-      })
-      .finally(() => setChecking(false));
+        setMe(null);
+      });
   }, []);
 
-  if (checking) return <p aria-busy="true">Signing in…</p>;
   if (!me) {
     return (
       <>
@@ -107,9 +110,9 @@ export function App() {
           </Link>
         </nav>
         <span class="who">
-          {me.name} ({me.role}
-          {me.apps ? `, apps ${me.apps.join(', ')}` : ''}
-          {me.may.command ? '' : ', read-only'})
+          {me === PENDING
+            ? 'checking the token…'
+            : `${me.name} (${me.role}${me.apps ? `, apps ${me.apps.join(', ')}` : ''}${me.may.command ? '' : ', read-only'})`}
         </span>
         <button type="button" onClick={signOut}>
           Sign out

@@ -233,6 +233,10 @@ describe('the dashboard', () => {
     // The chart draws the threshold as its own dashed series next to the samples and the failed ones.
     expect(await figure.locator('.u-legend').textContent()).toMatch(/error-rate.*failed.*max 0.05/s);
     await screenshot(page, 'dashboard-rolled-back');
+    // On a phone the cards stack and nothing needs sideways scrolling but wide tables.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'dashboard-phone');
     expect(problems).toEqual([]);
     await context.close();
   });
