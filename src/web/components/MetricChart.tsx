@@ -45,7 +45,7 @@ export function MetricChart(props: { cluster: string; metric: string; samples: S
     }
     const plot = new uPlot(
       {
-        width: Math.max(240, element.clientWidth),
+        width: Math.max(200, element.clientWidth),
         height: 160,
         series,
         axes: [
@@ -58,7 +58,15 @@ export function MetricChart(props: { cluster: string; metric: string; samples: S
       data,
       element,
     );
-    return () => plot.destroy();
+    // A canvas keeps its width; follow the card when the window (or a phone's orientation) changes.
+    const resize = new ResizeObserver(() => {
+      if (element.clientWidth > 0 && element.clientWidth !== plot.width) plot.setSize({ width: element.clientWidth, height: 160 });
+    });
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
   }, [samples, threshold.min, threshold.max, metric]);
 
   const limits = [threshold.max !== undefined && `max ${threshold.max}`, threshold.min !== undefined && `min ${threshold.min}`]
