@@ -1,5 +1,5 @@
 import { toError } from '../errors.ts';
-import { redactUrl } from './redact.ts';
+import { redactUrl } from '../redact.ts';
 import type { QueryResult } from './result.ts';
 
 export type { QueryResult } from './result.ts';

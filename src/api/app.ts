@@ -27,6 +27,7 @@ import { fleetRoutes } from './routes/fleet.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { rolloutFileRoutes } from './routes/rollout-file.ts';
+import { historyRoutes } from './routes/history.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 
 /** What the API needs from the process around it; built once in runtime.ts. */
@@ -167,6 +168,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(meRoutes());
   await app.register(fleetRoutes(context));
   await app.register(rolloutFileRoutes(context));
+  await app.register(historyRoutes(context));
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'open' } }, async () => app.swagger());
 
   return app;

@@ -11,6 +11,7 @@ import {
   SpecInvalid,
   UnknownCluster,
 } from '../errors.ts';
+import { UndoTargetMissing } from '../engine/undo.ts';
 
 /** A problem only HTTP has (a malformed body, a missing token, a bad cursor): it carries its own status. */
 export class ApiError extends DomainError {
@@ -35,7 +36,14 @@ const DOMAIN_STATUS = new Map<abstract new (...args: never[]) => DomainError, nu
   [IdempotencyMismatch, 422],
   [RevisionStale, 412],
   [UnknownCluster, 422],
+  [UndoTargetMissing, 422],
 ]);
+
+/** The HTTP status an error is answered with, or undefined for one we did not foresee (a 500). */
+export function problemStatus(error: unknown): number | undefined {
+  if (error instanceof ApiError) return error.status;
+  return error instanceof DomainError ? DOMAIN_STATUS.get(error.constructor as typeof DomainError) : undefined;
+}
 
 /** RFC 9457 problem details, the body of every error the API answers. */
 export const ProblemSchema = Type.Object(
@@ -139,8 +147,7 @@ const FRAMEWORK_PROBLEMS: Record<string, { code: string; detail: (request: Fasti
 
 /** Maps any error to a problem+json answer; only errors we did not foresee become a 500, and those are logged whole. */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ApiError) return sendProblem(request, reply, error.status, error.code, error.message, error.details);
-  const domainStatus = error instanceof DomainError ? DOMAIN_STATUS.get(error.constructor as typeof DomainError) : undefined;
+  const domainStatus = problemStatus(error);
   if (error instanceof DomainError && domainStatus !== undefined) {
     return sendProblem(request, reply, domainStatus, error.code, error.message, error.details);
   }

@@ -3,7 +3,7 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { redactUrl } from '../analysis/redact.ts';
+import { redactUrl } from '../redact.ts';
 import { toError } from '../errors.ts';
 import { readDocument } from '../spec/document.ts';
 import { parseDuration } from '../spec/duration.ts';

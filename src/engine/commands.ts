@@ -1,3 +1,4 @@
+import { assertNever } from '../errors.ts';
 import type { Plan } from '../spec/plan.ts';
 import type { CommandArgs, CommandType } from '../model/commands.ts';
 import { isTerminal, type RolloutState } from '../model/state.ts';
@@ -56,7 +57,7 @@ export function commandProblem(plan: Plan, state: RolloutState, type: CommandTyp
     case 'abort':
       if (state.phase === 'rolling_back') return notApplicable('the rollout is already rolling back');
       return null;
-    case 'retry':
-      return notApplicable('retry is not supported; create a new rollout');
+    default:
+      return assertNever(type, 'command');
   }
 }

@@ -1,7 +1,7 @@
 import type { WorkloadObservation } from '../clusters/workload.ts';
 import type { Plan } from '../spec/plan.ts';
 import type { CommandArgs, CommandType } from '../model/commands.ts';
-import type { ClusterState, RolloutState } from '../model/state.ts';
+import { isInFlight, type ClusterState, type RolloutState } from '../model/state.ts';
 
 /** A Kubernetes error as the engine sees it: whether trying again can help, and what a person should read. */
 export interface ObservedKubeError {
@@ -68,7 +68,7 @@ export function clustersToStart(plan: Plan, state: RolloutState): string[] {
   const waveState = state.waves[state.waveIndex];
   if (!wave || !waveState || waveState.status !== 'running') return [];
   const members = wave.clusters.map((name) => state.clusters[name]).filter((c): c is ClusterState => c !== undefined);
-  const inFlight = members.filter((c) => c.phase === 'canary' || c.phase === 'promoting').length;
+  const inFlight = members.filter((c) => isInFlight(c.phase)).length;
   const room = Math.max(0, wave.maxParallel - inFlight);
   return members.filter((c) => c.phase === 'pending').slice(0, room).map((c) => c.name);
 }

@@ -14,6 +14,7 @@ import { insertCommand } from '../store/commands.ts';
 import type { Pool } from '../store/pool.ts';
 import { ActiveRolloutExistsError, findActiveByApp, findByIdempotencyKey, getRollout, IdempotencyKeyTakenError, insertRollout } from '../store/rollouts.ts';
 import { commandProblem } from './commands.ts';
+import { revisionStale } from './preconditions.ts';
 import type { RolloutSpec } from '../spec/schema.ts';
 import { initialState, isTerminal } from '../model/state.ts';
 
@@ -43,15 +44,18 @@ export interface CreateResult {
 
 export interface CommandRequest {
   rolloutId: string;
-  type: Exclude<CommandType, 'retry'>;
+  type: CommandType;
   args: CommandArgs;
   reason: string | null;
   actor: string;
+  /** Store the command only while the rollout is at this revision (its version); else RevisionStale. */
+  expectedRevision?: number;
 }
 
 /**
  * What the API and the CLI may ask of the engine. Failures are domain errors (src/errors.ts): SpecInvalid,
- * IdempotencyMismatch, ActiveRolloutExists, RolloutNotFound, CommandNotApplicable and CommandTargetUnknown.
+ * IdempotencyMismatch, ActiveRolloutExists, RolloutNotFound, CommandNotApplicable, CommandTargetUnknown and
+ * RevisionStale (a command's expectedRevision is no longer current).
  */
 export interface RolloutService {
   plan(input: unknown): PlanResult;
@@ -164,6 +168,10 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
   async function command(request: CommandRequest) {
     const rollout = await getRollout(deps.pool, request.rolloutId);
     if (!rollout) throw new RolloutNotFound(request.rolloutId);
+    const expected = request.expectedRevision;
+    if (expected !== undefined && rollout.version !== expected) {
+      throw revisionStale(rollout.id, { phase: rollout.phase, revision: rollout.version }, expected);
+    }
     const problem = commandProblem(rollout.plan, rollout.state, request.type, request.args);
     if (problem) {
       const details = { phase: rollout.phase };
@@ -171,7 +179,13 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
         ? new CommandNotApplicable(problem.message, details)
         : new CommandTargetUnknown(problem.code, problem.message, details);
     }
-    const stored = await insertCommand(deps.pool, request);
+    const { expectedRevision, ...fields } = request;
+    const stored = await insertCommand(deps.pool, fields, expectedRevision);
+    if (!stored) {
+      const now = await getRollout(deps.pool, rollout.id);
+      if (!now) throw new RolloutNotFound(request.rolloutId);
+      throw revisionStale(now.id, { phase: now.phase, revision: now.version }, expected ?? null);
+    }
     // Stored first, then the wake-up: if Redis is down the command still applies at the next recovery sweep.
     await deps.queues
       .enqueue('tick', { rolloutId: rollout.id, reason: 'command' }, { jobId: commandTickId(rollout.id, stored.id) })

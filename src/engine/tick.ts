@@ -1,10 +1,10 @@
 import type { QueryResult } from '../analysis/prometheus.ts';
-import { renderQuery } from '../analysis/template.ts';
+import { renderQuery } from '../spec/query-template.ts';
 import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
 import type { TrafficProvider } from '../clusters/replicas-provider.ts';
 import { runUrgently } from '../clusters/urgency.ts';
 import type { WorkloadTarget } from '../clusters/workload.ts';
-import { toError } from '../errors.ts';
+import { assertNever, toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { analysisVerdictsTotal, rolloutTransitionsTotal, tickDuration, tickLateness } from '../metrics.ts';
 import { DelayJobError, FinalJobError } from '../queue/errors.ts';
@@ -176,6 +176,9 @@ async function perform(provider: TrafficProvider, target: WorkloadTarget, action
       return provider.deleteCanary(target);
     case 'restoreStable':
       return provider.restore(target, action.snapshot);
+    default:
+      // A new action type must be carried out here, or it would be recorded as done without touching the cluster.
+      return assertNever(action, 'action');
   }
 }
 

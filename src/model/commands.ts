@@ -1,5 +1,5 @@
 /** What a person or a program can ask of a running rollout. */
-export type CommandType = 'promote' | 'approve' | 'pause' | 'resume' | 'abort' | 'retry';
+export type CommandType = 'promote' | 'approve' | 'pause' | 'resume' | 'abort';
 
 export interface CommandArgs {
   cluster?: string;

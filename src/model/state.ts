@@ -25,6 +25,51 @@ export type ClusterPhase = 'pending' | 'canary' | 'promoting' | 'promoted' | 'ro
 
 export type WaveStatus = 'pending' | 'awaiting_approval' | 'running' | 'baking' | 'succeeded' | 'rolled_back';
 
+/** The rollout moves forward on its own: waves advance and clusters take their steps. */
+export function isAdvancing(phase: Phase): boolean {
+  return phase === 'progressing' || phase === 'awaiting_approval';
+}
+
+/** The rollout is held, by a person or by its own rollback: a new inconclusive metric need not pause it again. */
+export function isHeld(phase: Phase): boolean {
+  return phase === 'paused' || phase === 'rolling_back';
+}
+
+/** The cluster takes part of the traffic for the new version: a canary, or a stable being promoted. */
+export function isInFlight(phase: ClusterPhase): boolean {
+  return phase === 'canary' || phase === 'promoting';
+}
+
+/** The cluster has the new image on its stable, or is about to: what a rollback must restore from the snapshot. */
+export function isPromotedOrPromoting(phase: ClusterPhase): boolean {
+  return phase === 'promoting' || phase === 'promoted';
+}
+
+/** The cluster is at rest with nothing left to do in its wave. */
+export function isSettled(phase: ClusterPhase): boolean {
+  return phase === 'promoted' || phase === 'rolled_back';
+}
+
+/** The cluster has left the forward path: being undone, undone, or beyond what a rollback could fix. */
+export function isWithdrawn(phase: ClusterPhase): boolean {
+  return phase === 'rolling_back' || phase === 'rolled_back' || phase === 'failed';
+}
+
+/** The cluster carries changes of this rollout that a rollback may have to undo. */
+export function isTouched(phase: ClusterPhase): boolean {
+  return phase !== 'pending' && phase !== 'rolled_back' && phase !== 'failed';
+}
+
+/** The wave has started and not yet ended: a rollback ends it as rolled back. */
+export function isWaveOpen(status: WaveStatus): boolean {
+  return status === 'running' || status === 'baking' || status === 'awaiting_approval';
+}
+
+/** Where a pause returns to on resume: the approval the rollout was waiting for, or plain progress. */
+export function resumeTo(phase: Phase): 'progressing' | 'awaiting_approval' {
+  return phase === 'awaiting_approval' ? 'awaiting_approval' : 'progressing';
+}
+
 export type Verdict = 'successful' | 'failed' | 'inconclusive' | 'error';
 
 export interface MetricState {

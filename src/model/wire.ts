@@ -83,6 +83,9 @@ export const RolloutStatusSchema = Type.Object(
       Type.Object({ cause: Type.String(), cluster: Nullable(Type.String()), endPhase: Type.String(), actor: Type.String() }),
     ),
     lastEventSeq: Type.Integer(),
+    spec: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'the rollout file as submitted, normalised to JSON with its defaults filled in; `create` accepts it again',
+    }),
     createdBy: Type.String(),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
@@ -112,7 +115,7 @@ export type ApiCommandType = (typeof COMMAND_TYPES)[number];
 export const CommandViewSchema = Type.Object({
   id: Type.Integer(),
   rolloutId: Type.String({ format: 'uuid' }),
-  type: Type.Enum(['promote', 'approve', 'pause', 'resume', 'abort', 'retry']),
+  type: Type.Enum([...COMMAND_TYPES]),
   args: Type.Object({
     cluster: Type.Optional(Type.String()),
     wave: Type.Optional(Type.String()),

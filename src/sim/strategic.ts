@@ -16,7 +16,8 @@ const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralConta
 export function listStrategy(path: readonly string[]): ListStrategy {
   const field = path[path.length - 1];
   const parent = path[path.length - 2];
-  switch (field) {
+  // An empty path names no list; '' matches no case below.
+  switch (field ?? '') {
     case 'containers':
     case 'initContainers':
     case 'ephemeralContainers':

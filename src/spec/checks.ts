@@ -1,4 +1,4 @@
-import { templateProblems } from '../analysis/template.ts';
+import { templateProblems } from './query-template.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';
 import { LABEL_VALUE_PATTERN } from './names.ts';
 import { isSetWeightStep, type RolloutSpec, type StepSpec } from './schema.ts';

@@ -1,5 +1,5 @@
-import { renderQuery } from '../analysis/template.ts';
-import { redactUrl } from '../analysis/redact.ts';
+import { renderQuery } from './query-template.ts';
+import { redactUrl } from '../redact.ts';
 import { checkSpec } from './checks.ts';
 import { parseDuration, toPromDuration } from './duration.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';

@@ -33,12 +33,18 @@ function toRecord(row: CommandRow): CommandRecord {
   };
 }
 
-export async function insertCommand(db: Db, command: NewCommand): Promise<CommandRecord> {
+/**
+ * Stores a command. With `expectedVersion`, only while the rollout is still at that version: the check and the insert
+ * are one statement, so a tick that writes in between makes this return undefined instead of storing a stale command.
+ */
+export async function insertCommand(db: Db, command: NewCommand, expectedVersion?: number): Promise<CommandRecord | undefined> {
   const { rows } = await db.query<CommandRow>(
-    `INSERT INTO commands (rollout_id, type, args, reason, actor) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-    [command.rolloutId, command.type, command.args, command.reason, command.actor],
+    `INSERT INTO commands (rollout_id, type, args, reason, actor)
+     SELECT id, $2, $3, $4, $5 FROM rollouts WHERE id = $1 AND ($6::bigint IS NULL OR version = $6)
+     RETURNING ${COLUMNS}`,
+    [command.rolloutId, command.type, command.args, command.reason, command.actor, expectedVersion ?? null],
   );
-  return toRecord(rows[0]!);
+  return rows[0] && toRecord(rows[0]);
 }
 
 /** Commands not yet applied, oldest first: the engine applies them in the order they were given. */

@@ -1,9 +1,24 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
+import { MIGRATIONS_DIR } from '../../src/store/migrate.ts';
 import { createPool, type Pool } from '../../src/store/pool.ts';
 import { withDatabase } from './service-urls.ts';
 
-export const TEMPLATE_DATABASE = 'oleada_test_template';
+/**
+ * Named after the migrations it holds: worktrees with different migrations share one PostgreSQL, and a test file must
+ * clone the template its own code expects, not the one another checkout built a moment ago.
+ */
+export const TEMPLATE_DATABASE = `oleada_test_template_${migrationsDigest()}`;
+
+function migrationsDigest(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith('.sql')).sort()) {
+    hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
 
 /** Where the real services of this test run listen; started once by global-setup.ts. */
 export interface Services {

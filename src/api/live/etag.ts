@@ -3,10 +3,18 @@
  * version, so the version alone identifies the representation. The prefix names the view's shape: when the view
  * changes in a release, old tags stop matching instead of validating a different body.
  */
-const VIEW_REVISION = 'v1';
+const VIEW_REVISION = 'v2';
 
 export function rolloutEtag(version: number): string {
   return `"${VIEW_REVISION}.${version}"`;
+}
+
+const OUR_TAG = new RegExp(`^"${VIEW_REVISION}\\.(\\d{1,15})"$`);
+
+/** The rollout version a strong ETag of ours names, or undefined for any other tag (weak, foreign, older view). */
+export function versionOfEtag(etag: string): number | undefined {
+  const match = OUR_TAG.exec(etag);
+  return match ? Number(match[1]) : undefined;
 }
 
 /**

@@ -104,6 +104,7 @@ export function toStatusView(record: RolloutRecord): RolloutStatus {
       ? { cause: state.rollback.cause, cluster: state.rollback.cluster, endPhase: state.rollback.endPhase, actor: state.rollback.actor }
       : null,
     lastEventSeq: state.eventSeq ?? 0,
+    spec: record.spec as unknown as Record<string, unknown>,
     createdBy: record.createdBy,
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),

@@ -2,6 +2,7 @@
  * Everything the CLI prints, as pure functions from API answers to lines. Colour and cursor movement are decided by
  * the caller (a TTY or not), never here, except in the progress frame, which is only drawn on a TTY.
  */
+import { assertNever } from '../../errors.ts';
 import { ENGINE_ACTOR } from '../../model/state.ts';
 import type { ApiError } from './http.ts';
 import type { ClusterStatus, MetricStatus, PlanPreview, RolloutEvent, RolloutPage, RolloutStatus, StoredCommand } from './types.ts';
@@ -53,8 +54,13 @@ function clusterProgress(cluster: ClusterStatus): string {
       return 'promoted, 100%';
     case 'rolled_back':
       return 'rolled back, 0%';
-    default:
+    case 'pending':
+    case 'promoting':
+    case 'rolling_back':
+    case 'failed':
       return cluster.state.replace('_', ' ');
+    default:
+      return assertNever(cluster.state, 'cluster state');
   }
 }
 
@@ -91,6 +97,7 @@ export function statusText(status: RolloutStatus): string[] {
     `app       ${status.app}${status.namespace ? ` (namespace ${status.namespace})` : ''}`,
     `image     ${status.image ?? '-'}  version ${status.version ?? '-'}`,
     `phase     ${status.phase}: ${status.reason}`,
+    `revision  ${status.revision} (--if-revision ${status.revision} acts only while the rollout is still here)`,
     `created   ${shortTime(status.createdAt)} by ${status.createdBy}${status.finishedAt ? `, finished ${shortTime(status.finishedAt)}` : ''}`,
     '',
     ...progressFrame(status, undefined, 1000).slice(1),

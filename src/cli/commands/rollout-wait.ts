@@ -4,7 +4,8 @@
  */
 import { followEvents } from '../client/follow.ts';
 import { ApiError, type ApiClient } from '../client/http.ts';
-import { outcomeLine, plainEventLine, progressFrame, redraw } from '../client/render.ts';
+import { GATE_EVENTS, personGate, standing } from '../client/gates.ts';
+import { formatDurationMs, outcomeLine, plainEventLine, progressFrame, redraw } from '../client/render.ts';
 import { isTerminal } from '../../model/state.ts';
 import type { RolloutEvent, RolloutStatus } from '../client/types.ts';
 
@@ -15,6 +16,22 @@ export interface Output {
   err(text: string): void;
   /** Terminal width for the live frame. */
   columns: number;
+}
+
+/** The exit code when `--timeout` ends a wait before the rollout does. */
+export const EXIT_TIMEOUT = 3;
+
+/**
+ * Follows the rollout to its end, or until `timeoutMs` has passed, and returns the exit code: 0 succeeded, 1 ended
+ * otherwise, 3 still running at the timeout (with a line that says where it stands).
+ */
+export async function waitForEnd(client: ApiClient, id: string, mode: OutputMode, output: Output, timeoutMs?: number): Promise<number> {
+  const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const status = await followToEnd(client, id, mode, output, 0, signal);
+  if (isTerminal(status.phase)) return exitCodeFor(status.phase);
+  if (mode === 'json') output.out(`${JSON.stringify(status)}\n`);
+  output.err(`timed out after ${formatDurationMs(timeoutMs ?? 0)}: ${standing(status)}\n`);
+  return EXIT_TIMEOUT;
 }
 
 /** The exit code of a rollout that ended in `phase`: 0 succeeded, 1 any other end. */
@@ -48,9 +65,18 @@ class StatusReader {
 
 /**
  * Follows the rollout's events until it ends and returns its final status. `after` skips events already shown.
- * Connection drops are retried inside followEvents; they are reported on stderr so a CI log shows the gap.
+ * Connection drops are retried inside followEvents; they are reported on stderr so a CI log shows the gap. When
+ * `signal` aborts (a timeout), returns the status as it is then, not ended. Each time the rollout starts waiting for a
+ * person, a line on stderr says so and who may act.
  */
-export async function followToEnd(client: ApiClient, id: string, mode: OutputMode, output: Output, after = 0): Promise<RolloutStatus> {
+export async function followToEnd(
+  client: ApiClient,
+  id: string,
+  mode: OutputMode,
+  output: Output,
+  after = 0,
+  signal?: AbortSignal,
+): Promise<RolloutStatus> {
   const reader = new StatusReader(client, id);
   let drawn = 0;
   let lastEvent: RolloutEvent | undefined;
@@ -60,9 +86,20 @@ export async function followToEnd(client: ApiClient, id: string, mode: OutputMod
     output.out(redraw(drawn, lines));
     drawn = lines.length;
   };
+  let gateShown: string | null = null;
+  const showGate = (status: RolloutStatus) => {
+    const gate = personGate(status);
+    if (gate !== null && gate !== gateShown && mode !== 'json') {
+      if (mode === 'tty') drawn = 0; // the line below moves the cursor; start a fresh frame after it
+      output.err(`${gate}\n`);
+    }
+    gateShown = gate;
+  };
   if (mode === 'tty') await draw();
+  showGate(await reader.refresh());
   for await (const item of followEvents(client, id, {
     after,
+    ...(signal ? { signal } : {}),
     onReconnect: (reason, attempt) => {
       if (mode === 'tty') drawn = 0; // the message below moves the cursor; start a fresh frame after it
       output.err(`connection to the event stream lost (${reason}); reconnecting (attempt ${attempt})\n`);
@@ -73,8 +110,10 @@ export async function followToEnd(client: ApiClient, id: string, mode: OutputMod
     if (mode === 'json') output.out(`${JSON.stringify(item.event)}\n`);
     else if (mode === 'plain') output.out(`${plainEventLine(item.event)}\n`);
     else await draw();
+    if (GATE_EVENTS.has(item.event.type) || gateShown !== null) showGate(await reader.refresh());
   }
   const final = await reader.refresh(true);
+  if (signal?.aborted && !isTerminal(final.phase)) return final;
   if (!isTerminal(final.phase)) {
     throw new ApiError(0, { status: 0, code: 'stream_ended', detail: `the event stream ended but the rollout is still ${final.phase}` });
   }

@@ -39,6 +39,8 @@ const ROUTES: [string, string][] = [
   ['GET', '/api/v1/clusters'],
   ['GET', '/api/v1/clusters/{name}'],
   ['GET', '/api/v1/apps/{app}/rollouts'],
+  ['GET', '/api/v1/apps/{app}/history'],
+  ['POST', '/api/v1/apps/{app}/rollouts:undo'],
   ['GET', '/healthz'],
   ['GET', '/api/v1/openapi.json'],
 ];
@@ -68,6 +70,15 @@ const bodyText = fc.oneof(
   fc.constant(JSON.stringify(rolloutSpec({ app: 'fuzzed' }))),
   fc.constant(stringify(rolloutSpec({ app: 'fuzzed', steps: [{ setWeight: 1e308 }] }))),
   fc.string({ unit: 'grapheme', maxLength: 200 }),
+  fc.record(
+    {
+      revision: fc.oneof(fc.integer(), fc.double(), weird, fc.constant(Number.MAX_SAFE_INTEGER + 2)),
+      toRevision: fc.oneof(fc.integer(), weird, fc.constant(1)),
+      toVersion: fc.oneof(weird, fc.constant('2.3.1')),
+      reason: weird,
+    },
+    { requiredKeys: [] },
+  ).map((v) => JSON.stringify(v)),
   fc.constantFrom('{', '{"a":1,}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', 'a: &a [*a]', '- [', '"\\ud800"', '{"a":"\\u0000"}', '1e999', '{"reason":"' + 'x'.repeat(5000) + '"}'),
   deep,
   fc.constant('x'.repeat(70 * 1024)),
@@ -92,9 +103,11 @@ const request = fc.record({
     { weight: 1, arbitrary: asciiHeader },
     { weight: 1, arbitrary: fc.constant(undefined) },
   ),
-  ifNoneMatch: fc.option(fc.oneof(asciiHeader, fc.constantFrom('*', '"v1.0"', 'W/"v1.1"')), { nil: undefined }),
+  ifNoneMatch: fc.option(fc.oneof(asciiHeader, fc.constantFrom('*', '"v2.0"', 'W/"v2.1"')), { nil: undefined }),
+  ifMatch: fc.option(fc.oneof(asciiHeader, fc.constantFrom('*', '"v2.0"', '"v2.1"', 'W/"v2.1"', '"v2.99999999999999999"', '"a", "v2.1"', ',', '""')), { nil: undefined }),
   lastEventId: fc.option(fc.oneof(asciiHeader, fc.nat().map(String)), { nil: undefined }),
-  idempotencyKey: fc.option(asciiHeader, { nil: undefined }),
+  // A few fixed keys, so that repeats with the same key (and other bodies) happen too.
+  idempotencyKey: fc.option(fc.oneof(asciiHeader, fc.constantFrom('k1', 'k2', 'k3')), { nil: undefined }),
   requestId: fc.option(asciiHeader, { nil: undefined }),
 });
 
@@ -108,6 +121,7 @@ describe('the API under random input', () => {
         const headers: Record<string, string> = {};
         if (r.auth !== undefined) headers.authorization = r.auth;
         if (r.ifNoneMatch !== undefined) headers['if-none-match'] = r.ifNoneMatch;
+        if (r.ifMatch !== undefined) headers['if-match'] = r.ifMatch;
         if (r.lastEventId !== undefined) headers['last-event-id'] = r.lastEventId;
         if (r.idempotencyKey !== undefined) headers['idempotency-key'] = r.idempotencyKey;
         if (r.requestId !== undefined) headers['x-request-id'] = r.requestId;

@@ -56,7 +56,7 @@ describe('rollouts across three waves', () => {
     });
     const second = stack.runtime.service.create({ input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.1.2' }), actor: 'ci' });
     await expect(second).rejects.toBeInstanceOf(DomainError);
-    await expect(second).rejects.toMatchObject({ status: 409, code: 'active_rollout_exists', details: { activeRolloutId: first.id } });
+    await expect(second).rejects.toMatchObject({ code: 'active_rollout_exists', details: { activeRolloutId: first.id } });
     await stack.runtime.service.command({ rolloutId: first.id, type: 'abort', args: {}, reason: 'test done', actor: 'ci' });
     const aborted = await stack.waitForPhase(first.id, ['aborted']);
     expect(aborted.phase).toBe('aborted');

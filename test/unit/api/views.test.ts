@@ -116,12 +116,12 @@ describe('cursors', () => {
 describe('ETags', () => {
   it('match exactly, weakly, in lists and for *', () => {
     const etag = rolloutEtag(12);
-    expect(etag).toBe('"v1.12"');
-    expect(ifNoneMatchMatches('"v1.12"', etag)).toBe(true);
-    expect(ifNoneMatchMatches('W/"v1.12"', etag)).toBe(true);
-    expect(ifNoneMatchMatches('"a", "v1.12" ', etag)).toBe(true);
+    expect(etag).toBe('"v2.12"');
+    expect(ifNoneMatchMatches('"v2.12"', etag)).toBe(true);
+    expect(ifNoneMatchMatches('W/"v2.12"', etag)).toBe(true);
+    expect(ifNoneMatchMatches('"a", "v2.12" ', etag)).toBe(true);
     expect(ifNoneMatchMatches('*', etag)).toBe(true);
-    expect(ifNoneMatchMatches('"v1.1"', etag)).toBe(false);
+    expect(ifNoneMatchMatches('"v2.1"', etag)).toBe(false);
     expect(ifNoneMatchMatches('v1.12', etag)).toBe(false);
     expect(ifNoneMatchMatches(undefined, etag)).toBe(false);
   });

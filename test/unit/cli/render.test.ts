@@ -48,6 +48,7 @@ const status: RolloutStatus = {
   paused: null,
   rollback: null,
   lastEventSeq: 12,
+  spec: { app: 'checkout', namespace: 'shop' },
   createdBy: 'ci',
   createdAt: '2026-01-02T03:04:05.678Z',
   updatedAt: '2026-01-02T03:04:05.678Z',

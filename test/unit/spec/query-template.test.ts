@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderQuery, templateProblems, templateVariables, TemplateError, type TemplateVars } from '../../../src/analysis/template.ts';
+import { renderQuery, templateProblems, templateVariables, TemplateError, type TemplateVars } from '../../../src/spec/query-template.ts';
 
 const VARS: TemplateVars = {
   app: 'checkout',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from '../../../src/analysis/redact.ts';
+import { redactUrl } from '../../src/redact.ts';
 
 describe('redactUrl', () => {
   it.each([
