@@ -2,7 +2,7 @@
  * The commands a deployer may give the rollout, each behind a confirmation that names its target. Every command
  * carries the ETag of the rollout as the page showed it, so one made on a state that has moved on is refused.
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, ApiError, Unreachable, type CommandBody, type CommandType } from '../api.ts';
 import { ConfirmDialog, type ConfirmRequest } from '../components/Confirm.tsx';
 import { PHASES } from '../format.ts';
@@ -18,9 +18,18 @@ export function useCommands(rollout: Rollout | undefined, etag: string | null, o
   const [request, setRequest] = useState<ConfirmRequest | null>(null);
   const [outcome, setOutcome] = useState<CommandOutcome | null>(null);
   const target = rollout ? `${rollout.app} ${rollout.version ?? ''}`.trim() : '';
+  const latest = useRef(etag);
+  latest.current = etag;
 
+  /**
+   * Approve and promote are decisions about the state on screen when the dialog opened: they carry that revision, and
+   * a rollout that moved on meanwhile refuses them (412). Pause, resume and abort mean the same on any newer state of
+   * the rollout (analysis alone bumps the revision every interval), so they carry the revision the page shows when
+   * the person confirms; the API still refuses them if the rollout changed after that.
+   */
   const ask = (type: CommandType, title: string, effect: string, body: CommandBody, options: Partial<ConfirmRequest> = {}) => {
     if (!rollout) return;
+    const pinned = type === 'approve' || type === 'promote' ? etag : null;
     setRequest({
       title,
       effect,
@@ -28,7 +37,7 @@ export function useCommands(rollout: Rollout | undefined, etag: string | null, o
       ...options,
       run: async (reason) => {
         try {
-          await api.command(rollout.id, type, { ...body, ...(reason ? { reason } : {}) }, etag);
+          await api.command(rollout.id, type, { ...body, ...(reason ? { reason } : {}) }, pinned ?? latest.current);
           setOutcome({ ok: true, text: `${title}: sent. The rollout applies it on its next step.` });
         } catch (err) {
           setOutcome({ ok: false, text: refusal(title, err) });
