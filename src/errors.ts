@@ -51,9 +51,7 @@ export class SpecInvalid extends DomainError {
 /** A command that does not fit the rollout's phase (approve while no wave waits, anything after the end...). */
 export class CommandNotApplicable extends DomainError {
   override name = 'CommandNotApplicable';
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('command_not_applicable', message, details);
-  }
+  constructor(message: string, details: Record<string, unknown> = {}) { super('command_not_applicable', message, details); }
 }
 
 /** A command that names a cluster or wave the rollout does not have. */
@@ -75,9 +73,7 @@ export class ActiveRolloutExists extends DomainError {
 /** An Idempotency-Key reused with a different request. */
 export class IdempotencyMismatch extends DomainError {
   override name = 'IdempotencyMismatch';
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('idempotency_mismatch', message, details);
-  }
+  constructor(message: string, details: Record<string, unknown> = {}) { super('idempotency_mismatch', message, details); }
 }
 
 /** A command made against a revision of the rollout that is no longer the current one. */
@@ -91,7 +87,5 @@ export class RevisionStale extends DomainError {
 /** A cluster named in a request or a rollout that the clusters file does not list. */
 export class UnknownCluster extends DomainError {
   override name = 'UnknownCluster';
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('unknown_cluster', message, details);
-  }
+  constructor(message: string, details: Record<string, unknown> = {}) { super('unknown_cluster', message, details); }
 }

@@ -15,8 +15,13 @@ import { migrate, MigrationError, migrationStatus } from './store/migrate.ts';
 import { createPool, type Pool } from './store/pool.ts';
 
 /**
- * The one place that builds the shared resources (the pool, the queues, the cluster clients) and hands them to the
- * parts that need them. Every command that runs Oleada starts from here.
+ * The one place that builds the resources the engine and the API share (the pool, the Redis connection and queues,
+ * the cluster registry, the rollout service) and hands them to the parts that need them. Every command that runs
+ * Oleada starts from here.
+ *
+ * What only the API uses it builds itself, in api/app.ts: the LISTEN connection behind its change feed and the
+ * tokens-file watcher. They live and die with the HTTP server, and since nothing below api/ may import it, this module
+ * cannot build them; cli/commands/serve.ts hands buildApp the runtime's parts.
  */
 export interface Runtime {
   config: Config;

@@ -30,7 +30,10 @@ import { rolloutFileRoutes } from './routes/rollout-file.ts';
 import { historyRoutes } from './routes/history.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 
-/** What the API needs from the process around it; built once in runtime.ts. */
+/**
+ * What the API needs from the process around it: the shared parts come from runtime.ts (cli/commands/serve.ts passes
+ * them on); the API builds its own LISTEN connection and tokens-file watcher below, because they end with the server.
+ */
 export interface ApiDeps {
   pool: Pool;
   redis: Redis;

@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('./commands/sim.ts')).simCommand,
   rollout: async () => (await import('./commands/rollout.ts')).rolloutCommand,
   token: async () => (await import('./commands/token.ts')).tokenCommand,
+  cluster: async () => (await import('./commands/cluster.ts')).clusterCommand,
 };
 
 function topLevelHelp(summaries: [string, string][]): string {

@@ -1,24 +1,32 @@
 // One simulated cluster, wired: store, controllers, kubelet, garbage collector, traffic and metrics, faults, audit,
 // and its two listeners (the Kubernetes API, and plain-HTTP /metrics for Prometheus).
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { AuditLog, type AuditEntry } from './audit.ts';
+import { RbacAuthorizer } from './auth/rbac.ts';
+import { AuthApi } from './auth/reviews.ts';
+import { TokenAuthenticator } from './auth/tokens.ts';
 import type { Behaviours, BehaviourSpec } from './behaviours.ts';
-import { DeploymentController } from './deployments.ts';
+import { bootstrapCluster, nodeNames } from './bootstrap.ts';
+import { DeploymentController } from './deployment/controller.ts';
+import { Disruption } from './disruption.ts';
+import { EndpointsController } from './endpoints.ts';
 import { ApiError } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { Faults } from './faults.ts';
 import { GarbageCollector } from './gc.ts';
 import { ApiServer } from './http.ts';
+import { HpaController } from './hpa.ts';
 import { Kubelet } from './kubelet.ts';
 import { TrafficMetrics } from './metrics.ts';
+import { MetricsServer } from './metricsserver.ts';
 import type { KubeObject } from './objects.ts';
 import { ReplicaSetController } from './replicasets.ts';
-import { apiVersionOf, BUILTIN_RESOURCES, coreTypes, defaultCrds, ResourceRegistry, type ResourceType } from './resources.ts';
+import { apiVersionOf, BUILTIN_RESOURCES, coreTypes, ResourceRegistry, type ResourceType } from './resources.ts';
 import { RestApi } from './rest.ts';
 import { num, parseWorkKey, specOf, statusOf, type ClusterRuntime } from './runtime.ts';
+import { podLog } from './podlogs.ts';
 import { orderSeed } from './seed.ts';
+import { ServiceAccountController } from './serviceaccounts.ts';
 import { ObjectStore } from './store.ts';
 import type { TlsMaterial } from './tls.ts';
 import { TrafficSimulator } from './traffic.ts';
@@ -61,7 +69,10 @@ export interface SimCluster {
   readonly labels: Record<string, string>;
   /** https://127.0.0.1:port with --tls, http://127.0.0.1:port otherwise. */
   readonly url: string;
+  /** The admin token (group system:masters): allowed everything, as the default kubeconfig context. */
   readonly token: string;
+  /** A token for a user in some groups (system:authenticated is added); what it may do is up to RBAC. */
+  addUserToken(username: string, groups?: string[]): string;
   /** http://127.0.0.1:port/metrics, what Prometheus scrapes. */
   readonly metricsUrl: string;
   readonly timeScale: number;
@@ -90,14 +101,16 @@ export class Cluster implements SimCluster {
   private readonly deployments: DeploymentController;
   private readonly replicasets: ReplicaSetController;
   private readonly gc: GarbageCollector;
+  private readonly serviceAccounts: ServiceAccountController;
+  private readonly endpoints: EndpointsController;
+  private readonly hpas: HpaController;
+  private readonly authenticator: TokenAuthenticator;
   private readonly traffic: TrafficSimulator;
   private readonly trafficMetrics = new TrafficMetrics();
   private readonly faultState = new Faults();
   private readonly auditLog = new AuditLog();
   private readonly api: ApiServer;
-  private metricsServer: Server | undefined;
-  private readonly metricsSockets = new Set<Socket>();
-  private metricsPort = 0;
+  private readonly metricsServer: MetricsServer;
   private unsubscribes: (() => void)[] = [];
   readonly faults: FaultControls;
 
@@ -125,14 +138,23 @@ export class Cluster implements SimCluster {
       types,
       events: new EventRecorder({ store: this.store, types, now }),
     };
-    this.kubelet = new Kubelet(this.runtime, { startDelaySeconds: options.startDelaySeconds, nodes: [1, 2, 3].map((n) => `${options.name}-worker-${n}`) });
+    this.kubelet = new Kubelet(this.runtime, { startDelaySeconds: options.startDelaySeconds, nodes: nodeNames(options.name) });
     this.replicasets = new ReplicaSetController(this.runtime, (pod) => this.kubelet.readySince(pod));
     this.deployments = new DeploymentController(this.runtime, (namespace, name) => this.replicasets.reconcile(namespace, name));
     this.gc = new GarbageCollector(this.runtime);
+    this.serviceAccounts = new ServiceAccountController(this.runtime);
+    const byKey = (key: string) => this.resources.byKey(key)!;
+    this.endpoints = new EndpointsController(this.runtime, { endpoints: byKey('endpoints'), endpointslices: byKey('endpointslices.discovery.k8s.io') });
+    this.hpas = new HpaController(this.runtime, byKey('horizontalpodautoscalers.autoscaling'));
+    const disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
+    this.metricsServer = new MetricsServer(options.name, () => this.metrics());
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
     this.unsubscribes.push(
       this.store.subscribe((event) => {
         this.gc.observe(event);
+        this.serviceAccounts.observe(event);
+        this.endpoints.observe(event);
+        this.hpas.observe(event);
         this.deployments.observe(event);
         this.replicasets.observe(event);
         this.kubelet.observe(event);
@@ -143,9 +165,13 @@ export class Cluster implements SimCluster {
       }),
     );
 
+    this.authenticator = new TokenAuthenticator(this.token, (namespace, name) => this.store.get(types.serviceaccounts, namespace, name)?.metadata.uid);
+    const authorizer = new RbacAuthorizer(this.store, this.resources);
     this.api = new ApiServer({
       cluster: options.name,
-      token: this.token,
+      authenticator: this.authenticator,
+      authorizer,
+      auth: new AuthApi(this.authenticator, authorizer, this.store, this.resources, now),
       store: this.store,
       resources: this.resources,
       rest: this.rest,
@@ -153,7 +179,8 @@ export class Cluster implements SimCluster {
       audit: this.auditLog,
       tls: options.tls,
       now,
-      podLog: (pod) => this.podLog(pod),
+      evict: (namespace, name) => disruption.evict(namespace, name),
+      podLog: (pod, query) => podLog(this.name, pod, this.kubelet.behaviourOf(pod), query),
       control: {
         info: () => ({ name: this.name, labels: this.labels, url: this.url, metricsUrl: this.metricsUrl, timeScale: this.timeScale, trafficRate: this.traffic.ratePerSecond, revision: this.store.currentRevision }),
         audit: (since) => this.audit(since),
@@ -200,11 +227,11 @@ export class Cluster implements SimCluster {
   }
 
   get metricsUrl(): string {
-    return `http://127.0.0.1:${this.metricsPort}/metrics`;
+    return `http://127.0.0.1:${this.metricsServer.port}/metrics`;
   }
 
   get metricsAddress(): string {
-    return `127.0.0.1:${this.metricsPort}`;
+    return `127.0.0.1:${this.metricsServer.port}`;
   }
 
   get timeScale(): number {
@@ -215,19 +242,23 @@ export class Cluster implements SimCluster {
   async start(): Promise<void> {
     await this.prepare();
     await this.api.listen(this.options.port ?? 0);
-    await this.listenMetrics(this.options.metricsPort ?? 0);
+    await this.metricsServer.listen(this.options.metricsPort ?? 0);
     this.traffic.start();
   }
 
   /** Everything but the listeners and the traffic timer: enough for the controllers to run (unit tests use this). */
   async prepare(): Promise<void> {
-    this.bootstrap();
+    bootstrapCluster(this.runtime, this.rest, this.resources);
     await this.applySeed();
   }
 
   /** Moves the traffic counters on to `now` (tests drive traffic by hand instead of by timer). */
   driveTraffic(now?: number): void {
     this.traffic.tick(now);
+  }
+
+  addUserToken(username: string, groups: string[] = []): string {
+    return this.authenticator.addUser(username, groups);
   }
 
   audit(since?: number): AuditEntry[] {
@@ -266,13 +297,7 @@ export class Cluster implements SimCluster {
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
     await this.api.close();
-    const server = this.metricsServer;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of this.metricsSockets) socket.destroy();
-      });
-    }
+    await this.metricsServer.close();
   }
 
   private work(key: string): void {
@@ -289,6 +314,15 @@ export class Cluster implements SimCluster {
         break;
       case 'gc':
         this.gc.collect(namespace, name);
+        break;
+      case 'sa':
+        this.serviceAccounts.reconcile(name);
+        break;
+      case 'ep':
+        this.endpoints.reconcile(namespace, name);
+        break;
+      case 'hpa':
+        this.hpas.reconcile(namespace, name);
         break;
       case 'finalize':
         this.gc.finalize(namespace, name);
@@ -312,29 +346,6 @@ export class Cluster implements SimCluster {
       if (type.key === resource || type.plural === lower || type.kind.toLowerCase() === lower || type.shortNames.includes(lower)) return type;
     }
     throw new Error(`kube-sim: unknown resource "${resource}" (use apiVersion/Kind such as apps/v1/Deployment, or a plural such as deployments)`);
-  }
-
-  private bootstrap(): void {
-    const { types } = this.runtime;
-    const create = (type: ResourceType, obj: KubeObject) => this.rest.create(type, obj.metadata.namespace, obj, { version: type.versions[0]!, fieldManager: 'kube-sim' });
-    for (const name of ['default', 'kube-system', 'kube-public']) create(types.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-    for (let n = 1; n <= 3; n++) {
-      const name = `${this.options.name}-worker-${n}`;
-      this.store.create(types.nodes, {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
-        spec: {},
-        status: {
-          addresses: [{ type: 'InternalIP', address: `172.18.0.${n + 1}` }, { type: 'Hostname', address: name }],
-          capacity: { cpu: '8', memory: '32Gi', pods: '110' },
-          allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
-          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
-          nodeInfo: { kubeletVersion: 'v1.32.0-kube-sim', containerRuntimeVersion: 'containerd://1.7.0', osImage: 'kube-sim', kernelVersion: '6.1.0', operatingSystem: 'linux', architecture: 'amd64' },
-        },
-      });
-    }
-    for (const crd of defaultCrds()) create(types.crds, crd);
   }
 
   private async applySeed(): Promise<void> {
@@ -374,35 +385,5 @@ export class Cluster implements SimCluster {
       if (num(status.availableReplicas) < replicas || num(status.updatedReplicas) !== replicas || num(status.observedGeneration) < num(d.metadata.generation)) return false;
     }
     return true;
-  }
-
-  private listenMetrics(port: number): Promise<void> {
-    const server = createServer((req, res) => {
-      if ((req.url ?? '/').split('?')[0] !== '/metrics') {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: the metrics are at /metrics\n');
-        return;
-      }
-      const body = this.metrics();
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
-    });
-    server.on('connection', (socket: Socket) => {
-      this.metricsSockets.add(socket);
-      socket.on('close', () => this.metricsSockets.delete(socket));
-    });
-    this.metricsServer = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', (err) => reject(new Error(`kube-sim: cluster ${this.name} cannot serve metrics on 127.0.0.1:${port}: ${err.message}`, { cause: err })));
-      server.listen(port, '127.0.0.1', () => {
-        const address = server.address();
-        if (address && typeof address === 'object') this.metricsPort = address.port;
-        resolve();
-      });
-    });
-  }
-
-  private podLog(pod: KubeObject): string {
-    const containers = Array.isArray(specOf(pod).containers) ? (specOf(pod).containers as { name?: string; image?: string }[]) : [];
-    const behaviour = this.kubelet.behaviourOf(pod);
-    return containers.map((c) => `kube-sim: pod ${pod.metadata.name} container ${c.name} image ${c.image} in cluster ${this.name}: ${behaviour.crash ? 'panic: simulated crash' : behaviour.pullfail ? 'image not pulled' : `serving (errors ${behaviour.errors * 100}%, +${behaviour.latencyMs} ms)`}\n`).join('');
   }
 }

@@ -1,5 +1,6 @@
 // Defaulting, as the API server does it on every write. It matters beyond looks: the pod-template-hash is computed on
 // the defaulted template, so re-applying the same manifest must not start a rollout.
+import { defaultRequests } from './qos.ts';
 import { isPlainObject, type KubeObject } from './objects.ts';
 
 type Obj = Record<string, unknown>;
@@ -39,6 +40,7 @@ function defaultContainer(value: unknown): unknown {
   setDefault(c, 'terminationMessagePath', '/dev/termination-log');
   setDefault(c, 'terminationMessagePolicy', 'File');
   setDefault(c, 'resources', {});
+  defaultRequests(c);
   if (Array.isArray(c.ports)) c.ports = c.ports.map((port) => (isPlainObject(port) ? { protocol: 'TCP', ...port } : port));
   for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) if (c[probe] !== undefined) c[probe] = defaultProbe(c[probe]);
   return c;

@@ -16,6 +16,7 @@ export type StatusReason =
   | 'NotAcceptable'
   | 'UnsupportedMediaType'
   | 'RequestEntityTooLarge'
+  | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable';
 
@@ -109,6 +110,12 @@ export function badRequest(message: string): ApiError {
 
 export function unauthorized(): ApiError {
   return new ApiError(401, 'Unauthorized', 'Unauthorized');
+}
+
+/** 403, with the details kube-apiserver gives: the resource's plural as `kind`, and its group and name. */
+export function forbidden(message: string, about?: { kind: string; group?: string; resource?: string; name?: string }): ApiError {
+  const details = about?.kind === 'resource' ? { name: about.name, group: about.group || undefined, kind: about.resource } : undefined;
+  return new ApiError(403, 'Forbidden', message, details);
 }
 
 export function methodNotAllowed(message = 'the server does not allow this method on the requested resource'): ApiError {

@@ -5,7 +5,9 @@
 import { HEALTHY, type Behaviour } from './behaviours.ts';
 import { fnv32a } from './names.ts';
 import { isPlainObject, timestamp, type KubeObject } from './objects.ts';
+import { qosClass } from './qos.ts';
 import { num, specOf, statusOf, workKey, type ClusterRuntime } from './runtime.ts';
+import { Scheduler } from './scheduler.ts';
 import type { StoreEvent } from './store.ts';
 
 export interface KubeletOptions {
@@ -53,7 +55,9 @@ function fakeDigest(seed: string): string {
 
 export class Kubelet {
   private readonly pods = new Map<string, PodRuntime>();
-  private nextNode = 0;
+  private readonly scheduler = new Scheduler();
+  /** Pods no node could take, by uid: a node change gives them another chance. */
+  private readonly unscheduled = new Map<string, { namespace: string; name: string }>();
   private nextIp = 1;
   /** While the seed is applied, pods start at once, so a fresh simulation begins in a steady state. */
   instant = false;
@@ -64,10 +68,15 @@ export class Kubelet {
   ) {}
 
   observe(event: StoreEvent): void {
+    if (event.resource === this.rt.types.nodes) {
+      for (const { namespace, name } of this.unscheduled.values()) this.rt.queue.add(workKey('pod', namespace, name));
+      return;
+    }
     if (event.resource !== this.rt.types.pods) return;
     const pod = event.object;
     if (event.type === 'DELETED') {
       this.pods.delete(pod.metadata.uid!);
+      this.unscheduled.delete(pod.metadata.uid!);
       return;
     }
     const runtime = this.pods.get(pod.metadata.uid!);
@@ -110,9 +119,11 @@ export class Kubelet {
     let runtime = this.pods.get(pod.metadata.uid!);
     const images = imagesOf(pod);
     if (!runtime) {
-      const node = typeof specOf(pod).nodeName === 'string' ? String(specOf(pod).nodeName) : this.pickNode();
+      const node = this.schedule(pod);
+      if (node === undefined) return;
       runtime = { phase: 'creating', node, scheduledAt: now, startAt: now + (this.instant ? 0 : this.rt.scaledMs(this.options.startDelaySeconds)), restarts: 0, attempts: 0, images };
       this.pods.set(pod.metadata.uid!, runtime);
+      this.event(pod, 'Normal', 'Pulling', `Pulling image "${images}"`);
     } else if (runtime.images !== images) {
       // A new image restarts the container: it is pulled and started again.
       runtime.images = images;
@@ -133,6 +144,39 @@ export class Kubelet {
     const spec = specOf(pod);
     const latest = spec.nodeName === runtime.node ? pod : { ...pod, spec: { ...spec, nodeName: runtime.node } };
     store.update(types.pods, { ...latest, status });
+  }
+
+  /** The pod's node: its own nodeName, or the scheduler's pick; undefined (and Pending, Unschedulable) when none fits. */
+  private schedule(pod: KubeObject): string | undefined {
+    const { store, types } = this.rt;
+    if (typeof specOf(pod).nodeName === 'string' && specOf(pod).nodeName !== '') return String(specOf(pod).nodeName);
+    const placement = this.scheduler.place(pod, [...store.each(types.nodes)]);
+    const uid = pod.metadata.uid!;
+    if ('node' in placement) {
+      this.unscheduled.delete(uid);
+      this.rt.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${placement.node}`, 'default-scheduler');
+      return placement.node;
+    }
+    this.unscheduled.set(uid, { namespace: pod.metadata.namespace!, name: pod.metadata.name! });
+    this.rt.events.record(pod, 'Warning', 'FailedScheduling', placement.unschedulable, 'default-scheduler');
+    const condition = { type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: timestamp(this.rt.now()), reason: 'Unschedulable', message: placement.unschedulable };
+    const current = (statusOf(pod).conditions as { message?: string }[] | undefined)?.[0];
+    if (current?.message !== placement.unschedulable) store.update(types.pods, { ...pod, status: { phase: 'Pending', conditions: [condition], qosClass: qosClass(containersOf(pod)) } });
+    return undefined;
+  }
+
+  /** Kubelet events, except while the seed is applied: a fresh cluster starts without a backlog of them. */
+  private event(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!this.instant) this.rt.events.record(pod, type, reason, message, 'kubelet');
+  }
+
+  private started(pod: KubeObject, r: PodRuntime): void {
+    const seconds = Math.max(0, (r.startAt - r.scheduledAt) / 1000) * this.rt.timeScale;
+    this.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${r.images}" in ${seconds.toFixed(3)}s (${seconds.toFixed(3)}s including waiting)`);
+    for (const c of containersOf(pod)) {
+      this.event(pod, 'Normal', 'Created', `Created container: ${String(c.name)}`);
+      this.event(pod, 'Normal', 'Started', `Started container ${String(c.name)}`);
+    }
   }
 
   private advance(pod: KubeObject, r: PodRuntime, b: Behaviour, now: number): void {
@@ -168,8 +212,10 @@ export class Kubelet {
           r.attempts = 1;
           r.nextAt = now + this.rt.scaledMs(1);
         } else if (b.crash) {
+          this.started(pod, r);
           crash(r.startAt);
         } else {
+          this.started(pod, r);
           startRunning(r.startAt);
         }
         break;
@@ -229,7 +275,7 @@ export class Kubelet {
       hostIPs: [{ ip: this.nodeIp(r.node) }],
       startTime: scheduled,
       containerStatuses,
-      qosClass: 'BestEffort',
+      qosClass: qosClass(containers),
     };
     if (r.ip) {
       status.podIP = r.ip;
@@ -287,12 +333,6 @@ export class Kubelet {
         throw new Error(`unknown pod phase ${String(never)}`);
       }
     }
-  }
-
-  private pickNode(): string {
-    const node = this.options.nodes[this.nextNode % this.options.nodes.length]!;
-    this.nextNode++;
-    return node;
   }
 
   private nodeIp(node: string): string {

@@ -58,3 +58,10 @@ export function openApiGroupVersion(resources: ResourceRegistry, group: string, 
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0-kube-sim' }, paths, components: { schemas } };
 }
+
+/** The document at an /openapi/v3 path: the index, or one group/version; undefined for any other path. */
+export function openApiDocument(resources: ResourceRegistry, path: string): Record<string, unknown> | undefined {
+  if (path === '/openapi/v3' || path === '/openapi/v3/') return openApiIndex(resources);
+  const match = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+  return match ? openApiGroupVersion(resources, match[2] ?? '', (match[1] ?? match[3])!) : undefined;
+}

@@ -115,6 +115,20 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
     generation: true,
     scale: { specReplicasPath: ['spec', 'replicas'], statusReplicasPath: ['status', 'replicas'], labelSelectorPath: ['spec', 'selector'] },
   }),
+  ...['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'].map((plural) => {
+    const kind = { roles: 'Role', rolebindings: 'RoleBinding', clusterroles: 'ClusterRole', clusterrolebindings: 'ClusterRoleBinding' }[plural]!;
+    return builtin({ group: 'rbac.authorization.k8s.io', versions: ['v1'], plural, singular: plural.slice(0, -1), kind, namespaced: !plural.startsWith('cluster') });
+  }),
+  builtin({ group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true }),
+  // v2 is stored and v1 served from it unchanged: kube-sim converts no fields between the two.
+  builtin({ group: 'autoscaling', versions: ['v2', 'v1'], plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler', namespaced: true, shortNames: ['hpa'], categories: ['all'], hasStatus: true }),
+  builtin({ group: 'coordination.k8s.io', versions: ['v1'], plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true }),
+  builtin({ group: 'policy', versions: ['v1'], plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true, shortNames: ['pdb'], hasStatus: true }),
+  // Answered, never stored: see auth/reviews.ts.
+  builtin({ group: 'authorization.k8s.io', versions: ['v1'], plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] }),
+  builtin({ group: 'authorization.k8s.io', versions: ['v1'], plural: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview', namespaced: false, verbs: ['create'] }),
+  builtin({ group: 'authentication.k8s.io', versions: ['v1'], plural: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] }),
+  builtin({ group: 'authentication.k8s.io', versions: ['v1'], plural: 'tokenreviews', singular: 'tokenreview', kind: 'TokenReview', namespaced: false, verbs: ['create'] }),
   builtin({
     group: 'apiextensions.k8s.io',
     versions: ['v1'],
@@ -287,6 +301,7 @@ export interface CoreTypes {
   replicasets: ResourceType;
   crds: ResourceType;
   events: ResourceType;
+  serviceaccounts: ResourceType;
 }
 
 export function coreTypes(resources: ResourceRegistry): CoreTypes {
@@ -304,6 +319,7 @@ export function coreTypes(resources: ResourceRegistry): CoreTypes {
     replicasets: get('replicasets.apps'),
     crds: get('customresourcedefinitions.apiextensions.k8s.io'),
     events: get('events'),
+    serviceaccounts: get('serviceaccounts'),
   };
 }
 

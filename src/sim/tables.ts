@@ -163,7 +163,7 @@ function columnsFor(type: ResourceType): Column[] {
     case 'nodes':
       return [
         name,
-        { name: 'Status', type: 'string', description: 'The status of the node', priority: 0, cell: () => 'Ready' },
+        { name: 'Status', type: 'string', description: 'The status of the node', priority: 0, cell: nodeStatus },
         { name: 'Roles', type: 'string', description: 'The roles of the node', priority: 0, cell: () => '<none>' },
         age,
         { name: 'Version', type: 'string', description: 'Kubelet Version reported by the node.', priority: 0, cell: (o) => String(getPath(o, ['status', 'nodeInfo', 'kubeletVersion']) ?? '') },
@@ -235,4 +235,12 @@ export function toTable(type: ResourceType, objects: KubeObject[], options: { re
       return row;
     }),
   };
+}
+
+/** As kubectl prints it: the Ready condition, then SchedulingDisabled for a cordoned node. */
+function nodeStatus(node: KubeObject): string {
+  const conditions = statusOf(node).conditions;
+  const ready = Array.isArray(conditions) ? conditions.find((c) => isPlainObject(c) && c.type === 'Ready') : undefined;
+  const status = isPlainObject(ready) ? (ready.status === 'True' ? 'Ready' : ready.status === 'False' ? 'NotReady' : 'Unknown') : 'Unknown';
+  return specOf(node).unschedulable === true ? `${status},SchedulingDisabled` : status;
 }

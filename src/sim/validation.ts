@@ -17,6 +17,8 @@ function invalidValue(field: string, value: unknown, why: string): StatusCause {
   return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${why}` };
 }
 
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
 function validateName(kind: string, name: string | undefined, causes: StatusCause[]): void {
   if (!name) {
     causes.push({ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' });
@@ -27,6 +29,10 @@ function validateName(kind: string, name: string | undefined, causes: StatusCaus
     if (name.length > 63 || !pattern.test(name)) {
       causes.push(invalidValue('metadata.name', name, `a lowercase RFC ${kind === 'Service' ? '1035' : '1123'} label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character`));
     }
+  } else if (RBAC_KINDS.has(kind)) {
+    // RBAC names are path segments (ValidatePathSegmentName), so system:discovery is a valid ClusterRole name.
+    if (name === '.' || name === '..') causes.push(invalidValue('metadata.name', name, `may not be '${name}'`));
+    else if (/[/%]/.test(name)) causes.push(invalidValue('metadata.name', name, `may not contain '${name.includes('/') ? '/' : '%'}'`));
   } else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     causes.push(invalidValue('metadata.name', name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"));
   }

@@ -1,22 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { inject } from 'vitest';
-import { MIGRATIONS_DIR } from '../../src/store/migrate.ts';
 import { createPool, type Pool } from '../../src/store/pool.ts';
 import { withDatabase } from './service-urls.ts';
 
 /**
- * Named after the migrations it holds: worktrees with different migrations share one PostgreSQL, and a test file must
- * clone the template its own code expects, not the one another checkout built a moment ago.
+ * The migrated template every test file clones. Its name carries a hash of the migrations, so that checkouts with
+ * different migrations can run their tests against the same PostgreSQL at once without rebuilding each other's.
  */
-export const TEMPLATE_DATABASE = `oleada_test_template_${migrationsDigest()}`;
+export const TEMPLATE_DATABASE = `oleada_test_template_${migrationsHash()}`;
 
-function migrationsDigest(): string {
+function migrationsHash(): string {
+  const dir = new URL('../../migrations/', import.meta.url);
   const hash = createHash('sha256');
-  for (const file of readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith('.sql')).sort()) {
-    hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
-  }
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(new URL(file, dir)));
   return hash.digest('hex').slice(0, 12);
 }
 

@@ -35,7 +35,7 @@ describe('POST /api/v1/rollouts', () => {
     const body = await json(response);
     expect(response.status).toBe(201);
     expect(response.headers.get('location')).toBe(`/api/v1/rollouts/${body.id}`);
-    expect(response.headers.get('etag')).toMatch(/^"v1\.\d+"$/);
+    expect(response.headers.get('etag')).toMatch(/^"v2\.\d+"$/);
     expect(body).toMatchObject({
       app: 'checkout-web',
       namespace: 'shop',

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseJsonBody, parseYamlBody, unsafeContent } from '../../../src/api/body.ts';
-import { findJsonError } from '../../../src/api/json-error.ts';
+import { parseJsonBody, parseYamlBody } from '../../../src/api/body.ts';
+import { unsafeContent } from '../../../src/spec/document-limits.ts';
+import { findJsonError } from '../../../src/spec/json-error.ts';
 import { DomainError } from '../../../src/errors.ts';
 
 function problem(fn: () => unknown): DomainError {

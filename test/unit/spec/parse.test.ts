@@ -351,6 +351,14 @@ describe('parseRolloutSpec: never throws', () => {
     );
   });
 
+  it('refuses a billion-laughs file with a message that says what to do, before expanding it', () => {
+    const levels = 'abcdefghij'.split('');
+    const bomb = [`a: &a [${Array(9).fill('lol').join(', ')}]`, ...levels.slice(1).map((k, i) => `${k}: &${k} [${Array(9).fill(`*${levels[i]}`).join(', ')}]`)].join('\n');
+    const result = parseRolloutSpec(bomb);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.errors[0]!.message).toMatch(/aliases expand more than 50 times, as a "billion laughs" document does/);
+  });
+
   it('answers cyclic objects and YAML alias cycles', () => {
     const cyclic: Record<string, unknown> = minimal();
     cyclic.waves = [cyclic];
