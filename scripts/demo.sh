@@ -53,7 +53,8 @@ psql "$DATABASE_URL" -qc 'DROP DATABASE IF EXISTS oleada_demo WITH (FORCE)' -c '
 say "Starting three simulated Kubernetes clusters (kube-sim): staging-eu, prod-eu-1, prod-us-1"
 note "each runs shop/checkout 1.0.0 with 4 pods and serves simulated traffic that Prometheus scrapes"
 # Started with node directly (not the oleada function) so that $! is the process that the clean-up must stop.
-node "$root/src/cli/bin.js" sim --clusters staging-eu,prod-eu-1,prod-us-1 --out "$demo_dir" --time-scale 5 \
+# --tls because kubectl sends its token only over HTTPS, and the kubectl line printed at the end must work as printed.
+node "$root/src/cli/bin.js" sim --clusters staging-eu,prod-eu-1,prod-us-1 --out "$demo_dir" --time-scale 5 --tls \
   --behaviours deploy/examples/demo/behaviours.yaml \
   --prometheus-url "$PROMETHEUS_URL" --prometheus-targets "$OLEADA_PROMETHEUS_TARGETS" >"$demo_dir/sim.log" 2>&1 &
 pids+=($!)

@@ -149,12 +149,14 @@ export class Cluster implements SimCluster {
     const disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
     this.metricsServer = new MetricsServer(options.name, () => this.metrics());
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
+    const authorizer = new RbacAuthorizer(this.store, this.resources);
     this.unsubscribes.push(
       this.store.subscribe((event) => {
         this.gc.observe(event);
         this.serviceAccounts.observe(event);
         this.endpoints.observe(event);
         this.hpas.observe(event);
+        authorizer.observe(event);
         this.deployments.observe(event);
         this.replicasets.observe(event);
         this.kubelet.observe(event);
@@ -166,7 +168,6 @@ export class Cluster implements SimCluster {
     );
 
     this.authenticator = new TokenAuthenticator(this.token, (namespace, name) => this.store.get(types.serviceaccounts, namespace, name)?.metadata.uid);
-    const authorizer = new RbacAuthorizer(this.store, this.resources);
     this.api = new ApiServer({
       cluster: options.name,
       authenticator: this.authenticator,

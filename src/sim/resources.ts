@@ -123,6 +123,9 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   // v2 is stored and v1 served from it unchanged: kube-sim converts no fields between the two.
   builtin({ group: 'autoscaling', versions: ['v2', 'v1'], plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler', namespaced: true, shortNames: ['hpa'], categories: ['all'], hasStatus: true }),
   builtin({ group: 'coordination.k8s.io', versions: ['v1'], plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true }),
+  // Stored as they are: no ingress controller or volume provisioner runs, as in a cluster that has none installed.
+  builtin({ group: 'networking.k8s.io', versions: ['v1'], plural: 'ingresses', singular: 'ingress', kind: 'Ingress', namespaced: true, shortNames: ['ing'], hasStatus: true }),
+  builtin({ group: '', versions: ['v1'], plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', kind: 'PersistentVolumeClaim', namespaced: true, shortNames: ['pvc'], hasStatus: true }),
   builtin({ group: 'policy', versions: ['v1'], plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true, shortNames: ['pdb'], hasStatus: true }),
   // Answered, never stored: see auth/reviews.ts.
   builtin({ group: 'authorization.k8s.io', versions: ['v1'], plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] }),

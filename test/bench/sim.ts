@@ -114,6 +114,39 @@ function post(agent: Agent, url: string, token: string, body: unknown): Promise<
   });
 }
 
+/** POSTs JSON and returns the answer's JSON; throws on anything but 201. */
+function create(agent: Agent, url: string, token: string, body: unknown): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = request(url, { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 201 ? resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : reject(new Error(`POST ${url} answered ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * A ServiceAccount token allowed to read deployments in shop through a Role and a RoleBinding, behind ten other
+ * bindings that do not match: the admin token skips authorization (system:masters), this one pays for RBAC.
+ */
+async function rbacToken(url: string, adminToken: string): Promise<string> {
+  const agent = new Agent({ keepAlive: false });
+  try {
+    const rbac = `${url}/apis/rbac.authorization.k8s.io/v1/namespaces/shop`;
+    await create(agent, `${url}/api/v1/namespaces/shop/serviceaccounts`, adminToken, { metadata: { name: 'reader' } });
+    await create(agent, `${rbac}/roles`, adminToken, { metadata: { name: 'reader' }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] }] });
+    for (let i = 0; i < 10; i++) await create(agent, `${rbac}/rolebindings`, adminToken, { metadata: { name: `other-${i}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'User', name: `user-${i}` }] });
+    await create(agent, `${rbac}/rolebindings`, adminToken, { metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'shop' }] });
+    const review = await create(agent, `${url}/api/v1/namespaces/shop/serviceaccounts/reader/token`, adminToken, { spec: { audiences: [] } });
+    return (review.status as { token: string }).token;
+  } finally {
+    agent.destroy();
+  }
+}
+
 function deployment(i: number): unknown {
   const name = `app-${String(i).padStart(4, '0')}`;
   return {
@@ -147,11 +180,16 @@ async function measureGets(seconds: number): Promise<Figure[]> {
     await autocannon({ url: one, headers, connections: 10, duration: 2 });
     const get = await autocannon({ url: one, headers, connections: 10, duration: seconds });
     const list = await autocannon({ url: `${ready.url}/api/v1/namespaces/shop/pods?labelSelector=app%3Dcheckout`, headers, connections: 10, duration: Math.max(2, seconds / 2) });
+    const token = await rbacToken(ready.url, ready.token);
+    const rbac = await autocannon({ url: one, headers: { ...headers, Authorization: `Bearer ${token}` }, connections: 10, duration: seconds });
     const failures = (r: typeof get) => r.errors + r.timeouts + r.non2xx;
-    if (failures(get) > 0 || failures(list) > 0) throw new Error(`GET benchmark saw failures: ${failures(get)} + ${failures(list)}`);
+    if (failures(get) > 0 || failures(list) > 0 || failures(rbac) > 0) throw new Error(`GET benchmark saw failures: ${failures(get)} + ${failures(list)} + ${failures(rbac)}`);
+    const ratio = rbac.requests.average / get.requests.average;
     return [
       { name: 'GET one deployment (10 connections)', value: Math.round(get.requests.average), unit: 'req/s', target: `>= ${TARGET_GETS_PER_SECOND}`, pass: get.requests.average >= TARGET_GETS_PER_SECOND },
       { name: '  its latency p99', value: get.latency.p99, unit: 'ms', target: '-', pass: true },
+      { name: '  the same with a ServiceAccount token through RBAC', value: Math.round(rbac.requests.average), unit: 'req/s', target: '-', pass: true },
+      { name: '  RBAC token / admin token', value: Math.round(ratio * 100) / 100, unit: 'x', target: '>= 0.9', pass: ratio >= 0.9 },
       { name: 'GET pods by label selector (4 pods)', value: Math.round(list.requests.average), unit: 'req/s', target: '-', pass: true },
     ];
   } finally {

@@ -15,6 +15,7 @@ async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
   // Loaded here rather than at the top, so that `--help` and bad configuration answer without the whole server stack.
   const { createRuntime, startEngine } = await import('../../runtime.ts');
   const { buildApp } = await import('../../api/app.ts');
+  const { buildHealthApp } = await import('../../api/health-app.ts');
   const runtime = await createRuntime(config);
   const { logger } = runtime;
   let engine: Engine | undefined;
@@ -33,6 +34,11 @@ async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
       });
       const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_PORT });
       console.log(`oleada api listening on ${address}`);
+    } else {
+      // A worker on its own still answers probes and is scraped: its tick and cluster metrics exist only here.
+      app = await buildHealthApp({ pool: runtime.pool, redis: runtime.redis, logger });
+      const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_PORT });
+      console.log(`oleada worker serving /healthz, /readyz and /metrics on ${address}`);
     }
     if (engine) console.log(`oleada engine running ${config.OLEADA_WORKER_CONCURRENCY} ticks at a time (${runtime.owner})`);
     const signal = await untilSignal();
@@ -64,6 +70,6 @@ export const apiCommand: Command = {
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'run only the engine (several may run at once)',
-  usage: `Usage: oleada worker\n\nRuns the tick workers and the recovery loop alone. Several workers share the rollouts; one tick per\nrollout runs at a time.\n\n${ENVIRONMENT}`,
+  usage: `Usage: oleada worker\n\nRuns the tick workers and the recovery loop alone, with /healthz, /readyz and /metrics on OLEADA_HOST:OLEADA_PORT.\nSeveral workers share the rollouts; one tick per rollout runs at a time.\n\n${ENVIRONMENT}`,
   run: () => run({ api: false, engine: true }),
 };

@@ -5,7 +5,7 @@
 // Aggregation is not simulated: the built-in roles list their rules outright.
 import { isPlainObject, type KubeObject } from '../objects.ts';
 import type { ResourceRegistry, ResourceType } from '../resources.ts';
-import type { ObjectStore } from '../store.ts';
+import type { ObjectStore, StoreEvent } from '../store.ts';
 import { MASTERS, type UserInfo } from './identity.ts';
 
 /** What the API server asks the authorizer about (authorizer.Attributes). */
@@ -38,9 +38,27 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
+/** Stored objects never change, so each role's rules and each binding's subjects are read once. */
+const ruleCache = new WeakMap<KubeObject, PolicyRule[]>();
+const subjectCache = new WeakMap<KubeObject, Subject[]>();
+
 function rulesOf(role: KubeObject | undefined): PolicyRule[] {
-  const rules = role?.rules;
-  return Array.isArray(rules) ? rules.filter(isPlainObject).map((r) => ({ verbs: strings(r.verbs), apiGroups: strings(r.apiGroups), resources: strings(r.resources), resourceNames: strings(r.resourceNames), nonResourceURLs: strings(r.nonResourceURLs) })) : [];
+  if (!role) return [];
+  let rules = ruleCache.get(role);
+  if (!rules) {
+    rules = Array.isArray(role.rules) ? role.rules.filter(isPlainObject).map((r) => ({ verbs: strings(r.verbs), apiGroups: strings(r.apiGroups), resources: strings(r.resources), resourceNames: strings(r.resourceNames), nonResourceURLs: strings(r.nonResourceURLs) })) : [];
+    ruleCache.set(role, rules);
+  }
+  return rules;
+}
+
+function subjectsOf(binding: KubeObject): Subject[] {
+  let subjects = subjectCache.get(binding);
+  if (!subjects) {
+    subjects = Array.isArray(binding.subjects) ? (binding.subjects.filter(isPlainObject) as Subject[]) : [];
+    subjectCache.set(binding, subjects);
+  }
+  return subjects;
 }
 
 function has(list: string[] | undefined, value: string): boolean {
@@ -82,8 +100,12 @@ function subjectMatches(subject: Subject, user: UserInfo, bindingNamespace: stri
   }
 }
 
+const MAX_DECISIONS = 10_000;
+
 export class RbacAuthorizer {
   private readonly types: RbacTypes;
+  /** Decisions by user and request, dropped whenever a Role, ClusterRole or binding changes. */
+  private readonly decisions = new Map<string, boolean>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -102,8 +124,24 @@ export class RbacAuthorizer {
     };
   }
 
+  observe(event: StoreEvent): void {
+    const t = this.types;
+    if (event.resource === t.roles || event.resource === t.clusterroles || event.resource === t.rolebindings || event.resource === t.clusterrolebindings) this.decisions.clear();
+  }
+
   allows(user: UserInfo, a: Attributes): boolean {
     if (user.groups.includes(MASTERS)) return true;
+    const key = a.kind === 'path' ? `${user.username}\0${user.groups.join(',')}\0${a.verb}\0${a.path}` : `${user.username}\0${user.groups.join(',')}\0${a.verb}\0${a.group}\0${a.resource}\0${a.subresource ?? ''}\0${a.namespace ?? ''}\0${a.name ?? ''}`;
+    let allowed = this.decisions.get(key);
+    if (allowed === undefined) {
+      allowed = this.evaluate(user, a);
+      if (this.decisions.size >= MAX_DECISIONS) this.decisions.clear();
+      this.decisions.set(key, allowed);
+    }
+    return allowed;
+  }
+
+  private evaluate(user: UserInfo, a: Attributes): boolean {
     for (const binding of this.store.each(this.types.clusterrolebindings)) {
       if (this.bindingAllows(binding, user, a, undefined)) return true;
     }
@@ -117,8 +155,7 @@ export class RbacAuthorizer {
   }
 
   private bindingAllows(binding: KubeObject, user: UserInfo, a: Attributes, namespace: string | undefined): boolean {
-    const subjects = Array.isArray(binding.subjects) ? (binding.subjects.filter(isPlainObject) as Subject[]) : [];
-    if (!subjects.some((s) => subjectMatches(s, user, namespace))) return false;
+    if (!subjectsOf(binding).some((s) => subjectMatches(s, user, namespace))) return false;
     const ref = isPlainObject(binding.roleRef) ? binding.roleRef : {};
     const roleName = typeof ref.name === 'string' ? ref.name : '';
     const role = ref.kind === 'Role' && namespace ? this.store.get(this.types.roles, namespace, roleName) : ref.kind === 'ClusterRole' ? this.store.get(this.types.clusterroles, undefined, roleName) : undefined;

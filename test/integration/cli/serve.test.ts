@@ -48,6 +48,26 @@ describe('oleada serve', () => {
     }
   });
 
+  it('runs a worker alone that answers probes and serves its metrics, and nothing of the API', async () => {
+    const child = runOleada(['worker'], env);
+    try {
+      const url = (await child.waitForLine(/oleada worker serving \/healthz, \/readyz and \/metrics on (http:\/\/\S+)/))[1]!;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true } } });
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^# TYPE oleada_\w+/m);
+      const api = await fetch(`${url}/api/v1/rollouts`);
+      expect(api.status).toBe(404);
+      expect(api.headers.get('content-type')).toMatch(/problem\+json/);
+      child.process.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+    } finally {
+      await child.kill();
+    }
+  });
+
   it('stops with a message naming the variable, and no stack trace, on bad configuration', async () => {
     const child = runOleada(['serve'], { ...env, OLEADA_PORT: 'eighty' });
     expect(await child.exited).toBe(2);
