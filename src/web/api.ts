@@ -121,6 +121,8 @@ export interface CommandBody {
   cluster?: string;
   wave?: string;
   full?: boolean;
+  /** The revision the command is meant for; the API refuses it (412) when the rollout is at another. Like If-Match. */
+  revision?: number;
 }
 
 export const api = new ApiClient();

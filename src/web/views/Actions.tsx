@@ -24,8 +24,9 @@ export function useCommands(rollout: Rollout | undefined, etag: string | null, o
   /**
    * Approve and promote are decisions about the state on screen when the dialog opened: they carry that revision, and
    * a rollout that moved on meanwhile refuses them (412). Pause, resume and abort mean the same on any newer state of
-   * the rollout (analysis alone bumps the revision every interval), so they carry the revision the page shows when
-   * the person confirms; the API still refuses them if the rollout changed after that.
+   * the rollout (analysis alone bumps the revision every interval): they carry the revision the page shows when the
+   * person confirms, and when that is stale but the phase is still the one shown, they are sent once more for the
+   * current revision.
    */
   const ask = (type: CommandType, title: string, effect: string, body: CommandBody, options: Partial<ConfirmRequest> = {}) => {
     if (!rollout) return;
@@ -37,7 +38,15 @@ export function useCommands(rollout: Rollout | undefined, etag: string | null, o
       ...options,
       run: async (reason) => {
         try {
-          await api.command(rollout.id, type, { ...body, ...(reason ? { reason } : {}) }, pinned ?? latest.current);
+          const payload = { ...body, ...(reason ? { reason } : {}) };
+          try {
+            await api.command(rollout.id, type, payload, pinned ?? latest.current);
+          } catch (err) {
+            // Only analysis moved the revision, not the phase the person decided on: stopping it still means the same.
+            const now = err instanceof ApiError && err.status === 412 ? err.body : null;
+            if (pinned !== null || !now || now.phase !== rollout.phase || typeof now.revision !== 'number') throw err;
+            await api.command(rollout.id, type, { ...payload, revision: now.revision }, null);
+          }
           setOutcome({ ok: true, text: `${title}: sent. The rollout applies it on its next step.` });
         } catch (err) {
           setOutcome({ ok: false, text: refusal(title, err) });
