@@ -71,6 +71,7 @@ DATABASE_URL=$demo_db_url OLEADA_PORT=$port OLEADA_CLUSTERS_FILE=$demo_dir/clust
 pids+=($!)
 wait_for_line "$demo_dir/oleada.log" 'oleada api listening' 60
 note "logs: $demo_dir/oleada.log"
+note "dashboard: open $OLEADA_URL/ and sign in with the token $token (watch the rollouts below live)"
 
 say "Rollout 1: checkout 1.1.0, a good release (deploy/examples/demo/checkout-1.1.0.yaml)"
 note "each cluster: 20% of pods on 1.1.0, wait 8s, 50%, wait 8s, then promote; error rate and p95 latency are checked every 4s"
@@ -114,6 +115,7 @@ cat <<EOF
    try:       curl -s -H "Authorization: Bearer $token" $OLEADA_URL/api/v1/rollouts | head -c 600; echo
               OLEADA_URL=$OLEADA_URL OLEADA_TOKEN=$token npx oleada rollout list
               kubectl --kubeconfig $demo_dir/kubeconfig.yaml --context prod-eu-1 -n shop get deploy,pods -o wide
+   dashboard: $OLEADA_URL/  (sign in: paste the token above into the Token field)
    API docs:  $OLEADA_URL/api/v1/docs
 EOF
 if [ -n "$keep_running" ]; then

@@ -2,7 +2,7 @@
 # Installs what Oleada needs on a fresh Debian machine with Node.js, and nothing that is already there:
 # the npm dependencies, the compiled build, and with --test the tools the test suite drives (kubectl 1.20 and, from
 # scripts/install-k8s-tools.sh, kubectl 1.33 and helm; docker-compose,
-# script).
+# script, and chromium for the dashboard's browser tests).
 # The services themselves (Redis, PostgreSQL, Prometheus) are installed by scripts/services.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,6 +29,11 @@ if ! node --input-type=module -e "import { buildIsFresh } from './src/cli/build.
   say "compiling the TypeScript sources to .oleada/build"
   npm run build --silent
 fi
+# The dashboard (src/web) has its own build into .oleada/build/web; `npm run build` above makes it too.
+if ! node --input-type=module -e "import { webBuildIsFresh } from './src/cli/build.js'; process.exit(webBuildIsFresh() ? 0 : 1)"; then
+  say "building the dashboard into .oleada/build/web"
+  npx vite build --config src/web/vite.config.ts --logLevel warn
+fi
 
 apt_packages=()
 if [ "${1:-}" = "--test" ]; then
@@ -36,6 +41,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
   # util-linux `script` gives the CLI a terminal in the live-view test.
   command -v script >/dev/null 2>&1 || apt_packages+=(bsdutils)
+  # The dashboard's browser tests drive Debian's chromium through playwright-core.
+  [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -45,8 +52,8 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   policy=/usr/sbin/policy-rc.d added_policy=""
   if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; added_policy=yes; fi
   say "installing ${apt_packages[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
   if [ -n "$added_policy" ]; then rm -f "$policy"; fi
 fi
 

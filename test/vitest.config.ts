@@ -33,6 +33,23 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
+          globalSetup: ['test/support/global-setup.ts', 'test/e2e/support/build-web.ts'],
+          setupFiles: ['test/support/leak-check.ts'],
+          // A test drives a real rollout on kube-sim through a browser: seconds of simulated rollout, plus chromium
+          // sharing two cores with the rest of the run.
+          testTimeout: 180_000,
+          hookTimeout: 90_000,
+          pool: 'forks',
+          // One chromium at a time: two would fight over the cores the engine and kube-sim need.
+          maxWorkers: 1,
+        },
+      },
     ],
   },
 });

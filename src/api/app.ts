@@ -12,6 +12,7 @@ import { installAccess, routeAccess } from './auth/access.ts';
 import { TokenStore } from './auth/tokens.ts';
 import { watchTokensFile } from './auth/tokens-file.ts';
 import { installBodyParsers } from './body.ts';
+import { registerDashboard } from './dashboard.ts';
 import type { ApiContext, ClusterDirectory } from './context.ts';
 import { PostgresChangeFeed, type ChangeFeed } from './live/change-feed.ts';
 import { DEFAULT_STREAM_OPTIONS, StreamRegistry, type StreamOptions } from './live/event-stream.ts';
@@ -22,7 +23,10 @@ import { appRoutes } from './routes/apps.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { eventRoutes } from './routes/events.ts';
+import { fleetRoutes } from './routes/fleet.ts';
 import { healthRoutes } from './routes/health.ts';
+import { meRoutes } from './routes/me.ts';
+import { rolloutFileRoutes } from './routes/rollout-file.ts';
 import { historyRoutes } from './routes/history.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 
@@ -132,6 +136,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     });
   }
   installAccess(app, { tokens, metricsAuth });
+  await registerDashboard(app);
 
   await app.register(swagger, {
     // @fastify/swagger reads `rollouts::plan` (fastify's escaped colon) as a parameter `{plan}`; a parameter always
@@ -163,6 +168,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(commandRoutes(context));
   await app.register(clusterRoutes(context));
   await app.register(appRoutes(context));
+  await app.register(meRoutes());
+  await app.register(fleetRoutes(context));
+  await app.register(rolloutFileRoutes(context));
   await app.register(historyRoutes(context));
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'open' } }, async () => app.swagger());
 

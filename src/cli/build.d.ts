@@ -2,3 +2,5 @@
 export declare const BUILD_DIR: string;
 export declare const BUILD_ENTRY: string;
 export declare function buildIsFresh(srcDir?: string, buildDir?: string): boolean;
+export declare const WEB_BUILD_DIR: string;
+export declare function webBuildIsFresh(webDir?: string, buildDir?: string): boolean;

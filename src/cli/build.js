@@ -24,3 +24,14 @@ export function buildIsFresh(srcDir = join(ROOT, 'src'), buildDir = BUILD_DIR) {
   // Every compiled file must be newer than every source (`npm run build` starts from an empty directory).
   return Math.min(...mtimes(buildDir, '.js')) >= Math.max(...mtimes(srcDir, '.ts'));
 }
+
+/** Where Vite writes the dashboard (src/web/vite.config.ts); src/api/dashboard.ts serves it. */
+export const WEB_BUILD_DIR = join(BUILD_DIR, 'web');
+
+/** Whether the built dashboard is newer than every file of its sources (src/web) and of the lock file. */
+export function webBuildIsFresh(webDir = join(ROOT, 'src/web'), buildDir = WEB_BUILD_DIR) {
+  const index = statSync(join(buildDir, 'index.html'), { throwIfNoEntry: false });
+  if (!index) return false;
+  const sources = [...mtimes(webDir, ''), statSync(join(ROOT, 'package-lock.json')).mtimeMs];
+  return index.mtimeMs >= Math.max(...sources);
+}

@@ -48,6 +48,7 @@ describe('scripts/demo.sh', () => {
     // Plain, timestamped lines: the output of a run without a TTY, as in CI logs.
     expect(output).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}canary\/staging-eu +staging-eu: weight 20% reached/m);
     expect(output).toMatch(new RegExp(`Oleada is running at http://127\\.0\\.0\\.1:${port}`));
+    expect(output).toMatch(new RegExp(`dashboard: http://127\\.0\\.0\\.1:${port}/ +\\(sign in: paste the token above into the Token field\\)`));
     expect(output).toMatch(/demo: everything is stopped\./);
     // And it is: no process the demo started (they all carry its port in their environment) outlives it.
     await waitFor('the demo processes to exit', () => demoProcesses(port).length === 0, 15_000).catch(() => {

@@ -1,0 +1,206 @@
+/** One rollout: waves with their clusters, the actions, the rollout file, and the live event timeline. */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type Answer } from '../api.ts';
+import { Badge } from '../components/Badge.tsx';
+import type { Threshold } from '../components/MetricChart.tsx';
+import { countdown, PHASES, TERMINAL, WAVE_STATES, when } from '../format.ts';
+import { useNow, usePoll } from '../poll.ts';
+import type { Rollout, RolloutEvent, RolloutFile, Sample, WhoAmI } from '../types.ts';
+import { useCommands } from './Actions.tsx';
+import { ClusterCard } from './ClusterCard.tsx';
+import { NotFound } from './NotFound.tsx';
+
+/** Charts start open while few clusters have samples; with many, a person opens the ones they want. */
+const OPEN_CHARTS_UP_TO = 6;
+
+function measurements(rollout: Rollout): number {
+  return rollout.clusters.reduce((sum, c) => sum + c.metrics.reduce((s, m) => s + m.measurements, 0), 0);
+}
+
+export function RolloutView(props: { id: string; me: WhoAmI }) {
+  const { id, me } = props;
+  const [events, setEvents] = useState<RolloutEvent[]>([]);
+  const [samples, setSamples] = useState<Sample[]>([]);
+  const [file, setFile] = useState<RolloutFile | null>(null);
+  const [measured, setMeasured] = useState(-1);
+  const path = `/api/v1/rollouts/${encodeURIComponent(id)}`;
+  const status = usePoll<Rollout>(path, 2000, (answer: Answer<Rollout>) => {
+    void loadEvents(answer.body.lastEventSeq);
+    const count = measurements(answer.body);
+    if (count !== measured) {
+      setMeasured(count);
+      void api.get<{ items: Sample[] }>(`${path}/analysis?limit=10000`).then((a) => setSamples(a.body.items), () => {});
+    }
+  });
+  const rollout = status.data;
+  const now = useNow();
+  const commands = useCommands(rollout, status.etag, status.refresh);
+
+  useEffect(() => {
+    setEvents([]);
+    eventsShown.current = 0;
+    eventsWanted.current = 0;
+    setSamples([]);
+    setFile(null);
+    setMeasured(-1);
+    api.get<RolloutFile>(`${path}/file`).then((a) => setFile(a.body), () => {});
+  }, [path]);
+
+  // Only the events after the last one shown are asked for; a change that comes during a load is caught up after it.
+  const eventsLoading = useRef(false);
+  const eventsWanted = useRef(0);
+  const eventsShown = useRef(0);
+  async function loadEvents(lastSeq: number) {
+    eventsWanted.current = Math.max(eventsWanted.current, lastSeq);
+    if (eventsLoading.current) return;
+    eventsLoading.current = true;
+    try {
+      while (eventsWanted.current > eventsShown.current) {
+        const after = eventsShown.current;
+        const answer = await api.get<{ items: RolloutEvent[] }>(`${path}/events?after=${after}&limit=1000`);
+        const fresh = answer.body.items.filter((e) => e.seq > after);
+        if (fresh.length === 0) break;
+        eventsShown.current = fresh.at(-1)!.seq;
+        setEvents((shown) => [...fresh.reverse(), ...shown]);
+      }
+    } catch {
+      // The next change of the rollout asks again.
+    } finally {
+      eventsLoading.current = false;
+    }
+  }
+
+  const thresholds = useMemo(() => new Map<string, Threshold>((file?.metrics ?? []).map((m) => [m.name, m])), [file]);
+  const samplesByCluster = useMemo(() => {
+    const map = new Map<string, Sample[]>();
+    for (const s of samples) {
+      const list = map.get(s.cluster) ?? [];
+      list.push(s);
+      map.set(s.cluster, list);
+    }
+    return map;
+  }, [samples]);
+
+  if (status.error?.status === 404) return <NotFound what={`There is no rollout ${id}.`} />;
+  if (status.error && !rollout) {
+    return (
+      <main id="main">
+        <p role="alert" class="error">
+          {status.error instanceof ApiError ? status.error.message : 'The rollout could not be read.'}
+        </p>
+      </main>
+    );
+  }
+  if (!rollout) return <main id="main" aria-busy="true">Loading rollout…</main>;
+
+  const active = !TERMINAL.includes(rollout.phase);
+  const acts = me.may.command && active ? commands : null;
+  const chartsOpen = samplesByCluster.size <= OPEN_CHARTS_UP_TO;
+  const byName = new Map(rollout.clusters.map((c) => [c.name, c]));
+
+  return (
+    <main id="main" class="rollout">
+      <header class="rollout-head">
+        <h1>
+          {rollout.app} {rollout.version ?? ''}
+        </h1>
+        <Badge state={PHASES[rollout.phase]} />
+        <p class="reason">{rollout.reason}</p>
+        <p class="meta">
+          Revision {rollout.revision} · created {when(rollout.createdAt)} by {rollout.createdBy}
+          {rollout.image ? ` · ${rollout.image}` : ''}
+          {rollout.namespace ? ` · namespace ${rollout.namespace}` : ''}
+        </p>
+        {rollout.paused && (
+          <p class="notice">
+            Paused by {rollout.paused.actor}: {rollout.paused.reason}
+          </p>
+        )}
+        {rollout.rollback && (
+          <p class="notice danger">
+            Rolled back: {rollout.rollback.cause}
+            {rollout.rollback.cluster ? ` (cluster ${rollout.rollback.cluster})` : ''}, by {rollout.rollback.actor}
+          </p>
+        )}
+      </header>
+
+      {acts && (
+        <section class="actions" aria-label="Actions on this rollout">
+          {rollout.phase === 'paused' ? (
+            <button type="button" onClick={acts.resume}>
+              Resume
+            </button>
+          ) : (
+            <button type="button" onClick={acts.pause}>
+              Pause
+            </button>
+          )}
+          <button type="button" class="danger" onClick={acts.abort}>
+            Abort
+          </button>
+        </section>
+      )}
+      {commands.outcome && (
+        <p role={commands.outcome.ok ? 'status' : 'alert'} class={commands.outcome.ok ? 'ok' : 'error'}>
+          {commands.outcome.text}
+        </p>
+      )}
+      {commands.dialog}
+
+      {rollout.waves.map((wave, index) => (
+        <section class="wave" key={wave.name} aria-labelledby={`wave-${index}`}>
+          <header>
+            <h2 id={`wave-${index}`}>
+              Wave {index + 1}: {wave.name}
+            </h2>
+            <Badge state={WAVE_STATES[wave.status]} />
+            {wave.status === 'awaiting_approval' && <span>waiting since {when(wave.startedAt)}</span>}
+            {wave.approvedBy && <span>approved by {wave.approvedBy}</span>}
+            {wave.status === 'baking' && wave.bakeUntil && <span>bake ends {countdown(wave.bakeUntil, now) === 'now' ? 'now' : `in ${countdown(wave.bakeUntil, now)}`}</span>}
+            {acts && wave.status === 'awaiting_approval' && (
+              <button type="button" class="primary" onClick={() => acts.approve(wave.name)}>
+                Approve wave {wave.name}
+              </button>
+            )}
+          </header>
+          <div class="clusters">
+            {wave.clusters.map((name) => {
+              const cluster = byName.get(name);
+              return (
+                cluster && (
+                  <ClusterCard
+                    key={name}
+                    cluster={cluster}
+                    now={now}
+                    samples={samplesByCluster.get(name) ?? []}
+                    thresholds={thresholds}
+                    chartsOpen={chartsOpen || cluster.state === 'failed'}
+                    commands={acts}
+                  />
+                )
+              );
+            })}
+          </div>
+        </section>
+      ))}
+
+      <section aria-labelledby="timeline">
+        <h2 id="timeline">Events</h2>
+        <ol class="timeline" aria-live="polite" aria-relevant="additions">
+          {events.map((e) => (
+            <li key={e.seq}>
+              <time dateTime={e.time}>{when(e.time)}</time> <span class="event-type">{e.type}</span>
+              {e.cluster ? <span class="where"> {e.cluster}</span> : e.wave ? <span class="where"> {e.wave}</span> : null}{' '}
+              <span>{e.message}</span> <span class="actor">— {e.actor}</span>
+            </li>
+          ))}
+        </ol>
+      </section>
+
+      <details class="file">
+        <summary>Rollout file as submitted</summary>
+        <pre>{file ? JSON.stringify(file.spec, null, 2) : 'Loading…'}</pre>
+      </details>
+    </main>
+  );
+}
