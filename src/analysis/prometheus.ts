@@ -88,17 +88,7 @@ export class PrometheusClient {
    * because a threshold on several numbers is ambiguous: the query has to aggregate them (sum, max, avg).
    */
   async query(promql: string, time?: Date | number): Promise<QueryResult> {
-    const started = performance.now();
-    let outcome: PrometheusOutcome = 'ok';
-    try {
-      return await this.send(promql, time);
-    } catch (err) {
-      const error = err instanceof PrometheusError ? err : this.classify(err);
-      outcome = error.kind;
-      throw error;
-    } finally {
-      this.report(performance.now() - started, outcome);
-    }
+    return this.measured(() => this.send(promql, time));
   }
 
   /**
@@ -107,9 +97,7 @@ export class PrometheusClient {
    * none when the query matched nothing. Several series are a `bad_query`, as for `query`.
    */
   async queryRange(promql: string, range: { start: number; end: number; stepMs: number }): Promise<RangeSample[]> {
-    const started = performance.now();
-    let outcome: PrometheusOutcome = 'ok';
-    try {
+    return this.measured(async () => {
       const form = new URLSearchParams({
         query: promql,
         start: String(range.start / 1000),
@@ -117,6 +105,15 @@ export class PrometheusClient {
         step: String(range.stepMs / 1000),
       });
       return this.interpretRange(await this.post(this.rangeEndpoint, form, promql), promql);
+    });
+  }
+
+  /** Runs one request, classifying its failure as a PrometheusError and reporting its latency and outcome. */
+  private async measured<T>(request: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome: PrometheusOutcome = 'ok';
+    try {
+      return await request();
     } catch (err) {
       const error = err instanceof PrometheusError ? err : this.classify(err);
       outcome = error.kind;

@@ -3,15 +3,17 @@
  * rollouts the caller may see. The routes read the store directly for these (they only read), and go through the
  * engine's RolloutService for everything that changes a rollout.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RolloutService } from '../engine/rollout-service.ts';
 import { RolloutNotFound } from '../errors.ts';
+import type { RolloutRecord } from '../model/rollout.ts';
 import type { Phase } from '../model/state.ts';
 import type { RolloutStatus } from '../model/wire.ts';
 import { getRolloutHead, listRolloutsMatching, type RolloutHead, type RolloutPage } from '../store/rollout-reads.ts';
 import { assertAppAccess, principalOf } from './auth/access.ts';
 import type { ApiContext } from './context.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { rolloutEtag } from './live/etag.ts';
 import { ApiError } from './problem.ts';
 import { toStatusView } from './responses/rollout-status.ts';
 
@@ -63,4 +65,14 @@ export async function rolloutPage(
     next = { cursor, href: `${basePath}?${params.toString()}` };
   }
   return { items: result.items.map(toStatusView), next };
+}
+
+/** A rollout just created (201), or found again by its Idempotency-Key (200), with its Location and ETag. */
+export function sendRollout(reply: FastifyReply, result: { rollout: RolloutRecord; created: boolean }, body: (view: RolloutStatus) => unknown = (view) => view): FastifyReply {
+  const view = toStatusView(result.rollout);
+  return reply
+    .code(result.created ? 201 : 200)
+    .header('location', view.links.self)
+    .header('etag', rolloutEtag(result.rollout.version))
+    .send(body(view));
 }

@@ -1,4 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app.ts';
+import { hashToken, TokenStore } from '../../src/api/auth/tokens.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -174,4 +177,22 @@ export function appWrites(stack: Stack, cluster: string): string[] {
     .audit()
     .filter((entry) => entry.method !== 'GET' && /\/deployments/.test(entry.path))
     .map((entry) => `${entry.method} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
+}
+
+/** The stack's API on a free port, with one deployer token named `pipeline`; closing the app stops it. */
+export async function serveDeployerApi(stack: Stack, token: string): Promise<{ app: FastifyInstance; url: string }> {
+  const app = await buildApp({
+    ...stackApiDeps(stack),
+    tokens: TokenStore.parse(`tokens:\n  - { name: pipeline, sha256: ${hashToken(token).toString('hex')}, role: deployer }`),
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  // Clients in these tests open a connection per request; idle ones must not hold app.close() for long.
+  app.server.keepAliveTimeout = 1_000;
+  return { app, url };
+}
+
+/** What buildApp needs from a stack's runtime; callers add the tokens and options of their own. */
+export function stackApiDeps(stack: Stack): Pick<Runtime, 'pool' | 'redis' | 'logger' | 'service' | 'clusters'> {
+  const { pool, redis, logger, service, clusters } = stack.runtime;
+  return { pool, redis, logger, service, clusters };
 }

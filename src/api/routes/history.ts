@@ -8,11 +8,9 @@ import { appHistory, type HistoryEntry } from '../../store/history.ts';
 import { assertAppAccess, principalOf } from '../auth/access.ts';
 import type { ApiContext } from '../context.ts';
 import { IdempotencyKeyHeader } from '../idempotency.ts';
-import { rolloutEtag } from '../live/etag.ts';
 import { refusalRecorder } from '../refusals.ts';
-import { toStatusView } from '../responses/rollout-status.ts';
 import { COMMON_ERRORS, Name, Problem } from '../schemas.ts';
-import { requireService } from '../route-helpers.ts';
+import { requireService, sendRollout } from '../route-helpers.ts';
 
 const AppParams = Type.Object({ app: Name('the app') }, { additionalProperties: false });
 
@@ -103,12 +101,7 @@ export function historyRoutes(context: ApiContext): FastifyPluginAsync {
           ...(key !== undefined ? { idempotencyKey: key } : {}),
           supersede: request.query.supersede ?? false,
         });
-        const view = toStatusView(result.rollout);
-        return reply
-          .code(result.created ? 201 : 200)
-          .header('location', view.links.self)
-          .header('etag', rolloutEtag(result.rollout.version))
-          .send({ from: historyItem(result.from), rollout: view });
+        return sendRollout(reply, result, (view) => ({ from: historyItem(result.from), rollout: view }));
       },
     );
   };

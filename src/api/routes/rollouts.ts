@@ -15,7 +15,7 @@ import { PlanPreviewSchema, RolloutStatusSchema } from '../../model/wire.ts';
 import { toStatusView } from '../responses/rollout-status.ts';
 import { YAML_TYPES } from '../body.ts';
 import { ApiError } from '../problem.ts';
-import { requireService, rolloutPage } from '../route-helpers.ts';
+import { requireService, rolloutPage, sendRollout } from '../route-helpers.ts';
 
 /** The request body documented as the rollout spec; the engine validates it, so the route itself does not. */
 function documentSpecBody(description: string): SwaggerTransform {
@@ -78,12 +78,7 @@ export function rolloutRoutes(context: ApiContext): FastifyPluginAsync {
           ...(key !== undefined ? { idempotencyKey: key } : {}),
           supersede: request.query.supersede ?? false,
         });
-        const view = toStatusView(result.rollout);
-        return reply
-          .code(result.created ? 201 : 200)
-          .header('location', view.links.self)
-          .header('etag', rolloutEtag(result.rollout.version))
-          .send(view);
+        return sendRollout(reply, result);
       },
     );
 

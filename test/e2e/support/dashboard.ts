@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/api/app.ts';
 import { hashToken, TokenStore } from '../../../src/api/auth/tokens.ts';
-import { startStack, type Stack, type StackOptions } from '../../support/stack.ts';
+import { stackApiDeps, startStack, type Stack, type StackOptions } from '../../support/stack.ts';
 
 export const TOKENS = {
   deployer: 'e2e-deployer-token-0123456789',
@@ -35,11 +35,7 @@ export async function startDashboard(options: StackOptions): Promise<Dashboard> 
   let port = 0;
   const start = async () => {
     app = await buildApp({
-      pool: stack.runtime.pool,
-      redis: stack.runtime.redis,
-      logger: stack.runtime.logger,
-      service: stack.runtime.service,
-      clusters: stack.runtime.clusters,
+      ...stackApiDeps(stack),
       tokens: TokenStore.parse(TOKENS_YAML, 'e2e tokens'),
       rateLimit: false,
     });

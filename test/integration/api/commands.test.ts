@@ -5,19 +5,14 @@ import type { Plan } from '../../../src/spec/plan.ts';
 import { insertJudgements } from '../../../src/store/judgements.ts';
 import { insertSamples } from '../../../src/store/samples.ts';
 import { canaryAt, drive } from './support/drive.ts';
-import { json, rolloutSpec, startHarness, type Harness } from './support/harness.ts';
+import { createRollout, json, startHarness, type Harness } from './support/harness.ts';
 
 let api: Harness;
 let id: string;
 
 beforeAll(async () => {
   api = await startHarness();
-  const response = await api.request('/api/v1/rollouts', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(rolloutSpec({ app: 'commanded' })),
-  });
-  id = (await json(response)).id;
+  id = await createRollout(api, 'commanded');
   await drive(api.pool, id, (state) => canaryAt(state, 'staging-eu', 3, 50));
 });
 afterAll(async () => {

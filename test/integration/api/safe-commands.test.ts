@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryAt, drive } from './support/drive.ts';
-import { json, rolloutSpec, startHarness, type Harness, type TokenName } from './support/harness.ts';
+import { createRollout, json, startHarness, type Harness, type TokenName } from './support/harness.ts';
 
 let api: Harness;
 let id: string;
 
 beforeAll(async () => {
   api = await startHarness();
-  const response = await api.request('/api/v1/rollouts', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(rolloutSpec({ app: 'retried' })),
-  });
-  id = (await json(response)).id;
+  id = await createRollout(api, 'retried');
   await drive(api.pool, id, (state) => canaryAt(state, 'staging-eu', 1, 10));
 });
 afterAll(async () => {

@@ -4,9 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../src/api/app.ts';
-import { hashToken, TokenStore } from '../../../src/api/auth/tokens.ts';
-import { rolloutFile, startStack, type Stack } from '../../support/stack.ts';
+import { rolloutFile, serveDeployerApi, startStack, type Stack } from '../../support/stack.ts';
 
 const TOKEN = 'retry-deployer-token-0123456789';
 
@@ -16,16 +14,7 @@ let url: string;
 
 beforeAll(async () => {
   stack = await startStack({ clusters: ['staging-eu'] });
-  app = await buildApp({
-    pool: stack.runtime.pool,
-    redis: stack.runtime.redis,
-    logger: stack.runtime.logger,
-    service: stack.runtime.service,
-    clusters: stack.runtime.clusters,
-    tokens: TokenStore.parse(`tokens:\n  - { name: pipeline, sha256: ${hashToken(TOKEN).toString('hex')}, role: deployer }`),
-  });
-  url = await app.listen({ host: '127.0.0.1', port: 0 });
-  app.server.keepAliveTimeout = 1_000;
+  ({ app, url } = await serveDeployerApi(stack, TOKEN));
 });
 afterAll(async () => {
   await app?.close();

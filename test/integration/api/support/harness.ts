@@ -156,3 +156,14 @@ export async function json(response: Response): Promise<any> {
     throw new Error(`expected JSON, got ${response.status} ${text.slice(0, 200)}`);
   }
 }
+
+/** Creates a rollout of `app` through the API, as an admin, and returns its id. */
+export async function createRollout(api: Harness, app: string): Promise<string> {
+  const response = await api.request('/api/v1/rollouts', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rolloutSpec({ app })),
+  });
+  if (response.status !== 201) throw new Error(`creating ${app} answered ${response.status}: ${await response.text()}`);
+  return (await json(response)).id;
+}
