@@ -13,7 +13,7 @@ import { getRolloutHead, listRolloutsMatching, type RolloutHead, type RolloutPag
 import { assertAppAccess, principalOf } from './auth/access.ts';
 import type { ApiContext } from './context.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { rolloutEtag } from './live/etag.ts';
+import { ifNoneMatchMatches, rolloutEtag, rolloutPageEtag } from './live/etag.ts';
 import { ApiError } from './problem.ts';
 import { toStatusView } from './responses/rollout-status.ts';
 
@@ -41,9 +41,10 @@ export interface PageRequest {
 export async function rolloutPage(
   context: ApiContext,
   request: FastifyRequest,
+  reply: FastifyReply,
   query: PageRequest,
   basePath: string,
-): Promise<{ items: RolloutStatus[]; next: { cursor: string; href: string } | null }> {
+): Promise<{ items: RolloutStatus[]; next: { cursor: string; href: string } | null } | FastifyReply> {
   const principal = principalOf(request);
   if (query.app !== undefined) assertAppAccess(request, query.app);
   const limit = query.limit ?? 50;
@@ -64,6 +65,10 @@ export async function rolloutPage(
     params.set('cursor', cursor);
     next = { cursor, href: `${basePath}?${params.toString()}` };
   }
+  // A dashboard polls its list; an unchanged page is a 304 before any status is built or serialized.
+  const etag = rolloutPageEtag(result.items, next?.cursor ?? null);
+  reply.header('etag', etag).header('cache-control', 'no-cache');
+  if (ifNoneMatchMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
   return { items: result.items.map(toStatusView), next };
 }
 

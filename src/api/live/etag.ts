@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * ETags of rollout status. The view is a pure function of the stored row, and every write of the row raises its
  * version, so the version alone identifies the representation. The prefix names the view's shape: when the view
@@ -7,6 +9,17 @@ const VIEW_REVISION = 'v2';
 
 export function rolloutEtag(version: number): string {
   return `"${VIEW_REVISION}.${version}"`;
+}
+
+/**
+ * The ETag of a page of rollouts: which rollouts it holds, at which versions, and where the next page starts. Any
+ * change to a listed rollout, a new rollout on the page, or a shifted page boundary changes it.
+ */
+export function rolloutPageEtag(items: readonly { id: string; version: number }[], nextCursor: string | null): string {
+  const hash = createHash('sha256');
+  for (const item of items) hash.update(`${item.id}:${item.version};`);
+  hash.update(nextCursor ?? '');
+  return `"${VIEW_REVISION}.page.${hash.digest('base64url').slice(0, 22)}"`;
 }
 
 const OUR_TAG = new RegExp(`^"${VIEW_REVISION}\\.(\\d{1,15})"$`);

@@ -19,11 +19,11 @@ export function appRoutes(context: ApiContext): FastifyPluginAsync {
           security: [{ bearer: [] }],
           params: Type.Object({ app: Name('the app') }, { additionalProperties: false }),
           querystring: AppRolloutsQuery,
-          response: { 200: page(RolloutStatusSchema), ...COMMON_ERRORS },
+          response: { 200: page(RolloutStatusSchema), 304: Type.Null({ description: 'not modified' }), ...COMMON_ERRORS },
         },
       },
-      async (request) =>
-        rolloutPage(context, request, { ...request.query, app: request.params.app }, `/api/v1/apps/${request.params.app}/rollouts`),
+      async (request, reply) =>
+        rolloutPage(context, request, reply, { ...request.query, app: request.params.app }, `/api/v1/apps/${request.params.app}/rollouts`),
     );
   };
 }

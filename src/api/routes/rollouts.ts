@@ -110,10 +110,10 @@ export function rolloutRoutes(context: ApiContext): FastifyPluginAsync {
           summary: 'List rollouts, newest first',
           security: [{ bearer: [] }],
           querystring: ListRolloutsQuery,
-          response: { 200: page(RolloutStatusSchema), ...COMMON_ERRORS },
+          response: { 200: page(RolloutStatusSchema), 304: Type.Null({ description: 'not modified' }), ...COMMON_ERRORS },
         },
       },
-      async (request) => rolloutPage(context, request, request.query, '/api/v1/rollouts'),
+      async (request, reply) => rolloutPage(context, request, reply, request.query, '/api/v1/rollouts'),
     );
 
     typed.get(

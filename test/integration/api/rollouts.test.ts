@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { drive, canaryAt } from './support/drive.ts';
-import { json, rolloutSpec, startHarness, type Harness } from './support/harness.ts';
+import { createRollout, json, rolloutSpec, startHarness, type Harness } from './support/harness.ts';
 
 let api: Harness;
 
@@ -213,6 +213,29 @@ describe('GET /api/v1/rollouts and /apps/{app}/rollouts', () => {
     }
     expect(pages).toBe(3);
     expect(seen).toEqual(ids);
+  });
+
+  it('answers an unchanged page of the list with 304, and a page whose rollout moved with 200 and a new ETag', async () => {
+    const id = await createRollout(api, 'listed');
+    const path = '/api/v1/rollouts?app=listed';
+    const first = await api.request(path, { as: 'viewer' });
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"v2\.page\./);
+    expect((await json(first)).items.map((r: { id: string }) => r.id)).toEqual([id]);
+
+    const unchanged = await api.request(path, { as: 'viewer', headers: { 'if-none-match': etag } });
+    expect(unchanged.status).toBe(304);
+    expect(await unchanged.text()).toBe('');
+    // Another app's page is another representation.
+    const other = await api.request('/api/v1/apps/paged/rollouts', { as: 'viewer', headers: { 'if-none-match': etag } });
+    expect(other.status).toBe(200);
+
+    await drive(api.pool, id, (state) => canaryAt(state, 'staging-eu', 1, 10));
+    const moved = await api.request(path, { as: 'viewer', headers: { 'if-none-match': etag } });
+    expect(moved.status).toBe(200);
+    expect(moved.headers.get('etag')).not.toBe(etag);
+    expect((await json(moved)).items[0].clusters.find((c: { name: string }) => c.name === 'staging-eu').state).toBe('canary');
   });
 
   it('filters by phase', async () => {
