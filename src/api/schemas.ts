@@ -1,5 +1,6 @@
 /** TypeBox schemas shared by the routes: path parameters, query strings and pages. */
 import { Type, type TSchema } from 'typebox';
+import { ACTIVE_PHASES, TERMINAL_PHASES } from '../model/state.ts';
 import { ProblemSchema } from './problem.ts';
 
 /** A DNS-1123 label, as the rollout spec requires for app and cluster names. */
@@ -12,7 +13,7 @@ export const RolloutIdParams = Type.Object(
 );
 
 export const PhaseFilter = Type.Enum(
-  ['pending', 'progressing', 'paused', 'awaiting_approval', 'rolling_back', 'succeeded', 'rolled_back', 'aborted', 'failed'],
+  [...ACTIVE_PHASES, ...TERMINAL_PHASES],
   { description: 'only rollouts in this phase' },
 );
 

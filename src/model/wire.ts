@@ -3,6 +3,7 @@
  * (an HTTP client) derives its types from them, so both sides read one contract. Pure: no I/O, no server code.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import { ACTIVE_PHASES, TERMINAL_PHASES } from './state.ts';
 
 export function Nullable<T extends TSchema>(schema: T) {
   return Type.Union([schema, Type.Null()]);
@@ -10,7 +11,7 @@ export function Nullable<T extends TSchema>(schema: T) {
 const Time = Nullable(Type.String({ format: 'date-time' }));
 
 export const PhaseSchema = Type.Enum(
-  ['pending', 'progressing', 'paused', 'awaiting_approval', 'rolling_back', 'succeeded', 'rolled_back', 'aborted', 'failed'],
+  [...ACTIVE_PHASES, ...TERMINAL_PHASES],
   { description: 'pending -> progressing -> (paused | awaiting_approval) -> succeeded; or rolling_back -> rolled_back | aborted' },
 );
 

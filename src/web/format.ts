@@ -41,8 +41,6 @@ export const VERDICTS: Record<Verdict, { label: string; symbol: string; tone: To
 
 export type Tone = 'quiet' | 'info' | 'attention' | 'danger' | 'good';
 
-export const TERMINAL: readonly Phase[] = ['succeeded', 'rolled_back', 'aborted', 'failed'];
-
 /** "3 m 05 s" for a countdown; "now" once it is over. */
 export function countdown(untilIso: string, now: number): string {
   const ms = Date.parse(untilIso) - now;

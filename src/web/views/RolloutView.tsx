@@ -3,7 +3,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Answer } from '../api.ts';
 import { Badge } from '../components/Badge.tsx';
 import type { Threshold } from '../components/MetricChart.tsx';
-import { countdown, PHASES, TERMINAL, WAVE_STATES, when } from '../format.ts';
+import { isTerminal } from '../../model/state.ts';
+import { countdown, PHASES, WAVE_STATES, when } from '../format.ts';
 import { useNow, usePoll } from '../poll.ts';
 import type { Rollout, RolloutEvent, RolloutFile, Sample, WhoAmI } from '../types.ts';
 import { useCommands } from './Actions.tsx';
@@ -93,7 +94,7 @@ export function RolloutView(props: { id: string; me: WhoAmI }) {
   }
   if (!rollout) return <main id="main" aria-busy="true">Loading rollout…</main>;
 
-  const active = !TERMINAL.includes(rollout.phase);
+  const active = !isTerminal(rollout.phase);
   const acts = me.may.command && active ? commands : null;
   const chartsOpen = samplesByCluster.size <= OPEN_CHARTS_UP_TO;
   const byName = new Map(rollout.clusters.map((c) => [c.name, c]));
