@@ -6,7 +6,19 @@ export function createLogger(level: string, name = 'oleada'): Logger {
   return pino({
     name,
     level,
-    // Kubeconfig contents and tokens must never reach a log line, wherever they hide in an object.
-    redact: { paths: ['*.token', '*.authorization', 'req.headers.authorization', '*.kubeconfig.*'], censor: '[redacted]' },
+    // Kubeconfig contents, tokens and Slack's secrets must never reach a log line, wherever they hide in an object.
+    redact: {
+      paths: [
+        '*.token',
+        '*.authorization',
+        'req.headers.authorization',
+        '*.kubeconfig.*',
+        '*.signingSecret',
+        '*.botToken',
+        '*.OLEADA_SLACK_SIGNING_SECRET',
+        '*.OLEADA_SLACK_BOT_TOKEN',
+      ],
+      censor: '[redacted]',
+    },
   });
 }

@@ -29,6 +29,7 @@ import { meRoutes } from './routes/me.ts';
 import { rolloutFileRoutes } from './routes/rollout-file.ts';
 import { historyRoutes } from './routes/history.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { slackRoutes, type SlackOptions } from './routes/slack.ts';
 
 /**
  * What the API needs from the process around it: the shared parts come from runtime.ts (cli/commands/serve.ts passes
@@ -59,6 +60,8 @@ export interface ApiDeps {
   conditionalGets?: 'notify' | 'select';
   /** Event stream timing; tests shorten it. */
   stream?: Partial<StreamOptions>;
+  /** Slack's slash command and buttons (docs/slack.md). Without it, /slack/commands and /slack/interactions are 404s. */
+  slack?: SlackOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -172,6 +175,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(fleetRoutes(context));
   await app.register(rolloutFileRoutes(context));
   await app.register(historyRoutes(context));
+  if (deps.slack) {
+    await app.register(slackRoutes({ pool: deps.pool, service: deps.service, users: (id) => tokens().slackUser(id), logger: deps.logger, options: deps.slack }));
+  }
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'open' } }, async () => app.swagger());
 
   return app;
