@@ -1,8 +1,9 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string, name = 'oleada'): Logger {
+/** A logger writing JSON lines to stdout, or to `destination` (tests read what would be written). */
+export function createLogger(level: string, name = 'oleada', destination?: DestinationStream): Logger {
   return pino({
     name,
     level,
@@ -20,5 +21,5 @@ export function createLogger(level: string, name = 'oleada'): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  }, destination);
 }
