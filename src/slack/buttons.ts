@@ -3,6 +3,9 @@
  * the rollout and revision its button carries, through the same revision-checked command as the API's If-Match, so a
  * click on an out-of-date message does nothing and tells the clicker what the rollout is doing now.
  *
+ * A revision that has moved on only because other parts of the rollout ticked does not make the button stale while
+ * what it asks about still waits (`stillWaitsFor`); once that is settled, the click is refused.
+ *
  * A button acts once: its rollout, revision, action and target make an idempotency key (command_requests, as the
  * API's Idempotency-Key), shared by everyone, so a double click, Slack's resend of the same request, or a colleague's
  * click on the same message a moment later finds the first click's answer instead of giving the command again.
@@ -13,6 +16,9 @@ import { canonicalHash } from '../engine/rollout-service.ts';
 import { completeKey, releaseKey, reserveKey } from '../store/idempotency.ts';
 import { isRolloutId } from '../store/rollout-reads.ts';
 import { getRollout } from '../store/rollouts.ts';
+import { assertNever } from '../errors.ts';
+import type { RolloutRecord } from '../model/rollout.ts';
+import { isTerminal, type ClusterState } from '../model/state.ts';
 import { BUTTON_ACTIONS, decodeButtonValue, type ButtonAction, type ButtonValue } from './button-value.ts';
 import { badPayload, EMPTY_ACK, type Ack, type SlackContext, type SlackPerson } from './context.ts';
 import { actedMessageBlocks, updateMessage, type Block } from './replies.ts';
@@ -74,6 +80,33 @@ export function handleInteraction(context: SlackContext, payloadText: string | u
   return EMPTY_ACK;
 }
 
+/**
+ * Whether the rollout still waits for what the button was rendered for, although its revision has moved on: the same
+ * wave still waits for approval, the same cluster still waits in canary for a promote, the rollout can still be
+ * aborted. A rollout's revision rises with every tick that writes (an analysis of another cluster, say), so a button
+ * checked against the revision alone would go stale while the thing it asks about is unchanged. Once the wave is
+ * approved or the cluster moves on, this is false and the click is refused as stale.
+ */
+export function stillWaitsFor(record: RolloutRecord, action: ButtonAction, value: ButtonValue): boolean {
+  const { state } = record;
+  switch (action) {
+    case 'approve': {
+      const wave = state.waves[state.waveIndex];
+      return record.phase === 'awaiting_approval' && wave?.status === 'awaiting_approval' && (value.wave === undefined || wave.name === value.wave);
+    }
+    case 'promote': {
+      const waiting = (c: ClusterState) => c.phase === 'canary' && (c.awaitingPromote || record.phase === 'paused');
+      if (value.cluster === undefined) return Object.values(state.clusters).some(waiting);
+      const cluster = state.clusters[value.cluster];
+      return cluster !== undefined && waiting(cluster);
+    }
+    case 'abort':
+      return !isTerminal(record.phase) && record.phase !== 'rolling_back';
+    default:
+      return assertNever(action, 'button action');
+  }
+}
+
 async function click(
   context: SlackContext,
   payload: BlockActions,
@@ -104,9 +137,11 @@ async function click(
   }
 
   const args = action === 'approve' ? (value.wave !== undefined ? { wave: value.wave } : {}) : action === 'promote' && value.cluster !== undefined ? { cluster: value.cluster } : {};
+  // A rollout's revision also moves with analysis ticks of other clusters; what the button asked about may still hold.
+  const expectedRevision = record.version !== value.revision && stillWaitsFor(record, action, value) ? record.version : value.revision;
   let result: Awaited<ReturnType<typeof giveCommand>>;
   try {
-    result = await giveCommand(context, { record, type: action, args, reason: null, person, expectedRevision: value.revision });
+    result = await giveCommand(context, { record, type: action, args, reason: null, person, expectedRevision });
   } catch (err) {
     await releaseKey(context.pool, BUTTON_KEYS, key).catch(() => {});
     throw err;

@@ -89,6 +89,19 @@ describe('a click on a notification button', () => {
     expect((await stack.get(approved.id)).phase).toBe('succeeded');
   });
 
+  it('acts on a button rendered at an older revision while its wave still waits for approval', async () => {
+    // Another cluster's analysis tick raises the revision without changing what the button asks about.
+    const waiting = await waitingRollout('1.1.5');
+    const value = { rolloutId: waiting.id, revision: waiting.version - 1, wave: 'europe' };
+    const response = await postSigned(api.url, '/slack/interactions', clickBody('alice', 'approve', value, slack.responseUrl('older')));
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    const [reply] = await replyTexts(slack, 'older');
+    expect(reply).toMatch(/^Done: approve wave europe/);
+    expect(await commandsOf(waiting.id)).toEqual([{ type: 'approve', actor: `slack:${SLACK_USERS.alice.id}` }]);
+    await stack.waitForPhase(waiting.id, [...TERMINAL_PHASES]);
+  });
+
   it('acts once for a double click, Slack\'s resend of the same click, and a colleague\'s click a moment later', async () => {
     const waiting = await waitingRollout('1.2.0');
     const value = { rolloutId: waiting.id, revision: waiting.version, wave: 'europe' };
