@@ -12,13 +12,25 @@ import {
   type V1Deployment,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
 import { kubernetesRequests } from '../metrics.ts';
 import { KubeError, KubeTimeoutError, classifyKubeError, type KubeOperation } from './errors.ts';
+import { LeaseLostError, currentFence, type WriteFence } from './fence.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { isUrgent } from './urgency.ts';
 
 /** The field manager that owns what Oleada applies; `kubectl get -o yaml --show-managed-fields` shows it. */
 export const FIELD_MANAGER = 'oleada';
+
+/**
+ * The User-Agent of every call: names the process, so that a cluster's audit log tells apart the writes of two Oleada
+ * workers. A fenced write adds the lease it was made under (`lease/<rollout id>/<token>`), so the audit also shows that
+ * no write was made under a lease after another worker took the rollout over.
+ */
+export const USER_AGENT = `oleada/engine (${hostname()}; pid ${process.pid})`;
+
+/** Verbs that change the cluster; these go through the tick's fence. */
+const WRITE_VERBS = new Set(['apply', 'patch', 'delete', 'create', 'update']);
 
 /** What the client factory needs from a clusters-file entry. */
 export interface KubeClientSettings {
@@ -91,6 +103,10 @@ export class KubeClient {
         { cause: err },
       );
     }
+    // A write made for a tick first proves the tick still holds its rollout (a database round trip); LeaseLostError
+    // passes through unclassified, because the tick must stop, not retry.
+    const fence = WRITE_VERBS.has(operation.verb) ? currentFence() : undefined;
+    if (fence) await fence.check();
     const started = performance.now();
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -103,10 +119,14 @@ export class KubeClient {
       }, this.timeoutMs);
     });
     try {
-      const result = await Promise.race([run(this.apis, abortOptions(controller.signal)), deadline]);
+      const result = await Promise.race([run(this.apis, callOptions(controller.signal, fence)), deadline]);
       this.record(operation.verb, 'ok', started);
       return result;
     } catch (err) {
+      if (err instanceof LeaseLostError) {
+        this.record(operation.verb, 'fenced', started);
+        throw err;
+      }
       const error = classifyKubeError(err, this.cluster, operation);
       this.record(operation.verb, error.reason, started);
       throw error;
@@ -223,10 +243,18 @@ export function loadKubeConfig(settings: Pick<KubeClientSettings, 'name' | 'kube
   return config;
 }
 
-/** Per-call options whose middleware hands the abort signal to the request that client-node is about to send. */
-function abortOptions(signal: AbortSignal): CallOptions {
+/**
+ * Per-call options whose middleware runs as the request is about to be sent: it names the process in the User-Agent,
+ * hands over the abort signal, and refuses a fenced write whose last fence check no longer covers it (the process
+ * stalled between the check and now).
+ */
+function callOptions(signal: AbortSignal, fence: WriteFence | undefined): CallOptions {
   const middleware: ObservableMiddleware = {
     pre: (context: RequestContext) => {
+      if (fence && !fence.mayStillSend()) {
+        return new Observable(Promise.reject(new LeaseLostError('the lease may have passed to another worker since it was last checked')));
+      }
+      context.setHeaderParam('User-Agent', fence ? `${USER_AGENT} lease/${fence.label}` : USER_AGENT);
       context.setSignal(signal);
       return new Observable(Promise.resolve(context));
     },
