@@ -42,6 +42,11 @@ export const ConfigSchema = Type.Object({
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   /** When true, GET /metrics needs a token like every other read. */
   OLEADA_METRICS_AUTH: Type.Boolean({ default: false }),
+  /**
+   * When true, the engine reads Deployments from watch-fed caches (src/clusters/deployment-cache.ts) instead of GETs.
+   * Off by default until its watch restart has been proved under every fault (docs/architecture.md, "Watch caches").
+   */
+  OLEADA_WATCH_CACHE: Type.Boolean({ default: false }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -63,6 +68,7 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: 'a number of seconds above 0',
   OLEADA_LEASE_SECONDS: 'a number of seconds, at least 1',
   OLEADA_METRICS_AUTH: 'true or false',
+  OLEADA_WATCH_CACHE: 'true or false',
 };
 
 /** Parses an environment (process.env by default) into a Config, or throws one ConfigError naming every bad variable. */

@@ -15,6 +15,7 @@ import {
 import { hostname } from 'node:os';
 import { kubernetesRequests } from '../metrics.ts';
 import { KubeError, KubeTimeoutError, classifyKubeError, type KubeOperation } from './errors.ts';
+import { DeploymentCache, type DeploymentCacheOptions } from './deployment-cache.ts';
 import { LeaseLostError, currentFence, type WriteFence } from './fence.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { isUrgent } from './urgency.ts';
@@ -57,6 +58,11 @@ export type CallOptions = ConfigurationOptions<ObservableMiddleware>;
 export interface KubeClientOptions {
   /** Monotonic milliseconds for the rate limiter; tests pass a fake clock. */
   now?: () => number;
+  /**
+   * Read Deployments from a watch-fed cache (src/clusters/deployment-cache.ts) once it is synced, instead of a GET per
+   * read. The engine's clients do; a client made for one call does not need it.
+   */
+  watchDeployments?: boolean | DeploymentCacheOptions;
 }
 
 /**
@@ -72,6 +78,8 @@ export class KubeClient {
   readonly timeoutMs: number;
   private readonly apis: KubeApis;
   private readonly limiter: TokenBucket;
+  /** The watch-fed cache of Deployments, when the client was made with one. */
+  readonly deployments: DeploymentCache | undefined;
 
   constructor(settings: KubeClientSettings, options: KubeClientOptions = {}) {
     this.cluster = settings.name;
@@ -85,6 +93,8 @@ export class KubeClient {
       version: config.makeApiClient(VersionApi),
     };
     this.limiter = new TokenBucket({ qps: settings.qps, burst: settings.burst, ...(options.now ? { now: options.now } : {}) });
+    const watch = options.watchDeployments;
+    this.deployments = watch ? new DeploymentCache(this.cluster, config, this.apis.apps, watch === true ? {} : watch) : undefined;
   }
 
   /**
@@ -135,8 +145,10 @@ export class KubeClient {
     }
   }
 
-  /** The Deployment, or null when it does not exist. */
+  /** The Deployment, or null when it does not exist: from the cache when it can answer, else with a GET. */
   async getDeployment(namespace: string, name: string, notFoundHint?: string): Promise<V1Deployment | null> {
+    const cached = this.deployments?.lookup(namespace, name);
+    if (cached !== undefined) return cached;
     try {
       return await this.call(
         { verb: 'get', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
@@ -148,21 +160,26 @@ export class KubeClient {
     }
   }
 
-  /** Server-side apply of a whole Deployment we own, taking over any field another manager holds. */
-  applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
+  /**
+   * Server-side apply of a whole Deployment we own, taking over any field another manager holds. Like every write, it
+   * returns once the cache (if any) shows the result, so the next read does not see the object as it was before.
+   */
+  async applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
     const namespace = deployment.metadata?.namespace ?? '';
     const name = deployment.metadata?.name ?? '';
-    return this.call({ verb: 'apply', resource: 'deployments.apps', namespace, name }, (apis, options) =>
+    const written = await this.call({ verb: 'apply', resource: 'deployments.apps', namespace, name }, (apis, options) =>
       apis.apps.patchNamespacedDeployment(
         { namespace, name, body: deployment, fieldManager: FIELD_MANAGER, force: true },
         setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options),
       ),
     );
+    await this.deployments?.settle(namespace, name, { resourceVersion: written.metadata?.resourceVersion });
+    return written;
   }
 
   /** JSON merge patch (RFC 7386): objects merge, arrays are replaced whole, null removes a key. */
-  mergePatchDeployment(namespace: string, name: string, patch: object, notFoundHint?: string): Promise<V1Deployment> {
-    return this.call(
+  async mergePatchDeployment(namespace: string, name: string, patch: object, notFoundHint?: string): Promise<V1Deployment> {
+    const written = await this.call(
       { verb: 'patch', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
       (apis, options) =>
         apis.apps.patchNamespacedDeployment(
@@ -170,6 +187,8 @@ export class KubeClient {
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
         ),
     );
+    await this.deployments?.settle(namespace, name, { resourceVersion: written.metadata?.resourceVersion });
+    return written;
   }
 
   /** Deletes the Deployment and lets the garbage collector take its ReplicaSets and pods. False when it was absent. */
@@ -178,9 +197,14 @@ export class KubeClient {
       await this.call({ verb: 'delete', resource: 'deployments.apps', namespace, name }, (apis, options) =>
         apis.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Background' }, options),
       );
+      await this.deployments?.settle(namespace, name, { deleted: true });
       return true;
     } catch (err) {
-      if (err instanceof KubeError && err.status === 404) return false;
+      if (err instanceof KubeError && err.status === 404) {
+        // Already gone: the cache must not answer with the object until its watch has seen that too.
+        await this.deployments?.settle(namespace, name, { deleted: true });
+        return false;
+      }
       throw err;
     }
   }
@@ -198,9 +222,10 @@ export class KubeClient {
     return info.gitVersion;
   }
 
-  /** Fails calls still waiting for a rate-limit token and drops the limiter's timer. Calls in flight finish. */
+  /** Fails calls still waiting for a rate-limit token and drops the limiter's timer and the watches. Calls in flight finish. */
   close(): void {
     this.limiter.close();
+    this.deployments?.close();
   }
 
   private record(verb: string, outcome: string, started: number): void {
