@@ -51,6 +51,10 @@ export const ConfigSchema = Type.Object({
   OLEADA_SLACK_BOT_TOKEN: Type.Optional(Type.String({ pattern: '^xox[a-z]-[\\x21-\\x7e]{1,500}$' })),
   /** Slack's Web API; tests point it at a local fake. */
   OLEADA_SLACK_API_URL: Type.String({ pattern: '^https?://.+/$', default: 'https://slack.com/api/' }),
+   * When true, the engine reads Deployments from watch-fed caches (src/clusters/deployment-cache.ts) instead of GETs.
+   * Off by default until its watch restart has been proved under every fault (docs/architecture.md, "Watch caches").
+   */
+  OLEADA_WATCH_CACHE: Type.Boolean({ default: false }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -75,6 +79,7 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_SLACK_SIGNING_SECRET: 'the signing secret of the Slack app (Basic Information → App Credentials), 8 to 256 characters',
   OLEADA_SLACK_BOT_TOKEN: 'a Slack bot token, xoxb-...',
   OLEADA_SLACK_API_URL: 'an http(s):// URL ending in a slash (default https://slack.com/api/)',
+  OLEADA_WATCH_CACHE: 'true or false',
 };
 
 /** Variables whose value must not appear even in an error message: it would reach a terminal or a log. */

@@ -1,6 +1,7 @@
 import type { PrometheusClient } from '../analysis/prometheus.ts';
 import { renderQuery } from '../spec/query-template.ts';
 import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
+import { LeaseLostError, runFenced } from '../clusters/fence.ts';
 import type { TrafficProvider } from '../clusters/replicas-provider.ts';
 import { runUrgently } from '../clusters/urgency.ts';
 import type { WorkloadTarget } from '../clusters/workload.ts';
@@ -17,6 +18,7 @@ import { appendEvents } from '../store/events.ts';
 import { withTransaction, type Pool } from '../store/pool.ts';
 import { acquireLease, getRollout, releaseLease, writeState } from '../store/rollouts.ts';
 import type { RolloutRecord } from '../model/rollout.ts';
+import { TickLease } from './lease.ts';
 import { insertJudgements } from '../store/judgements.ts';
 import { insertSamples } from '../store/samples.ts';
 import type { Action, ActionResult } from './actions.ts';
@@ -53,6 +55,7 @@ const LEASE_BUSY_DELAY_MS = 50;
  */
 export async function runTick(deps: TickDeps, payload: TickPayload): Promise<void> {
   const started = Date.now();
+  const asked = performance.now();
   const record = await acquireLease(deps.pool, payload.rolloutId, deps.owner, deps.leaseMs);
   if (!record) {
     const existing = await getRollout(deps.pool, payload.rolloutId);
@@ -60,6 +63,7 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     if (isTerminal(existing.phase) && payload.reason !== 'command') return;
     throw new DelayJobError(LEASE_BUSY_DELAY_MS, `rollout ${payload.rolloutId} is being ticked elsewhere`);
   }
+  const lease = new TickLease(deps.pool, deps.logger, record.id, deps.owner, record.leaseToken, deps.leaseMs, asked);
   let released = false;
   try {
     const commands = await pendingCommands(deps.pool, record.id);
@@ -73,29 +77,38 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     }
 
     // A tick that carries out a person's command goes ahead of background polling in each cluster's rate limit.
-    const kube = <T>(fn: () => Promise<T>) => (commands.length > 0 ? runUrgently(fn) : fn());
+    // Every Kubernetes write of the tick is fenced by its lease (src/clusters/fence.ts).
+    const kube = <T>(fn: () => Promise<T>) => runFenced(lease, () => (commands.length > 0 ? runUrgently(fn) : fn()));
     const observations: Observations = {
       ...(await kube(() => observe(deps, record, Date.now()))),
       commands: commands.map(({ id, type, args, actor, reason }) => ({ id, type, args, actor, reason })),
     };
     const now = Date.now();
     const decision = decide(record.plan, record.state, observations, now);
+    lease.assertHeld();
     const results = await kube(() => act(deps, record.plan, decision.actions));
     const final = recordActionResults(decision, results, Date.now());
 
     let version: number;
     try {
-      version = await persist(deps, record, final);
+      lease.assertHeld();
+      version = await persist(deps, record, lease, final);
       released = true;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;
-      deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on during the tick; its decision was dropped');
+      deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on (or the lease was lost) during the tick; its decision was dropped');
       return;
     }
     countTransitions(final);
     await schedule(deps.queues, record.id, version, final.wakeAt);
+  } catch (err) {
+    if (!(err instanceof LeaseLostError)) throw err;
+    // Another worker has the rollout now and ticks it from the state in PostgreSQL; this tick wrote nothing since.
+    released = true;
+    deps.logger.warn({ rollout: record.id, token: record.leaseToken, reason: err.message }, 'lost the lease mid-tick; stopped without writing');
   } finally {
-    if (!released) await releaseLease(deps.pool, record.id, deps.owner).catch(() => {});
+    lease.stop();
+    if (!released) await releaseLease(deps.pool, record.id, deps.owner, record.leaseToken).catch(() => {});
     tickDuration.observe((Date.now() - started) / 1000);
   }
 }
@@ -218,6 +231,7 @@ async function act(deps: TickDeps, plan: Plan, actions: Action[]): Promise<Actio
           await perform(deps.clusters.provider(cluster), targetOf(plan, cluster), action);
           results.push({ action, ok: true });
         } catch (err) {
+          if (err instanceof LeaseLostError) throw err;
           const error = kubeErrorOf(err, cluster, action.type);
           results.push({ action, ok: false, kind: error.kind, message: error.message });
           break;
@@ -239,14 +253,14 @@ class StaleStateError extends Error {
   override name = 'StaleStateError';
 }
 
-async function persist(deps: TickDeps, record: RolloutRecord, decision: Decision): Promise<number> {
+async function persist(deps: TickDeps, record: RolloutRecord, lease: TickLease, decision: Decision): Promise<number> {
   return withTransaction(deps.pool, async (client) => {
     const version = await writeState(client, {
       id: record.id,
       expectedVersion: record.version,
       state: decision.state,
       nextTickAt: nextTickDate(decision.wakeAt),
-      leaseOwner: deps.owner,
+      lease: { owner: lease.owner, token: lease.token },
     });
     if (version === undefined) throw new StaleStateError(`rollout ${record.id} moved past version ${record.version}`);
     await appendEvents(client, record.id, decision.events);

@@ -60,6 +60,10 @@ export interface FaultControls {
   refuseFor(ms: number): Promise<void>;
   /** Sets the behaviour of a version label, image tag or image in `clusters` (this cluster by default). */
   setBehaviour(versionOrTag: string, behaviour: BehaviourSpec, clusters?: string[]): void;
+  /** Cuts every open watch connection; returns how many there were. */
+  cutWatches(): number;
+  /** Answers the next `count` watches that resume from a resourceVersion with 410 Gone. */
+  expireResumes(count?: number): void;
   /** Clears latency, failures and this cluster's run-time behaviours, and ends a refusal. */
   reset(): Promise<void>;
 }
@@ -202,6 +206,8 @@ export class Cluster implements SimCluster {
       setApiLatency: (ms) => this.faultState.setApiLatency(ms),
       failFraction: (f) => this.faultState.failFraction(f),
       refuseFor: (ms) => this.api.refuseFor(ms),
+      cutWatches: () => this.faultState.cutWatches(),
+      expireResumes: (count) => this.faultState.expireResumes(count),
       setBehaviour: (key, behaviour, clusters) => {
         const unknown = (clusters ?? []).filter((c) => !options.allClusters().includes(c));
         if (unknown.length > 0) throw new Error(`unknown cluster ${unknown.join(', ')} (known: ${options.allClusters().join(', ')})`);

@@ -41,6 +41,8 @@ async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
               },
             }
           : {}),
+        // Shared by every API process of this Oleada (same Redis, same prefix).
+        rateLimit: { max: 600, timeWindowMs: 60_000, namespace: `${config.OLEADA_QUEUE_PREFIX}:rate-limit:` },
       });
       const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_PORT });
       console.log(`oleada api listening on ${address}`);
