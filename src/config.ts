@@ -51,6 +51,7 @@ export const ConfigSchema = Type.Object({
   OLEADA_SLACK_BOT_TOKEN: Type.Optional(Type.String({ pattern: '^xox[a-z]-[\\x21-\\x7e]{1,500}$' })),
   /** Slack's Web API; tests point it at a local fake. */
   OLEADA_SLACK_API_URL: Type.String({ pattern: '^https?://.+/$', default: 'https://slack.com/api/' }),
+  /**
    * When true, the engine reads Deployments from watch-fed caches (src/clusters/deployment-cache.ts) instead of GETs.
    * Off by default until its watch restart has been proved under every fault (docs/architecture.md, "Watch caches").
    */
