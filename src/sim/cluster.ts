@@ -136,7 +136,7 @@ export class Cluster implements SimCluster {
       now,
       scaledMs: (seconds) => (seconds * 1000) / options.timeScale,
       types,
-      events: new EventRecorder({ store: this.store, types, now }),
+      events: new EventRecorder({ store: this.store, types, now, scaledMs: (seconds) => (seconds * 1000) / options.timeScale }),
     };
     this.kubelet = new Kubelet(this.runtime, { startDelaySeconds: options.startDelaySeconds, nodes: nodeNames(options.name) });
     this.replicasets = new ReplicaSetController(this.runtime, (pod) => this.kubelet.readySince(pod));
