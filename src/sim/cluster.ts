@@ -104,6 +104,7 @@ export class Cluster implements SimCluster {
   private readonly serviceAccounts: ServiceAccountController;
   private readonly endpoints: EndpointsController;
   private readonly hpas: HpaController;
+  private readonly disruption: Disruption;
   private readonly authenticator: TokenAuthenticator;
   private readonly traffic: TrafficSimulator;
   private readonly trafficMetrics = new TrafficMetrics();
@@ -146,7 +147,7 @@ export class Cluster implements SimCluster {
     const byKey = (key: string) => this.resources.byKey(key)!;
     this.endpoints = new EndpointsController(this.runtime, { endpoints: byKey('endpoints'), endpointslices: byKey('endpointslices.discovery.k8s.io') });
     this.hpas = new HpaController(this.runtime, byKey('horizontalpodautoscalers.autoscaling'));
-    const disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
+    this.disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
     this.metricsServer = new MetricsServer(options.name, () => this.metrics());
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
     const authorizer = new RbacAuthorizer(this.store, this.resources);
@@ -156,6 +157,7 @@ export class Cluster implements SimCluster {
         this.serviceAccounts.observe(event);
         this.endpoints.observe(event);
         this.hpas.observe(event);
+        this.disruption.observe(event);
         authorizer.observe(event);
         this.deployments.observe(event);
         this.replicasets.observe(event);
@@ -180,7 +182,7 @@ export class Cluster implements SimCluster {
       audit: this.auditLog,
       tls: options.tls,
       now,
-      evict: (namespace, name) => disruption.evict(namespace, name),
+      evict: (namespace, name) => this.disruption.evict(namespace, name),
       podLog: (pod, query) => podLog(this.name, pod, this.kubelet.behaviourOf(pod), query),
       control: {
         info: () => ({ name: this.name, labels: this.labels, url: this.url, metricsUrl: this.metricsUrl, timeScale: this.timeScale, trafficRate: this.traffic.ratePerSecond, revision: this.store.currentRevision }),
@@ -324,6 +326,9 @@ export class Cluster implements SimCluster {
         break;
       case 'hpa':
         this.hpas.reconcile(namespace, name);
+        break;
+      case 'pdb':
+        this.disruption.reconcile(namespace, name);
         break;
       case 'finalize':
         this.gc.finalize(namespace, name);
