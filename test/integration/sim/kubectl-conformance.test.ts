@@ -139,6 +139,15 @@ describe('nodes, with kubectl v1.33', () => {
   const kubectl = (...args: string[]) => kubectlRun('v1.33', t.sim.kubeconfigPath!, t.dir, ['--context', CLUSTER, ...args]);
   const node = (n: number) => `${CLUSTER}-worker-${n}`;
 
+  it('gives node conditions real timestamps, from the cluster\'s start', async () => {
+    const out = (await kubectl('get', 'node', node(1), '-o', 'jsonpath={.status.conditions[0].lastHeartbeatTime} {.status.conditions[0].lastTransitionTime}')).stdout;
+    const [heartbeat, transition] = out.split(' ').map((s) => Date.parse(s));
+    for (const time of [heartbeat!, transition!]) {
+      expect(time, out).toBeGreaterThan(Date.parse('2020-01-01T00:00:00Z'));
+      expect(time, out).toBeLessThanOrEqual(Date.now());
+    }
+  });
+
   it('cordons a node: it shows SchedulingDisabled and takes no new pods', async () => {
     expect((await kubectl('cordon', node(1))).code).toBe(0);
     expect((await kubectl('get', 'node', node(1))).stdout).toMatch(/Ready,SchedulingDisabled/);
