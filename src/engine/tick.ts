@@ -1,8 +1,9 @@
 import type { PrometheusClient } from '../analysis/prometheus.ts';
-import { renderQuery } from '../spec/query-template.ts';
+import { baselineVersionLabel, renderQuery } from '../spec/query-template.ts';
 import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
 import { LeaseLostError, runFenced } from '../clusters/fence.ts';
 import type { TrafficProvider } from '../clusters/replicas-provider.ts';
+import type { BaselineWorkloads } from '../clusters/baseline.ts';
 import { runUrgently } from '../clusters/urgency.ts';
 import type { WorkloadTarget } from '../clusters/workload.ts';
 import { assertNever, toError } from '../errors.ts';
@@ -30,6 +31,8 @@ import { isTerminal, type RolloutState } from '../model/state.ts';
 export interface ClusterAccess {
   has(name: string): boolean;
   provider(name: string): TrafficProvider;
+  /** The `<name>-baseline` Deployments of `analysis.baseline: deployment`. */
+  baselines(name: string): BaselineWorkloads;
   prometheus(name: string): Pick<PrometheusClient, 'query' | 'queryRange'>;
 }
 
@@ -138,7 +141,12 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
       return;
     }
     try {
-      workloads[cluster] = { ok: true, workload: await deps.clusters.provider(cluster).observe(targetOf(plan, cluster)) };
+      const target = targetOf(plan, cluster);
+      const [workload, baseline] = await Promise.all([
+        deps.clusters.provider(cluster).observe(target),
+        plan.analysis?.baseline === 'deployment' ? deps.clusters.baselines(cluster).observe(target) : undefined,
+      ]);
+      workloads[cluster] = { ok: true, workload: baseline === undefined ? workload : { ...workload, baseline } };
     } catch (err) {
       const error = kubeErrorOf(err, cluster, `read deployment ${plan.namespace}/${plan.workload.name}`);
       workloads[cluster] = { ok: false, error: { kind: error.kind, message: error.message } };
@@ -158,7 +166,7 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
       const prometheus = deps.clusters.prometheus(cluster);
       if (metric.judge) {
         // Both sides over the last interval: the canary's query, and the same query rendered for the baseline.
-        const baselineQuery = renderQuery(metric.query, { ...templateVars(plan, state, cluster), version: baselineVersion(state, cluster) });
+        const baselineQuery = renderQuery(metric.query, { ...templateVars(plan, state, cluster), version: baselineVersion(plan, state, cluster) });
         const range = { start: at - plan.analysis.intervalMs, end: at, stepMs: rangeStepMs(plan.analysis.intervalMs) };
         const [canary, baseline] = await Promise.all([prometheus.queryRange(query, range), prometheus.queryRange(baselineQuery, range)]);
         measurements.push({ cluster, metric: name, query, at, result: { kind: 'series', canary, baseline, baselineQuery } });
@@ -195,14 +203,18 @@ export function rangeStepMs(intervalMs: number): number {
   return Math.max(1_000, Math.floor(intervalMs / 60));
 }
 
-/** The version the baseline's pods carry: the stable's, recorded in the cluster's snapshot when it started. */
-function baselineVersion(state: RolloutState, cluster: string): string {
-  return state.clusters[cluster]?.snapshot?.version ?? '';
+/**
+ * The version the baseline's pods carry: the stable's, recorded in the cluster's snapshot when it started, or with
+ * `baseline: deployment` the version label of the baseline Deployment's pods.
+ */
+function baselineVersion(plan: Plan, state: RolloutState, cluster: string): string {
+  return baselineVersionLabel(plan.analysis?.baseline, state.clusters[cluster]?.snapshot?.version ?? null);
 }
 
 // --- act -------------------------------------------------------------------------------------------------------------
 
-async function perform(provider: TrafficProvider, target: WorkloadTarget, action: Action): Promise<void> {
+async function perform(clusters: ClusterAccess, target: WorkloadTarget, action: Action): Promise<void> {
+  const provider = clusters.provider(target.cluster);
   switch (action.type) {
     case 'ensureCanary':
       return provider.ensureCanary(target, { replicas: action.replicas, image: action.image, version: action.version });
@@ -212,6 +224,10 @@ async function perform(provider: TrafficProvider, target: WorkloadTarget, action
       return provider.deleteCanary(target);
     case 'restoreStable':
       return provider.restore(target, action.snapshot);
+    case 'ensureBaseline':
+      return clusters.baselines(target.cluster).ensure(target, { replicas: action.replicas, image: action.image, stableVersion: action.stableVersion });
+    case 'deleteBaseline':
+      return clusters.baselines(target.cluster).delete(target);
     default:
       // A new action type must be carried out here, or it would be recorded as done without touching the cluster.
       return assertNever(action, 'action');
@@ -228,7 +244,7 @@ async function act(deps: TickDeps, plan: Plan, actions: Action[]): Promise<Actio
       for (const action of list) {
         try {
           if (!deps.clusters.has(cluster)) throw new Error(`cluster ${cluster} is no longer in the clusters file`);
-          await perform(deps.clusters.provider(cluster), targetOf(plan, cluster), action);
+          await perform(deps.clusters, targetOf(plan, cluster), action);
           results.push({ action, ok: true });
         } catch (err) {
           if (err instanceof LeaseLostError) throw err;

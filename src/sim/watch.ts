@@ -74,7 +74,7 @@ export function serveWatch(store: ObjectStore, request: WatchRequest, res: Serve
       return;
     }
     try {
-      for (const event of store.eventsSince(revision)) deliver(event);
+      for (const event of store.eventsSince(type, revision)) deliver(event);
     } catch (err) {
       if (!(err instanceof HistoryCompactedError)) throw err;
       res.end(`${JSON.stringify({ type: 'ERROR', object: expired(err.message).toStatus() })}\n`);
