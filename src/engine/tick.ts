@@ -1,9 +1,8 @@
 import type { PrometheusClient } from '../analysis/prometheus.ts';
 import { renderQuery } from '../spec/query-template.ts';
 import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
-import type { TrafficProvider } from '../clusters/replicas-provider.ts';
+import type { ProviderKind, TrafficProvider, TrafficTarget } from '../clusters/providers/index.ts';
 import { runUrgently } from '../clusters/urgency.ts';
-import type { WorkloadTarget } from '../clusters/workload.ts';
 import { assertNever, toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { analysisVerdictsTotal, rolloutTransitionsTotal, tickDuration, tickLateness } from '../metrics.ts';
@@ -11,7 +10,7 @@ import { DelayJobError, FinalJobError } from '../queue/errors.ts';
 import { scheduledTickId, type JobPayload } from '../queue/catalog.ts';
 import type { JobQueues } from '../queue/queues.ts';
 import { toPromDuration } from '../spec/duration.ts';
-import type { Plan } from '../spec/plan.ts';
+import { providerOf, type Plan } from '../spec/plan.ts';
 import { pendingCommands, recordOutcomes } from '../store/commands.ts';
 import { appendEvents } from '../store/events.ts';
 import { withTransaction, type Pool } from '../store/pool.ts';
@@ -27,7 +26,8 @@ import { isTerminal, type RolloutState } from '../model/state.ts';
 /** The clusters as the engine uses them; the ClusterRegistry is one. */
 export interface ClusterAccess {
   has(name: string): boolean;
-  provider(name: string): TrafficProvider;
+  /** The cluster's provider, or the one named (a rollout file can force one provider on every cluster). */
+  provider(name: string, kind?: ProviderKind): TrafficProvider;
   prometheus(name: string): Pick<PrometheusClient, 'query' | 'queryRange'>;
 }
 
@@ -102,8 +102,18 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
 
 // --- observe -------------------------------------------------------------------------------------------------------
 
-function targetOf(plan: Plan, cluster: string): WorkloadTarget {
-  return { cluster, namespace: plan.namespace, name: plan.workload.name, container: plan.workload.container };
+function targetOf(plan: Plan, cluster: string): TrafficTarget {
+  const { service, httpRoute, virtualService } = plan.traffic ?? {};
+  const route = {
+    ...(service !== undefined ? { service } : {}),
+    ...(httpRoute !== undefined ? { httpRoute } : {}),
+    ...(virtualService !== undefined ? { virtualService } : {}),
+  };
+  return { cluster, namespace: plan.namespace, name: plan.workload.name, container: plan.workload.container, route };
+}
+
+function clusterProvider(deps: TickDeps, plan: Plan, cluster: string): TrafficProvider {
+  return deps.clusters.provider(cluster, providerOf(plan, cluster));
 }
 
 function kubeErrorOf(err: unknown, cluster: string, what: string): KubeError {
@@ -125,7 +135,10 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
       return;
     }
     try {
-      workloads[cluster] = { ok: true, workload: await deps.clusters.provider(cluster).observe(targetOf(plan, cluster)) };
+      const provider = clusterProvider(deps, plan, cluster);
+      const target = targetOf(plan, cluster);
+      const workload = await provider.workload.observe(target);
+      workloads[cluster] = { ok: true, workload: { ...workload, traffic: await provider.router.observe(target, workload) } };
     } catch (err) {
       const error = kubeErrorOf(err, cluster, `read deployment ${plan.namespace}/${plan.workload.name}`);
       workloads[cluster] = { ok: false, error: { kind: error.kind, message: error.message } };
@@ -189,16 +202,24 @@ function baselineVersion(state: RolloutState, cluster: string): string {
 
 // --- act -------------------------------------------------------------------------------------------------------------
 
-async function perform(provider: TrafficProvider, target: WorkloadTarget, action: Action): Promise<void> {
+async function perform({ workload, router }: TrafficProvider, target: TrafficTarget, action: Action): Promise<void> {
   switch (action.type) {
     case 'ensureCanary':
-      return provider.ensureCanary(target, { replicas: action.replicas, image: action.image, version: action.version });
+      return workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
+    case 'setWeight':
+      // Sizing first: a route must never send a weight to a canary that has fewer pods than the weight needs.
+      await workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
+      return router.setWeight(target, action.weight, action.headerRoute);
     case 'promoteStable':
-      return provider.promote(target, { image: action.image, version: action.version });
+      return workload.promote(target, { image: action.image, version: action.version });
+    case 'promoteSelector':
+      return router.promoteSelector(target, action.version);
+    case 'finalizeRoute':
+      return router.finalize(target);
     case 'deleteCanary':
-      return provider.deleteCanary(target);
+      return workload.deleteCanary(target);
     case 'restoreStable':
-      return provider.restore(target, action.snapshot);
+      return workload.restore(target, action.snapshot);
     default:
       // A new action type must be carried out here, or it would be recorded as done without touching the cluster.
       return assertNever(action, 'action');
@@ -215,7 +236,7 @@ async function act(deps: TickDeps, plan: Plan, actions: Action[]): Promise<Actio
       for (const action of list) {
         try {
           if (!deps.clusters.has(cluster)) throw new Error(`cluster ${cluster} is no longer in the clusters file`);
-          await perform(deps.clusters.provider(cluster), targetOf(plan, cluster), action);
+          await perform(clusterProvider(deps, plan, cluster), targetOf(plan, cluster), action);
           results.push({ action, ok: true });
         } catch (err) {
           const error = kubeErrorOf(err, cluster, action.type);

@@ -1,0 +1,74 @@
+/** Bringing a cluster's traffic to what its steps say: the canary sized, then the routing objects carrying it. */
+import type { ClusterObservation, HeaderMatch } from '../../clusters/providers/types.ts';
+import type { ClusterState } from '../../model/state.ts';
+import type { Step } from '../../spec/plan.ts';
+import type { Draft } from './draft.ts';
+import { failCluster, overDeadline } from './failure.ts';
+
+/** The traffic the steps up to and including `index` put in force. */
+export interface DesiredTraffic {
+  weight: number;
+  headerRoute: HeaderMatch[] | null;
+}
+
+export function trafficAt(steps: readonly Step[], index: number): DesiredTraffic {
+  const desired: DesiredTraffic = { weight: 0, headerRoute: null };
+  for (const step of steps.slice(0, index + 1)) {
+    if (step.kind === 'setWeight') desired.weight = step.weight;
+    if (step.kind === 'setHeaderRoute') desired.headerRoute = step.match;
+  }
+  return desired;
+}
+
+export function sameHeaderRoute(a: readonly HeaderMatch[] | null, b: readonly HeaderMatch[] | null): boolean {
+  const key = (match: readonly HeaderMatch[] | null) =>
+    JSON.stringify((match ?? []).map((m) => [m.header.toLowerCase(), m.exact ?? null, m.prefix ?? null, m.regex ?? null]));
+  return key(a) === key(b);
+}
+
+/**
+ * Brings the cluster to `desired`: first a canary with the new image sized for the weight, ready; then the routing
+ * objects carrying the weight and header route, accepted by their controllers. True once that is in force. Traffic
+ * someone edited is put back here too: it no longer matches, so the write is issued again, and with `reached` (the
+ * traffic had been in force before) the edit is told as an event.
+ */
+export function reachTraffic(draft: Draft, cluster: ClusterState, workload: ClusterObservation, desired: DesiredTraffic, reached: boolean): boolean {
+  const { weight, headerRoute } = desired;
+  cluster.targetWeight = weight;
+  const { canary, traffic } = workload;
+  const { image, version } = draft.plan;
+  if (!canary || canary.weight !== weight || canary.image !== image) {
+    // Writes that keep failing are bounded by the progress deadline like pods that never get ready.
+    if (overDeadline(draft, cluster, `canary in ${cluster.name} (${cluster.lastKubeError ?? 'not yet written'})`, canary)) return false;
+    draft.actions.push({ type: 'ensureCanary', cluster: cluster.name, weight, image, version });
+    return false;
+  }
+  if (canary.readyReplicas < canary.replicas || canary.availableReplicas < canary.replicas) {
+    overDeadline(draft, cluster, `canary in ${cluster.name} (${canary.readyReplicas}/${canary.replicas} ready)`, canary);
+    return false;
+  }
+  if (traffic.invalid !== null) {
+    failCluster(draft, cluster, traffic.invalid);
+    return false;
+  }
+  if (traffic.weight !== weight || !sameHeaderRoute(traffic.headerRoute, headerRoute)) {
+    const first = cluster.waitingSince === null;
+    if (overDeadline(draft, cluster, `traffic in ${cluster.name} (${cluster.lastKubeError ?? traffic.message ?? 'not yet written'})`, null)) return false;
+    if (reached && first) {
+      const header = sameHeaderRoute(traffic.headerRoute, headerRoute) ? '' : ' or its header route was changed';
+      draft.event('cluster.traffic_repaired', `${cluster.name}: the canary weight was ${traffic.weight}% instead of ${weight}%${header}; putting it back`, {
+        cluster: cluster.name,
+      });
+    }
+    draft.actions.push({ type: 'setWeight', cluster: cluster.name, weight, headerRoute, image, version });
+    return false;
+  }
+  if (!traffic.settled) {
+    overDeadline(draft, cluster, `traffic in ${cluster.name} (${traffic.message ?? 'not accepted yet'})`, null);
+    return false;
+  }
+  cluster.actualWeight = traffic.share;
+  cluster.canaryReplicas = canary.replicas;
+  cluster.waitingSince = null;
+  return true;
+}
