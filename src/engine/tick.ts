@@ -207,8 +207,11 @@ async function perform({ workload, router }: TrafficProvider, target: TrafficTar
     case 'ensureCanary':
       return workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
     case 'setWeight':
-      // Sizing first: a route must never send a weight to a canary that has fewer pods than the weight needs.
-      await workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
+      // Sizing first: a route must never send a weight to a canary that has fewer pods than the weight needs. Weight 0
+      // without a header route is traffic going back to the stable: no canary is made for it.
+      if (action.weight > 0 || action.headerRoute) {
+        await workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
+      }
       return router.setWeight(target, action.weight, action.headerRoute);
     case 'promoteStable':
       return workload.promote(target, { image: action.image, version: action.version });

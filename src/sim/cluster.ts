@@ -30,6 +30,7 @@ import { ServiceAccountController } from './serviceaccounts.ts';
 import { ObjectStore } from './store.ts';
 import type { TlsMaterial } from './tls.ts';
 import { TrafficSimulator } from './traffic.ts';
+import { RouteStatusController } from './route-status.ts';
 import { WorkQueue } from './workqueue.ts';
 
 export interface ClusterOptions {
@@ -60,6 +61,8 @@ export interface FaultControls {
   refuseFor(ms: number): Promise<void>;
   /** Sets the behaviour of a version label, image tag or image in `clusters` (this cluster by default). */
   setBehaviour(versionOrTag: string, behaviour: BehaviourSpec, clusters?: string[]): void;
+  /** Makes an HTTPRoute or VirtualService (every one, without `route`) not Accepted with this message; null undoes it. */
+  rejectRoutes(message: string | null, route?: { namespace: string; name: string }): void;
   /** Clears latency, failures and this cluster's run-time behaviours, and ends a refusal. */
   reset(): Promise<void>;
 }
@@ -104,6 +107,7 @@ export class Cluster implements SimCluster {
   private readonly serviceAccounts: ServiceAccountController;
   private readonly endpoints: EndpointsController;
   private readonly hpas: HpaController;
+  private readonly routes: RouteStatusController;
   private readonly authenticator: TokenAuthenticator;
   private readonly traffic: TrafficSimulator;
   private readonly trafficMetrics = new TrafficMetrics();
@@ -146,6 +150,10 @@ export class Cluster implements SimCluster {
     const byKey = (key: string) => this.resources.byKey(key)!;
     this.endpoints = new EndpointsController(this.runtime, { endpoints: byKey('endpoints'), endpointslices: byKey('endpointslices.discovery.k8s.io') });
     this.hpas = new HpaController(this.runtime, byKey('horizontalpodautoscalers.autoscaling'));
+    this.routes = new RouteStatusController(this.runtime, {
+      httpRoutes: this.resources.byKey('httproutes.gateway.networking.k8s.io'),
+      virtualServices: this.resources.byKey('virtualservices.networking.istio.io'),
+    });
     const disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
     this.metricsServer = new MetricsServer(options.name, () => this.metrics());
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
@@ -156,6 +164,7 @@ export class Cluster implements SimCluster {
         this.serviceAccounts.observe(event);
         this.endpoints.observe(event);
         this.hpas.observe(event);
+        this.routes.observe(event);
         authorizer.observe(event);
         this.deployments.observe(event);
         this.replicasets.observe(event);
@@ -207,8 +216,10 @@ export class Cluster implements SimCluster {
         if (unknown.length > 0) throw new Error(`unknown cluster ${unknown.join(', ')} (known: ${options.allClusters().join(', ')})`);
         options.behaviours.set(key, behaviour, clusters ?? [options.name]);
       },
+      rejectRoutes: (message, route) => this.routes.reject(message, route),
       reset: async () => {
         this.faultState.reset();
+        this.routes.reset();
         options.behaviours.reset(options.name);
         await this.api.reopen();
       },
@@ -324,6 +335,12 @@ export class Cluster implements SimCluster {
         break;
       case 'hpa':
         this.hpas.reconcile(namespace, name);
+        break;
+      case 'httproute':
+        this.routes.reconcileHttpRoute(namespace, name);
+        break;
+      case 'virtualservice':
+        this.routes.reconcileVirtualService(namespace, name);
         break;
       case 'finalize':
         this.gc.finalize(namespace, name);

@@ -2,6 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { KubeClient } from '../client.ts';
 import { KubeError } from '../errors.ts';
 import { CanaryTemplateError, buildCanaryDeployment, canaryUpToDate, sameSelector, type CanaryBuild } from '../canary-template.ts';
+import { retryOnConflict } from './conflict.ts';
 import type { CanaryDesired, WorkloadSide } from './types.ts';
 import { canaryReplicasFor } from './replicas-weights.ts';
 import {
@@ -17,9 +18,6 @@ import {
   type WorkloadObservation,
   type WorkloadTarget,
 } from '../workload.ts';
-
-/** How many times a write is tried when someone else changed the object between our read and our write. */
-const CONFLICT_ATTEMPTS = 4;
 
 /**
  * How long what `observe` read stands in for a fresh read in the writes that follow it. A tick observes and then acts
@@ -88,7 +86,7 @@ export class DeploymentWorkload implements WorkloadSide {
     if (desired.replicas !== undefined && (!Number.isInteger(desired.replicas) || desired.replicas < 0)) {
       throw new RangeError(`canary replicas must be a whole number of at least 0, got ${desired.replicas}`);
     }
-    await this.onConflictRetry(async (retry) => {
+    await retryOnConflict(async (retry) => {
       const recent = this.recent(target, retry);
       const stable = recent?.stable ?? (await this.requireStable(target));
       const replicas = desired.replicas ?? this.sizing(desired.weight ?? 0, stable.spec?.replicas ?? 1);
@@ -126,7 +124,7 @@ export class DeploymentWorkload implements WorkloadSide {
    * replaced whole by a merge patch, so a concurrent edit must turn into a 409 and a fresh read, never be overwritten.
    */
   private async setStable(target: WorkloadTarget, wanted: { image: string; version: string | null; replicas?: number }): Promise<void> {
-    await this.onConflictRetry(async (retry) => {
+    await retryOnConflict(async (retry) => {
       const stable = this.recent(target, retry)?.stable ?? (await this.requireStable(target));
       const containers = stable.spec?.template?.spec?.containers ?? [];
       if (!containers.some((c) => c.name === target.container)) {
@@ -199,18 +197,6 @@ export class DeploymentWorkload implements WorkloadSide {
 
   private invalid(target: WorkloadTarget, message: string, cause?: unknown): KubeError {
     return new KubeError({ kind: 'final', reason: 'invalid', cluster: target.cluster }, `${target.cluster}: ${message}`, { cause });
-  }
-
-  /** A conflict means our read went stale; reading again and recomputing the write is always safe here. */
-  private async onConflictRetry(attempt: (retry: boolean) => Promise<void>): Promise<void> {
-    for (let n = 1; ; n++) {
-      try {
-        await attempt(n > 1);
-        return;
-      } catch (err) {
-        if (!(err instanceof KubeError) || err.kind !== 'conflict' || n >= CONFLICT_ATTEMPTS) throw err;
-      }
-    }
   }
 
   private checkCluster(target: WorkloadTarget): void {

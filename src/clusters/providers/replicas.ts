@@ -39,5 +39,15 @@ export class ReplicasRouter implements Router {
 export function replicasTraffic({ stable, canary }: WorkloadObservation): TrafficObservation {
   const share = canary ? actualWeight(canary.replicas, stable?.replicas ?? 0) : 0;
   const sized = canary?.weight !== null && canary?.weight !== undefined && canary.replicas === canaryReplicasFor(canary.weight, stable?.replicas ?? 0);
-  return { weight: sized ? canary.weight! : share, share, headerRoute: null, settled: true, message: null, invalid: null };
+  return {
+    weight: sized ? canary.weight! : share,
+    share,
+    headerRoute: null,
+    settled: true,
+    message: null,
+    inPlace: false,
+    drifted: false,
+    stableVersion: null,
+    invalid: null,
+  };
 }

@@ -38,6 +38,12 @@ export interface TrafficObservation {
   settled: boolean;
   /** Why it is not settled, or what is wrong with the user's objects, in words a person can act on. */
   message: string | null;
+  /** Oleada's routing is on the user's objects (rewritten route, or its own Services still there): finalize has work. */
+  inPlace: boolean;
+  /** The routing objects differ from what Oleada wrote for this weight and header route (an edit, or a crash between two writes). */
+  drifted: boolean;
+  /** The version the stable Service selects; null without one (replicas, or before the first write). */
+  stableVersion: string | null;
   /** A problem that waiting cannot fix (a missing route, no rule pointing at the Service): the cluster fails with it. */
   invalid: string | null;
 }

@@ -8,7 +8,8 @@ import { analysisPassed } from './analysis.ts';
 import { type Draft, READINESS_POLL_MS, settle } from './draft.ts';
 import { describeHeaderRoute } from '../../spec/traffic.ts';
 import { failCluster, overDeadline } from './failure.ts';
-import { reachTraffic, trafficAt } from './traffic.ts';
+import { reachTraffic, routeBackToStable, trafficAt } from './traffic.ts';
+import { providerOf } from '../../spec/plan.ts';
 import { kubeBackoff } from './observing.ts';
 
 function stepsOf(draft: Draft, cluster: ClusterState): Step[] {
@@ -179,6 +180,11 @@ function runPromotion(draft: Draft, cluster: ClusterState): void {
     failCluster(draft, cluster, `deployment ${draft.plan.namespace}/${draft.plan.workload.name} disappeared from ${cluster.name} during promotion`);
     return;
   }
+  const routed = providerOf(draft.plan, cluster.name) !== 'replicas';
+  const promoted = stable.image === draft.plan.image && stable.version === draft.plan.version && stable.rolledOut;
+  // A router never sends a request to a version outside the plan (Argo Rollouts' order): all traffic to the canary
+  // while the stable is updated, then the stable Service moved to the new pods, then traffic back to the stable.
+  if (routed && !promoted && !reachTraffic(draft, cluster, workload, { weight: 100, headerRoute: null }, false)) return;
   if (stable.image !== draft.plan.image || stable.version !== draft.plan.version) {
     if (overDeadline(draft, cluster, `promotion of ${cluster.name} (${cluster.lastKubeError ?? 'not yet written'})`, stable)) return;
     draft.actions.push({ type: 'promoteStable', cluster: cluster.name, image: draft.plan.image, version: draft.plan.version });
@@ -188,8 +194,14 @@ function runPromotion(draft: Draft, cluster: ClusterState): void {
     overDeadline(draft, cluster, `stable in ${cluster.name} (${stable.updatedReplicas}/${stable.replicas} updated, ${stable.readyReplicas} ready)`, stable);
     return;
   }
+  if (routed && !routeBackToStable(draft, cluster, workload, draft.plan.version)) return;
   if (canary) {
     draft.actions.push({ type: 'deleteCanary', cluster: cluster.name });
+    draft.wake(draft.now + READINESS_POLL_MS);
+    return;
+  }
+  if (workload.traffic.inPlace) {
+    draft.actions.push({ type: 'finalizeRoute', cluster: cluster.name });
     draft.wake(draft.now + READINESS_POLL_MS);
     return;
   }

@@ -51,12 +51,12 @@ export function reachTraffic(draft: Draft, cluster: ClusterState, workload: Clus
     failCluster(draft, cluster, traffic.invalid);
     return false;
   }
-  if (traffic.weight !== weight || !sameHeaderRoute(traffic.headerRoute, headerRoute)) {
+  if (traffic.weight !== weight || !sameHeaderRoute(traffic.headerRoute, headerRoute) || traffic.drifted) {
     const first = cluster.waitingSince === null;
     if (overDeadline(draft, cluster, `traffic in ${cluster.name} (${cluster.lastKubeError ?? traffic.message ?? 'not yet written'})`, null)) return false;
     if (reached && first) {
-      const header = sameHeaderRoute(traffic.headerRoute, headerRoute) ? '' : ' or its header route was changed';
-      draft.event('cluster.traffic_repaired', `${cluster.name}: the canary weight was ${traffic.weight}% instead of ${weight}%${header}; putting it back`, {
+      const what = traffic.weight === weight ? '' : `the canary weight was ${traffic.weight}% instead of ${weight}%`;
+      draft.event('cluster.traffic_repaired', `${cluster.name}: ${what || 'the routing objects were edited'}; putting them back`, {
         cluster: cluster.name,
       });
     }
@@ -70,5 +70,31 @@ export function reachTraffic(draft: Draft, cluster: ClusterState, workload: Clus
   cluster.actualWeight = traffic.share;
   cluster.canaryReplicas = canary.replicas;
   cluster.waitingSince = null;
+  return true;
+}
+
+/**
+ * The stable Service selecting `version` and every request going to it (weight 0, no header route), before the
+ * canary is deleted. True once the route says so and its controllers accepted it. Used by promotion (with the new
+ * version) and rollback (with the version the stable Service already selects).
+ */
+export function routeBackToStable(draft: Draft, cluster: ClusterState, workload: ClusterObservation, version: string | null): boolean {
+  const { traffic } = workload;
+  if (!traffic.inPlace) return true;
+  if (version !== null && traffic.stableVersion !== version) {
+    if (overDeadline(draft, cluster, `stable Service in ${cluster.name} (${cluster.lastKubeError ?? 'not yet moved'})`, null)) return false;
+    draft.actions.push({ type: 'promoteSelector', cluster: cluster.name, version });
+    return false;
+  }
+  if (traffic.weight !== 0 || traffic.headerRoute !== null || traffic.drifted) {
+    if (overDeadline(draft, cluster, `traffic in ${cluster.name} (${cluster.lastKubeError ?? traffic.message ?? 'not yet written'})`, null)) return false;
+    const { image, version: planVersion } = draft.plan;
+    draft.actions.push({ type: 'setWeight', cluster: cluster.name, weight: 0, headerRoute: null, image, version: planVersion });
+    return false;
+  }
+  if (!traffic.settled) {
+    overDeadline(draft, cluster, `traffic in ${cluster.name} (${traffic.message ?? 'not accepted yet'})`, null);
+    return false;
+  }
   return true;
 }
