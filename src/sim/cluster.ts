@@ -150,10 +150,7 @@ export class Cluster implements SimCluster {
     const byKey = (key: string) => this.resources.byKey(key)!;
     this.endpoints = new EndpointsController(this.runtime, { endpoints: byKey('endpoints'), endpointslices: byKey('endpointslices.discovery.k8s.io') });
     this.hpas = new HpaController(this.runtime, byKey('horizontalpodautoscalers.autoscaling'));
-    this.routes = new RouteStatusController(this.runtime, {
-      httpRoutes: this.resources.byKey('httproutes.gateway.networking.k8s.io'),
-      virtualServices: this.resources.byKey('virtualservices.networking.istio.io'),
-    });
+    this.routes = new RouteStatusController(this.runtime);
     const disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
     this.metricsServer = new MetricsServer(options.name, () => this.metrics());
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });

@@ -14,16 +14,22 @@ export class RouteStatusController {
   /** Refused routes: `namespace/name`, or `*` for all, with the message their condition carries. */
   private readonly rejected = new Map<string, string>();
 
-  constructor(
-    private readonly rt: ClusterRuntime,
-    private readonly types: { httpRoutes: ResourceType | undefined; virtualServices: ResourceType | undefined },
-  ) {}
+  constructor(private readonly rt: ClusterRuntime) {}
+
+  /** Looked up on use: the route CRDs are registered when the cluster is bootstrapped, after the controllers exist. */
+  private get types(): { httpRoutes: ResourceType | undefined; virtualServices: ResourceType | undefined } {
+    return {
+      httpRoutes: this.rt.resources.byKey('httproutes.gateway.networking.k8s.io'),
+      virtualServices: this.rt.resources.byKey('virtualservices.networking.istio.io'),
+    };
+  }
 
   observe(event: StoreEvent): void {
     if (event.type === 'DELETED') return;
     const { namespace, name } = event.object.metadata;
-    if (event.resource === this.types.httpRoutes) this.rt.queue.add(workKey('httproute', namespace, name!));
-    if (event.resource === this.types.virtualServices) this.rt.queue.add(workKey('virtualservice', namespace, name!));
+    const { httpRoutes, virtualServices } = this.types;
+    if (event.resource === httpRoutes) this.rt.queue.add(workKey('httproute', namespace, name!));
+    if (event.resource === virtualServices) this.rt.queue.add(workKey('virtualservice', namespace, name!));
   }
 
   /** Makes the route (every route without a name) not Accepted with this message; null accepts it again. */

@@ -75,8 +75,9 @@ export function reachTraffic(draft: Draft, cluster: ClusterState, workload: Clus
 
 /**
  * The stable Service selecting `version` and every request going to it (weight 0, no header route), before the
- * canary is deleted. True once the route says so and its controllers accepted it. Used by promotion (with the new
- * version) and rollback (with the version the stable Service already selects).
+ * canary is deleted. True once the route says so and, for promotion, its controllers accepted it. Promotion passes
+ * the new version; rollback passes null (the stable Service keeps what it selects) and does not wait for acceptance:
+ * a route the gateway refuses must not keep a rollback from finishing, and finalize restores the route anyway.
  */
 export function routeBackToStable(draft: Draft, cluster: ClusterState, workload: ClusterObservation, version: string | null): boolean {
   const { traffic } = workload;
@@ -92,7 +93,7 @@ export function routeBackToStable(draft: Draft, cluster: ClusterState, workload:
     draft.actions.push({ type: 'setWeight', cluster: cluster.name, weight: 0, headerRoute: null, image, version: planVersion });
     return false;
   }
-  if (!traffic.settled) {
+  if (version !== null && !traffic.settled) {
     overDeadline(draft, cluster, `traffic in ${cluster.name} (${traffic.message ?? 'not accepted yet'})`, null);
     return false;
   }
