@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
-import { canaryShare, routeAnnotations, routeSpec, routeThroughGateway, userRoute } from './support.ts';
+import { canaryShare, GROUP, routeAnnotations, routeSpec, routeThroughGateway, userRoute } from './support.ts';
 
 const TRAFFIC = { provider: 'gateway-api', service: 'checkout', httpRoute: 'checkout' };
 
@@ -95,5 +95,37 @@ describe('the gateway-api provider', () => {
     } finally {
       stack.sim.cluster(cluster).faults.rejectRoutes(null);
     }
+  });
+
+  it('puts back a route someone edited and a Service lost between two writes, then aborts and restores everything', async () => {
+    const [cluster] = stack.clusters as [string];
+    const before = JSON.stringify(routeSpec(stack, cluster));
+    const { rollout } = await stack.runtime.service.create({
+      input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.4.0', traffic: TRAFFIC, steps: [{ setWeight: 10 }, { pause: {} }], waves: [{ name: 'only', clusters: [cluster] }] }),
+      actor: 'ci',
+    });
+    await stack.waitFor('the 10% pause', async () => (await stack.get(rollout.id)).state.clusters[cluster]!.awaitingPromote);
+    const client = stack.runtime.clusters.get(cluster).client;
+    const ref = { group: GROUP, version: 'v1', plural: 'httproutes', namespace: 'shop', name: 'checkout' };
+    const live = (await client.getCustomObject(ref)) as { spec: { rules: { backendRefs: { weight: number }[] }[] } };
+    const rules = structuredClone(live.spec.rules);
+    rules[0]!.backendRefs[0]!.weight = 50;
+    rules[0]!.backendRefs[1]!.weight = 50;
+    await client.mergePatchCustomObject(ref, { spec: { rules } });
+    // As if a worker died after writing the route but before the canary Service existed.
+    await client.deleteService('shop', 'checkout-canary');
+    await stack.waitFor('the route and the Service to be put back', async () => {
+      const refs = (routeSpec(stack, cluster) as { rules: { backendRefs: { weight: number }[] }[] }).rules[0]!.backendRefs;
+      return refs[1]!.weight === 10 && stack.sim.cluster(cluster).get('services', 'shop', 'checkout-canary') !== undefined;
+    });
+    expect((await stack.events(rollout.id)).some((e) => e.type === 'cluster.traffic_repaired' && /50% instead of 10%/.test(e.message))).toBe(true);
+
+    await stack.runtime.service.command({ rolloutId: rollout.id, type: 'abort', args: {}, reason: 'change freeze', actor: 'carol' });
+    const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
+    expect(done.phase).toBe('aborted');
+    expect(JSON.stringify(routeSpec(stack, cluster))).toBe(before);
+    expect(Object.keys(routeAnnotations(stack, cluster))).toEqual(['owner.example.com/team']);
+    expect(stack.sim.cluster(cluster).get('services', 'shop', 'checkout-stable')).toBeUndefined();
+    expect(deploymentImage(stack, cluster, 'checkout-canary')).toBeUndefined();
   });
 });
