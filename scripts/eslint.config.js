@@ -53,7 +53,7 @@ export default tseslint.config(
   },
   {
     // The rule book, the spec and the shared model are pure: no I/O, no clients, no server, only types from clusters/.
-    files: ['src/engine/decide.ts', 'src/engine/decide/**/*.ts', 'src/engine/observations.ts', 'src/engine/commands.ts', 'src/engine/weights.ts', 'src/spec/**/*.ts', 'src/model/**/*.ts'],
+    files: ['src/engine/decide.ts', 'src/engine/decide/**/*.ts', 'src/engine/observations.ts', 'src/engine/commands.ts', 'src/clusters/providers/replicas-weights.ts', 'src/spec/**/*.ts', 'src/model/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: IO_MODULES, patterns: [UPWARD, ...PURE_PATTERNS] }],
     },

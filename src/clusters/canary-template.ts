@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { V1Deployment, V1LabelSelector } from '@kubernetes/client-node';
-import { CANARY_ROLE, ROLE_LABEL, VERSION_LABEL, canaryName, containerImage, type WorkloadTarget } from './workload.ts';
+import { CANARY_ROLE, ROLE_LABEL, VERSION_LABEL, WEIGHT_ANNOTATION, canaryName, containerImage, type WorkloadTarget } from './workload.ts';
 
 /** Annotation on the canary: a hash of everything it was built from except replicas, to skip writes that change nothing. */
 export const SPEC_HASH_ANNOTATION = 'oleada.dev/spec-hash';
 /** Annotation on the canary naming its stable Deployment, for a person reading `kubectl get deploy -o yaml`. */
 export const STABLE_ANNOTATION = 'oleada.dev/stable';
 
-export interface CanaryDesired {
+
+export interface CanaryBuild {
   replicas: number;
   image: string;
   version: string;
+  /** The weight the canary carries; absent for a canary made without one (tests of the workload side alone). */
+  weight?: number | undefined;
 }
 
 /** The stable Deployment cannot host a canary as it is; a person must change it. */
@@ -28,7 +31,7 @@ export class CanaryTemplateError extends Error {
  * ReplicaSets from adopting them. Nothing server-managed (resourceVersion, uid, status, managedFields, owner
  * references, the revision annotation) is carried over.
  */
-export function buildCanaryDeployment(stable: V1Deployment, target: WorkloadTarget, desired: CanaryDesired): V1Deployment {
+export function buildCanaryDeployment(stable: V1Deployment, target: WorkloadTarget, desired: CanaryBuild): V1Deployment {
   const spec = stable.spec;
   if (!spec?.template?.spec) {
     throw new CanaryTemplateError(`deployment ${target.name} in ${target.namespace} has no pod template`);
@@ -67,7 +70,11 @@ export function buildCanaryDeployment(stable: V1Deployment, target: WorkloadTarg
       name: canaryName(target.name),
       namespace: target.namespace,
       labels: { ...(stable.metadata?.labels ?? {}), ...roleLabels },
-      annotations: { [STABLE_ANNOTATION]: target.name, [SPEC_HASH_ANNOTATION]: hash },
+      annotations: {
+        [STABLE_ANNOTATION]: target.name,
+        [SPEC_HASH_ANNOTATION]: hash,
+        ...(desired.weight !== undefined ? { [WEIGHT_ANNOTATION]: String(desired.weight) } : {}),
+      },
     },
     spec: { ...canarySpec, replicas: desired.replicas } as V1Deployment['spec'],
   };
@@ -90,6 +97,7 @@ export function canaryUpToDate(live: V1Deployment, wanted: V1Deployment, contain
   return (
     liveHash !== undefined &&
     liveHash === wantedHash &&
+    live.metadata?.annotations?.[WEIGHT_ANNOTATION] === wanted.metadata?.annotations?.[WEIGHT_ANNOTATION] &&
     (live.spec?.replicas ?? 1) === wanted.spec?.replicas &&
     containerImage(live, container) === containerImage(wanted, container) &&
     live.spec?.template?.metadata?.labels?.[VERSION_LABEL] === wanted.spec?.template?.metadata?.labels?.[VERSION_LABEL] &&

@@ -1,6 +1,7 @@
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   Observable,
   PatchStrategy,
@@ -11,6 +12,7 @@ import {
   type RequestContext,
   type V1Deployment,
   type V1Pod,
+  type V1Service,
 } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { kubernetesRequests } from '../metrics.ts';
@@ -49,8 +51,21 @@ export interface KubeClientSettings {
 export interface KubeApis {
   apps: AppsV1Api;
   core: CoreV1Api;
+  custom: CustomObjectsApi;
   version: VersionApi;
 }
+
+/** A namespaced custom object (an HTTPRoute, a VirtualService) by its API group, version and plural. */
+export interface CustomObjectRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+/** A custom object as plain JSON. */
+export type CustomObject = Record<string, unknown> & { metadata?: { name?: string; generation?: number; resourceVersion?: string; annotations?: Record<string, string> } };
 
 /** What a call hands to client-node: per-call middleware that lets the timer abort the request. */
 export type CallOptions = ConfigurationOptions<ObservableMiddleware>;
@@ -90,6 +105,7 @@ export class KubeClient {
     this.apis = {
       apps: config.makeApiClient(AppsV1Api),
       core: config.makeApiClient(CoreV1Api),
+      custom: config.makeApiClient(CustomObjectsApi),
       version: config.makeApiClient(VersionApi),
     };
     this.limiter = new TokenBucket({ qps: settings.qps, burst: settings.burst, ...(options.now ? { now: options.now } : {}) });
@@ -205,6 +221,69 @@ export class KubeClient {
         await this.deployments?.settle(namespace, name, { deleted: true });
         return false;
       }
+      throw err;
+    }
+  }
+
+  /** The custom object, or null when it (or its kind) does not exist. */
+  async getCustomObject(ref: CustomObjectRef, notFoundHint?: string): Promise<CustomObject | null> {
+    const { group, version, plural, namespace, name } = ref;
+    try {
+      return (await this.call(
+        { verb: 'get', resource: `${plural}.${group}`, namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
+        (apis, options) => apis.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }, options),
+      )) as CustomObject;
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** JSON merge patch of a custom object; a patch carrying metadata.resourceVersion fails with a conflict when stale. */
+  mergePatchCustomObject(ref: CustomObjectRef, patch: object): Promise<CustomObject> {
+    const { group, version, plural, namespace, name } = ref;
+    return this.call({ verb: 'patch', resource: `${plural}.${group}`, namespace, name }, (apis, options) =>
+      apis.custom.patchNamespacedCustomObject(
+        { group, version, namespace, plural, name, body: patch, fieldManager: FIELD_MANAGER },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
+      ),
+    ) as Promise<CustomObject>;
+  }
+
+  /** The Service, or null when it does not exist. */
+  async getService(namespace: string, name: string, notFoundHint?: string): Promise<V1Service | null> {
+    try {
+      return await this.call(
+        { verb: 'get', resource: 'services', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
+        (apis, options) => apis.core.readNamespacedService({ namespace, name }, options),
+      );
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Server-side apply of a whole Service we own. */
+  applyService(service: V1Service): Promise<V1Service> {
+    const namespace = service.metadata?.namespace ?? '';
+    const name = service.metadata?.name ?? '';
+    return this.call({ verb: 'apply', resource: 'services', namespace, name }, (apis, options) =>
+      apis.core.patchNamespacedService(
+        { namespace, name, body: service, fieldManager: FIELD_MANAGER, force: true },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options),
+      ),
+    );
+  }
+
+  /** Deletes the Service; false when it was absent. */
+  async deleteService(namespace: string, name: string): Promise<boolean> {
+    try {
+      await this.call({ verb: 'delete', resource: 'services', namespace, name }, (apis, options) =>
+        apis.core.deleteNamespacedService({ namespace, name }, options),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) return false;
       throw err;
     }
   }

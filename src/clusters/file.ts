@@ -10,6 +10,7 @@ import { parseDuration } from '../spec/duration.ts';
 import type { SpecError } from '../spec/errors.ts';
 import { DnsLabel, Duration, Labels } from '../spec/names.ts';
 import type { ClusterInfo } from '../spec/plan.ts';
+import { ProviderKindSchema, type ProviderKind } from '../spec/traffic.ts';
 import { validate } from '../spec/validate.ts';
 import { watchDirectoryOf } from './file-watch.ts';
 
@@ -44,6 +45,8 @@ export const ClusterEntrySchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** How this cluster moves traffic: by pod counts, a Gateway API HTTPRoute, or an Istio VirtualService. */
+    traffic: Type.Optional({ ...ProviderKindSchema, default: 'replicas' }),
     /** Client-side rate limit of Kubernetes calls, as client-go's QPS. */
     qps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: 20 })),
     /** Calls allowed at once above the rate, as client-go's burst. */
@@ -73,6 +76,8 @@ export interface ClusterEntry {
   context?: string;
   labels: Record<string, string>;
   prometheus: { url: string; timeoutMs: number };
+  /** The traffic provider the cluster supports; a rollout file may force another. */
+  traffic: ProviderKind;
   qps: number;
   burst: number;
   timeoutMs: number;
@@ -141,6 +146,7 @@ export function parseClustersFile(text: string, file: string): ClusterEntry[] {
     ...(cluster.context !== undefined ? { context: cluster.context } : {}),
     labels: cluster.labels ?? {},
     prometheus: { url: cluster.prometheus.url, timeoutMs: parseDuration(cluster.prometheus.timeout ?? '5s') },
+    traffic: cluster.traffic ?? 'replicas',
     qps: cluster.qps ?? 20,
     burst: cluster.burst ?? 40,
     timeoutMs: parseDuration(cluster.timeout ?? '10s'),
@@ -197,7 +203,7 @@ function fileProblem(err: unknown): string {
 
 /** What a plan needs of a cluster. */
 export function toClusterInfo(entry: ClusterEntry): ClusterInfo {
-  return { name: entry.name, labels: { ...entry.labels }, prometheusUrl: entry.prometheus.url };
+  return { name: entry.name, labels: { ...entry.labels }, prometheusUrl: entry.prometheus.url, traffic: entry.traffic };
 }
 
 /** The comparison key of the file as it is now, or undefined when it cannot be read or is invalid. */

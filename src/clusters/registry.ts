@@ -5,14 +5,15 @@ import type { Logger } from '../log.ts';
 import { prometheusRequests } from '../metrics.ts';
 import { KubeClient, type KubeClientOptions } from './client.ts';
 import { loadClustersFile, watchClustersFile, type ClusterEntry, type ClustersFileWatch } from './file.ts';
-import { createReplicasProvider, type TrafficProvider } from './replicas-provider.ts';
 import { BaselineWorkloads } from './baseline.ts';
+import { createProvider, type ProviderKind, type TrafficProvider } from './providers/index.ts';
 
 /** Everything Oleada holds for one cluster, built once per clusters-file entry and rebuilt only when it changes. */
 export interface ClusterHandle {
   readonly entry: ClusterEntry;
   readonly client: KubeClient;
-  readonly provider: TrafficProvider;
+  /** The cluster's providers by kind, built on first use; they share the client and so its rate limit. */
+  readonly providers: Map<ProviderKind, TrafficProvider>;
   readonly baselines: BaselineWorkloads;
   readonly prometheus: PrometheusClient;
 }
@@ -104,8 +105,16 @@ export class ClusterRegistry {
     });
   }
 
-  provider(name: string): TrafficProvider {
-    return this.get(name).provider;
+  /** The cluster's traffic provider: the one the clusters file names for it (replicas by default), or `kind`. */
+  provider(name: string, kind?: ProviderKind): TrafficProvider {
+    const handle = this.get(name);
+    const wanted = kind ?? handle.entry.traffic;
+    let provider = handle.providers.get(wanted);
+    if (!provider) {
+      provider = createProvider(wanted, handle.client);
+      handle.providers.set(wanted, provider);
+    }
+    return provider;
   }
 
   baselines(name: string): BaselineWorkloads {
@@ -193,7 +202,7 @@ function buildHandles(
       handles.set(entry.name, {
         entry,
         client,
-        provider: createReplicasProvider(client),
+        providers: new Map(),
         baselines: new BaselineWorkloads(client),
         prometheus: new PrometheusClient(entry.prometheus.url, {
           timeoutMs: entry.prometheus.timeoutMs,
@@ -209,9 +218,9 @@ function buildHandles(
   }
 }
 
-/** Everything but the labels: a change here needs new clients. */
+/** Everything but the labels and the traffic provider: a change here needs new clients. */
 function sameConnection(a: ClusterEntry, b: ClusterEntry): boolean {
-  return JSON.stringify({ ...a, labels: null }) === JSON.stringify({ ...b, labels: null });
+  return JSON.stringify({ ...a, labels: null, traffic: null }) === JSON.stringify({ ...b, labels: null, traffic: null });
 }
 
 function sameEntry(a: ClusterEntry, b: ClusterEntry): boolean {

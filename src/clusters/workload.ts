@@ -28,6 +28,8 @@ export interface DeploymentView {
   progressDeadlineExceeded: boolean;
   /** The controller has seen the latest spec and every wanted pod runs the current template, ready and available. */
   rolledOut: boolean;
+  /** The traffic weight a canary was sized for (its oleada.dev/weight annotation); null on the stable. */
+  weight: number | null;
   /** Why pods do not come up, when the pods show it: "2 pods in CrashLoopBackOff". Only looked up when not rolled out. */
   problem: string | null;
 }
@@ -43,6 +45,8 @@ export interface WorkloadObservation {
 
 /** The pod label that carries the app version; the Prometheus queries split traffic by it. */
 export const VERSION_LABEL = 'version';
+/** Annotation on the canary Deployment: the weight it was sized for (canary-template.ts writes it). */
+export const WEIGHT_ANNOTATION = 'oleada.dev/weight';
 /** Marks the canary's pods and Deployment, so they can be told apart from the stable's. */
 export const ROLE_LABEL = 'oleada.dev/role';
 export const CANARY_ROLE = 'canary';
@@ -57,7 +61,7 @@ export function containerImage(deployment: V1Deployment, container: string): str
   return found?.image ?? null;
 }
 
-export function isRolledOut(view: Omit<DeploymentView, 'rolledOut' | 'problem' | 'progressDeadlineExceeded'>): boolean {
+export function isRolledOut(view: Omit<DeploymentView, 'rolledOut' | 'problem' | 'progressDeadlineExceeded' | 'weight'>): boolean {
   const { replicas } = view;
   return (
     view.observedGeneration >= view.generation &&
@@ -84,12 +88,18 @@ export function viewDeployment(deployment: V1Deployment, container: string, prob
     readyReplicas: status.readyReplicas ?? 0,
     availableReplicas: status.availableReplicas ?? 0,
     unavailableReplicas: status.unavailableReplicas ?? 0,
+    weight: weightOf(deployment.metadata?.annotations?.[WEIGHT_ANNOTATION]),
   };
   const progressDeadlineExceeded = (status.conditions ?? []).some(
     (c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded',
   );
   const rolledOut = isRolledOut(base);
   return { ...base, progressDeadlineExceeded, rolledOut, problem: rolledOut ? null : problem };
+}
+
+function weightOf(annotation: string | undefined): number | null {
+  const weight = annotation === undefined ? NaN : Number(annotation);
+  return Number.isFinite(weight) ? weight : null;
 }
 
 /** Waiting reasons that mean a pod will not become ready by itself. */

@@ -1,12 +1,21 @@
+import type { HeaderMatch } from '../clusters/providers/types.ts';
 import type { Snapshot } from '../model/state.ts';
 
 /**
  * What a tick asks of a cluster. Each is a desired-state write, safe to repeat: the engine issues one only when the
- * observed workload differs from what the rollout wants, so a step is applied once even when a tick runs twice.
+ * observed workload or route differs from what the rollout wants, so a step is applied once even when a tick runs
+ * twice. Traffic is always a weight in percent; the cluster's provider turns it into pods or route weights.
  */
 export type Action =
-  | { type: 'ensureCanary'; cluster: string; replicas: number; image: string; version: string }
+  /** The canary Deployment with the new image, sized for this weight; it takes no routed traffic yet. */
+  | { type: 'ensureCanary'; cluster: string; weight: number; image: string; version: string }
+  /** The canary sized for the weight and the routing objects carrying it, with the header route (null: none). */
+  | { type: 'setWeight'; cluster: string; weight: number; headerRoute: HeaderMatch[] | null; image: string; version: string }
   | { type: 'promoteStable'; cluster: string; image: string; version: string }
+  /** The stable Service selects the new version's pods (routers with their own Services; nothing for replicas). */
+  | { type: 'promoteSelector'; cluster: string; version: string }
+  /** The user's routing objects back as they were, and the router's own objects gone. */
+  | { type: 'finalizeRoute'; cluster: string }
   | { type: 'deleteCanary'; cluster: string }
   | { type: 'restoreStable'; cluster: string; snapshot: Snapshot }
   /** analysis.baseline: deployment (src/clusters/baseline.ts). */

@@ -1,5 +1,5 @@
 import type { RangeSample } from '../analysis/prometheus.ts';
-import type { WorkloadObservation } from '../clusters/workload.ts';
+import type { ClusterObservation } from '../clusters/providers/types.ts';
 import type { Plan } from '../spec/plan.ts';
 import type { CommandArgs, CommandType } from '../model/commands.ts';
 import { isInFlight, type ClusterState, type RolloutState } from '../model/state.ts';
@@ -10,7 +10,7 @@ export interface ObservedKubeError {
   message: string;
 }
 
-export type WorkloadResult = { ok: true; workload: WorkloadObservation } | { ok: false; error: ObservedKubeError };
+export type WorkloadResult = { ok: true; workload: ClusterObservation } | { ok: false; error: ObservedKubeError };
 
 export type MeasurementResult =
   | { kind: 'value'; value: number }

@@ -1,11 +1,10 @@
 import type { PrometheusClient } from '../analysis/prometheus.ts';
 import { baselineVersionLabel, renderQuery } from '../spec/query-template.ts';
 import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
-import { LeaseLostError, runFenced } from '../clusters/fence.ts';
-import type { TrafficProvider } from '../clusters/replicas-provider.ts';
 import type { BaselineWorkloads } from '../clusters/baseline.ts';
+import { LeaseLostError, runFenced } from '../clusters/fence.ts';
+import type { ProviderKind, TrafficProvider, TrafficTarget } from '../clusters/providers/index.ts';
 import { runUrgently } from '../clusters/urgency.ts';
-import type { WorkloadTarget } from '../clusters/workload.ts';
 import { assertNever, toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { analysisVerdictsTotal, rolloutTransitionsTotal, tickDuration, tickLateness } from '../metrics.ts';
@@ -13,7 +12,7 @@ import { DelayJobError, FinalJobError } from '../queue/errors.ts';
 import { scheduledTickId, type JobPayload } from '../queue/catalog.ts';
 import type { JobQueues } from '../queue/queues.ts';
 import { toPromDuration } from '../spec/duration.ts';
-import type { Plan } from '../spec/plan.ts';
+import { providerOf, type Plan } from '../spec/plan.ts';
 import { pendingCommands, recordOutcomes } from '../store/commands.ts';
 import { appendEvents } from '../store/events.ts';
 import { withTransaction, type Pool } from '../store/pool.ts';
@@ -30,7 +29,8 @@ import { isTerminal, type RolloutState } from '../model/state.ts';
 /** The clusters as the engine uses them; the ClusterRegistry is one. */
 export interface ClusterAccess {
   has(name: string): boolean;
-  provider(name: string): TrafficProvider;
+  /** The cluster's provider, or the one named (a rollout file can force one provider on every cluster). */
+  provider(name: string, kind?: ProviderKind): TrafficProvider;
   /** The `<name>-baseline` Deployments of `analysis.baseline: deployment`. */
   baselines(name: string): BaselineWorkloads;
   prometheus(name: string): Pick<PrometheusClient, 'query' | 'queryRange'>;
@@ -118,8 +118,18 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
 
 // --- observe -------------------------------------------------------------------------------------------------------
 
-function targetOf(plan: Plan, cluster: string): WorkloadTarget {
-  return { cluster, namespace: plan.namespace, name: plan.workload.name, container: plan.workload.container };
+function targetOf(plan: Plan, cluster: string): TrafficTarget {
+  const { service, httpRoute, virtualService } = plan.traffic ?? {};
+  const route = {
+    ...(service !== undefined ? { service } : {}),
+    ...(httpRoute !== undefined ? { httpRoute } : {}),
+    ...(virtualService !== undefined ? { virtualService } : {}),
+  };
+  return { cluster, namespace: plan.namespace, name: plan.workload.name, container: plan.workload.container, route };
+}
+
+function clusterProvider(deps: TickDeps, plan: Plan, cluster: string): TrafficProvider {
+  return deps.clusters.provider(cluster, providerOf(plan, cluster));
 }
 
 function kubeErrorOf(err: unknown, cluster: string, what: string): KubeError {
@@ -141,12 +151,14 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
       return;
     }
     try {
+      const provider = clusterProvider(deps, plan, cluster);
       const target = targetOf(plan, cluster);
       const [workload, baseline] = await Promise.all([
-        deps.clusters.provider(cluster).observe(target),
+        provider.workload.observe(target),
         plan.analysis?.baseline === 'deployment' ? deps.clusters.baselines(cluster).observe(target) : undefined,
       ]);
-      workloads[cluster] = { ok: true, workload: baseline === undefined ? workload : { ...workload, baseline } };
+      const traffic = await provider.router.observe(target, workload);
+      workloads[cluster] = { ok: true, workload: { ...workload, traffic, ...(baseline === undefined ? {} : { baseline }) } };
     } catch (err) {
       const error = kubeErrorOf(err, cluster, `read deployment ${plan.namespace}/${plan.workload.name}`);
       workloads[cluster] = { ok: false, error: { kind: error.kind, message: error.message } };
@@ -213,17 +225,27 @@ function baselineVersion(plan: Plan, state: RolloutState, cluster: string): stri
 
 // --- act -------------------------------------------------------------------------------------------------------------
 
-async function perform(clusters: ClusterAccess, target: WorkloadTarget, action: Action): Promise<void> {
-  const provider = clusters.provider(target.cluster);
+async function perform(clusters: ClusterAccess, { workload, router }: TrafficProvider, target: TrafficTarget, action: Action): Promise<void> {
   switch (action.type) {
     case 'ensureCanary':
-      return provider.ensureCanary(target, { replicas: action.replicas, image: action.image, version: action.version });
+      return workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
+    case 'setWeight':
+      // Sizing first: a route must never send a weight to a canary that has fewer pods than the weight needs. Weight 0
+      // without a header route is traffic going back to the stable: no canary is made for it.
+      if (action.weight > 0 || action.headerRoute) {
+        await workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
+      }
+      return router.setWeight(target, action.weight, action.headerRoute);
     case 'promoteStable':
-      return provider.promote(target, { image: action.image, version: action.version });
+      return workload.promote(target, { image: action.image, version: action.version });
+    case 'promoteSelector':
+      return router.promoteSelector(target, action.version);
+    case 'finalizeRoute':
+      return router.finalize(target);
     case 'deleteCanary':
-      return provider.deleteCanary(target);
+      return workload.deleteCanary(target);
     case 'restoreStable':
-      return provider.restore(target, action.snapshot);
+      return workload.restore(target, action.snapshot);
     case 'ensureBaseline':
       return clusters.baselines(target.cluster).ensure(target, { replicas: action.replicas, image: action.image, stableVersion: action.stableVersion });
     case 'deleteBaseline':
@@ -244,7 +266,7 @@ async function act(deps: TickDeps, plan: Plan, actions: Action[]): Promise<Actio
       for (const action of list) {
         try {
           if (!deps.clusters.has(cluster)) throw new Error(`cluster ${cluster} is no longer in the clusters file`);
-          await perform(deps.clusters, targetOf(plan, cluster), action);
+          await perform(deps.clusters, clusterProvider(deps, plan, cluster), targetOf(plan, cluster), action);
           results.push({ action, ok: true });
         } catch (err) {
           if (err instanceof LeaseLostError) throw err;

@@ -30,6 +30,7 @@ import { ServiceAccountController } from './serviceaccounts.ts';
 import { ObjectStore } from './store.ts';
 import type { TlsMaterial } from './tls.ts';
 import { TrafficSimulator } from './traffic.ts';
+import { RouteStatusController } from './route-status.ts';
 import { WorkQueue } from './workqueue.ts';
 
 export interface ClusterOptions {
@@ -64,6 +65,8 @@ export interface FaultControls {
   cutWatches(): number;
   /** Answers the next `count` watches that resume from a resourceVersion with 410 Gone. */
   expireResumes(count?: number): void;
+  /** Makes an HTTPRoute or VirtualService (every one, without `route`) not Accepted with this message; null undoes it. */
+  rejectRoutes(message: string | null, route?: { namespace: string; name: string }): void;
   /** Clears latency, failures and this cluster's run-time behaviours, and ends a refusal. */
   reset(): Promise<void>;
 }
@@ -109,6 +112,7 @@ export class Cluster implements SimCluster {
   private readonly endpoints: EndpointsController;
   private readonly hpas: HpaController;
   private readonly disruption: Disruption;
+  private readonly routes: RouteStatusController;
   private readonly authenticator: TokenAuthenticator;
   private readonly traffic: TrafficSimulator;
   private readonly trafficMetrics = new TrafficMetrics();
@@ -152,6 +156,7 @@ export class Cluster implements SimCluster {
     this.endpoints = new EndpointsController(this.runtime, { endpoints: byKey('endpoints'), endpointslices: byKey('endpointslices.discovery.k8s.io') });
     this.hpas = new HpaController(this.runtime, byKey('horizontalpodautoscalers.autoscaling'));
     this.disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
+    this.routes = new RouteStatusController(this.runtime);
     this.metricsServer = new MetricsServer(options.name, () => this.metrics());
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
     const authorizer = new RbacAuthorizer(this.store, this.resources);
@@ -162,6 +167,7 @@ export class Cluster implements SimCluster {
         this.endpoints.observe(event);
         this.hpas.observe(event);
         this.disruption.observe(event);
+        this.routes.observe(event);
         authorizer.observe(event);
         this.deployments.observe(event);
         this.replicasets.observe(event);
@@ -215,8 +221,10 @@ export class Cluster implements SimCluster {
         if (unknown.length > 0) throw new Error(`unknown cluster ${unknown.join(', ')} (known: ${options.allClusters().join(', ')})`);
         options.behaviours.set(key, behaviour, clusters ?? [options.name]);
       },
+      rejectRoutes: (message, route) => this.routes.reject(message, route),
       reset: async () => {
         this.faultState.reset();
+        this.routes.reset();
         options.behaviours.reset(options.name);
         await this.api.reopen();
       },
@@ -335,6 +343,12 @@ export class Cluster implements SimCluster {
         break;
       case 'pdb':
         this.disruption.reconcile(namespace, name);
+        break;
+      case 'httproute':
+        this.routes.reconcileHttpRoute(namespace, name);
+        break;
+      case 'virtualservice':
+        this.routes.reconcileVirtualService(namespace, name);
         break;
       case 'finalize':
         this.gc.finalize(namespace, name);

@@ -38,6 +38,15 @@ export interface TrafficOptions {
   intervalMs?: number;
 }
 
+/** A Service annotated with this set to "false" gets no traffic of its own, only what routes send it (all via a gateway). */
+export const DIRECT_TRAFFIC_ANNOTATION = 'kube-sim.oleada.dev/direct-traffic';
+
+/** The sim's requests carry no headers, so a rule that matches only on headers receives none of them. */
+function needsHeaders(rule: Record<string, unknown>): boolean {
+  const matches = Array.isArray(rule.matches) ? rule.matches.filter(isPlainObject) : [];
+  return matches.length > 0 && matches.every((m) => Array.isArray(m.headers) && m.headers.length > 0);
+}
+
 const ROUTE_KEYS = ['httproutes.gateway.networking.k8s.io', 'virtualservices.networking.istio.io', 'destinationrules.networking.istio.io'];
 
 export class TrafficSimulator {
@@ -173,7 +182,7 @@ export class TrafficSimulator {
     if (httpRoutes) {
       for (const route of store.each(httpRoutes)) {
         const namespace = route.metadata.namespace ?? '';
-        const rules = Array.isArray(specOf(route).rules) ? (specOf(route).rules as unknown[]).filter(isPlainObject) : [];
+        const rules = (Array.isArray(specOf(route).rules) ? (specOf(route).rules as unknown[]).filter(isPlainObject) : []).filter((rule) => !needsHeaders(rule));
         const backends: Backend[] = [];
         for (const rule of rules) {
           const refs = Array.isArray(rule.backendRefs) ? rule.backendRefs.filter(isPlainObject) : [];
@@ -221,7 +230,7 @@ export class TrafficSimulator {
 
     for (const svc of store.each(types.services)) {
       const namespace = svc.metadata.namespace ?? '';
-      if (routed.has(`${namespace}/${svc.metadata.name}`)) continue;
+      if (routed.has(`${namespace}/${svc.metadata.name}`) || svc.metadata.annotations?.[DIRECT_TRAFFIC_ANNOTATION] === 'false') continue;
       const selector = serviceSelector(namespace, svc.metadata.name!);
       if (selector) sources.push({ id: `service/${namespace}/${svc.metadata.name}`, backends: [{ share: 1, namespace, selector }] });
     }

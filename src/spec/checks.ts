@@ -1,7 +1,8 @@
 import { templateProblems } from './query-template.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';
 import { LABEL_VALUE_PATTERN } from './names.ts';
-import { isSetWeightStep, type MetricSpec, type RolloutSpec, type ScoreSpec, type StepSpec } from './schema.ts';
+import type { HeaderMatch } from './traffic.ts';
+import { isHeaderRouteStep, isSetWeightStep, type MetricSpec, type RolloutSpec, type ScoreSpec, type StepSpec } from './schema.ts';
 
 /*
  * Rules that a schema cannot say: they compare fields with each other. They need no clusters file, so both
@@ -88,6 +89,10 @@ export function checkSteps(steps: readonly StepSpec[], base: PathSegment[]): Spe
   const errors: SpecError[] = [];
   let previous: { weight: number; index: number } | undefined;
   steps.forEach((step, index) => {
+    if (isHeaderRouteStep(step)) {
+      step.setHeaderRoute.match.forEach((match, m) => errors.push(...checkHeaderMatch(match, [...base, index, 'setHeaderRoute', 'match', m])));
+      return;
+    }
     if (!isSetWeightStep(step)) return;
     const path = toPointer([...base, index, 'setWeight']);
     const weight = step.setWeight;
@@ -105,6 +110,27 @@ export function checkSteps(steps: readonly StepSpec[], base: PathSegment[]): Spe
     if (!previous || weight > previous.weight) previous = { weight, index };
   });
   return errors;
+}
+
+/** Exactly one of exact, prefix and regex; a regex must compile. */
+function checkHeaderMatch(match: HeaderMatch, path: PathSegment[]): SpecError[] {
+  const given = (['exact', 'prefix', 'regex'] as const).filter((key) => match[key] !== undefined);
+  if (given.length !== 1) {
+    return [
+      {
+        path: toPointer(path),
+        message: `must say how header ${match.header} matches with exactly one of exact, prefix or regex, got ${given.length === 0 ? 'none' : given.join(' and ')}`,
+      },
+    ];
+  }
+  if (match.regex !== undefined) {
+    try {
+      new RegExp(match.regex);
+    } catch (err) {
+      return [{ path: toPointer([...path, 'regex']), message: `is not a valid regular expression: ${(err as Error).message}` }];
+    }
+  }
+  return [];
 }
 
 function checkUnique(names: readonly string[], base: PathSegment[], what: string): SpecError[] {

@@ -4,8 +4,9 @@ import { redactUrl } from '../redact.ts';
 import { checkSpec } from './checks.ts';
 import { parseDuration, toPromDuration } from './duration.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';
-import { isListedWave, isSetWeightStep, type BaselineKind, type JudgeSpec, type MetricSpec, type RollbackScope, type RolloutSpec, type ScoreSpec, type StepSpec } from './schema.ts';
+import { isHeaderRouteStep, isListedWave, isSetWeightStep, type BaselineKind, type JudgeSpec, type MetricSpec, type RollbackScope, type RolloutSpec, type ScoreSpec, type StepSpec } from './schema.ts';
 import { suggest } from './suggest.ts';
+import { REQUIRED_FIELDS, type HeaderMatch, type ProviderKind, type TrafficSpec } from './traffic.ts';
 
 /*
  * The plan: a rollout file resolved against the clusters file into the concrete, ordered work the engine carries out.
@@ -18,9 +19,20 @@ export interface ClusterInfo {
   name: string;
   labels: Record<string, string>;
   prometheusUrl: string;
+  /** The traffic provider the cluster supports; absent means replicas. */
+  traffic?: ProviderKind;
 }
 
-export type Step = { kind: 'setWeight'; weight: number } | { kind: 'pause'; durationMs?: number };
+export type Step = { kind: 'setWeight'; weight: number } | { kind: 'pause'; durationMs?: number } | { kind: 'setHeaderRoute'; match: HeaderMatch[] };
+
+/** The traffic block resolved: the routing objects' names and the provider each cluster uses. */
+export interface PlanTraffic {
+  service?: string;
+  httpRoute?: string;
+  virtualService?: string;
+  /** By cluster name; every cluster of the plan is here. */
+  providers: Record<string, ProviderKind>;
+}
 
 /** A judged metric's settings with their defaults, and the score group it counts in. */
 export type PlanJudge = JudgeSettings & { group: string };
@@ -82,6 +94,13 @@ export interface Plan {
   /** null: no metrics, so nothing is analysed. */
   analysis: PlanAnalysis | null;
   waves: PlanWave[];
+  /** Absent in plans stored before traffic providers existed: every cluster then uses replicas. */
+  traffic?: PlanTraffic;
+}
+
+/** The provider a cluster of the plan uses. */
+export function providerOf(plan: Plan, cluster: string): ProviderKind {
+  return plan.traffic?.providers[cluster] ?? 'replicas';
 }
 
 function planMetric(metric: MetricSpec, duration: (text: string, field: string) => number): PlanMetric {
@@ -181,9 +200,58 @@ export function resolvePlan(spec: RolloutSpec, clusters: readonly ClusterInfo[])
           }
         : null,
     waves,
+    traffic: planTraffic(spec, waves, clusters, errors),
   };
   return errors.length > 0 ? { ok: false, errors: sortByPath(errors) } : { ok: true, plan };
 }
+
+/**
+ * Which provider each cluster uses (the file's `traffic.provider`, else the cluster's own from the clusters file), and
+ * what that needs: the names a router works on, and no header route on a replicas cluster. Each refusal says which
+ * field to add or change.
+ */
+function planTraffic(spec: RolloutSpec, waves: PlanWave[], clusters: readonly ClusterInfo[], errors: SpecError[]): PlanTraffic {
+  const traffic: TrafficSpec = spec.traffic ?? {};
+  const known = new Map(clusters.map((cluster) => [cluster.name, cluster]));
+  const providers: Record<string, ProviderKind> = {};
+  const missing = new Map<keyof TrafficSpec, string[]>();
+  waves.forEach((wave, waveIndex) => {
+    for (const name of wave.clusters) {
+      const kind = traffic.provider ?? known.get(name)?.traffic ?? 'replicas';
+      providers[name] = kind;
+      for (const field of REQUIRED_FIELDS[kind]) {
+        if (traffic[field] === undefined) missing.set(field, [...(missing.get(field) ?? []), `${name} (${kind})`]);
+      }
+      const headerStep = wave.steps.findIndex((step) => step.kind === 'setHeaderRoute');
+      if (kind === 'replicas' && headerStep !== -1) {
+        const own = spec.waves[waveIndex]?.steps !== undefined;
+        errors.push({
+          path: toPointer([...(own ? ['waves', waveIndex] : []), 'steps', headerStep, 'setHeaderRoute']),
+          message: `cluster ${name} moves traffic by replicas, which cannot route requests by header: set traffic: gateway-api or istio for it in the clusters file, or traffic.provider in this file, or remove the step`,
+        });
+      }
+    }
+  });
+  for (const [field, users] of missing) {
+    errors.push({
+      path: spec.traffic ? toPointer(['traffic', field]) : '/traffic',
+      message: `is required by ${users.join(', ')}: add traffic.${field} with the name of ${FIELD_WHAT[field]}`,
+    });
+  }
+  return {
+    ...(traffic.service !== undefined ? { service: traffic.service } : {}),
+    ...(traffic.httpRoute !== undefined ? { httpRoute: traffic.httpRoute } : {}),
+    ...(traffic.virtualService !== undefined ? { virtualService: traffic.virtualService } : {}),
+    providers,
+  };
+}
+
+const FIELD_WHAT: Record<keyof TrafficSpec, string> = {
+  provider: 'a provider',
+  service: "the app's Service",
+  httpRoute: 'the HTTPRoute whose backendRef points at that Service',
+  virtualService: "the VirtualService that routes to the Service's host",
+};
 
 type Member = { name: string; path: string };
 
@@ -266,6 +334,7 @@ function describeLabels(clusters: readonly ClusterInfo[]): string {
 function toSteps(steps: readonly StepSpec[], base: PathSegment[], duration: (text: string, path: PathSegment[]) => number): Step[] {
   return steps.map((step, index): Step => {
     if (isSetWeightStep(step)) return { kind: 'setWeight', weight: step.setWeight };
+    if (isHeaderRouteStep(step)) return { kind: 'setHeaderRoute', match: step.setHeaderRoute.match.map((m) => ({ ...m })) };
     if (step.pause.duration === undefined) return { kind: 'pause' };
     return { kind: 'pause', durationMs: duration(step.pause.duration, [...base, index, 'pause', 'duration']) };
   });
@@ -278,7 +347,7 @@ function sortByPath(errors: SpecError[]): SpecError[] {
   return [...errors].sort((a, b) => order(a.path) - order(b.path) || (key(a.path) < key(b.path) ? -1 : key(a.path) > key(b.path) ? 1 : 0));
 }
 
-const TOP_LEVEL_ORDER = ['', 'app', 'namespace', 'workload', 'image', 'version', 'steps', 'analysis', 'waves', 'rollback', 'progressDeadline'];
+const TOP_LEVEL_ORDER = ['', 'app', 'namespace', 'workload', 'traffic', 'image', 'version', 'steps', 'analysis', 'waves', 'rollback', 'progressDeadline'];
 
 /**
  * The shortest time the plan can take: every timed pause along the steps and every bake, with promotion, approvals and

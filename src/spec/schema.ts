@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DnsLabel, Duration, LABEL_VALUE_PATTERN, LabelValue, Labels, WorkloadName } from './names.ts';
+import { HeaderMatchSchema, TrafficSchema, type TrafficSpec } from './traffic.ts';
 
 /*
  * The rollout file (DESIGN.md, "The rollout"): one app, one new image, the steps each cluster goes through, the
@@ -31,8 +32,24 @@ export const PauseStepSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const StepSchema = Type.Union([SetWeightStepSchema, PauseStepSchema], {
-  'x-expected': 'a step: { setWeight: 10 }, { pause: { duration: 1m } } or { pause: {} }',
+/**
+ * Send requests matching every listed header condition to the canary at any weight, for testers before users. It stays
+ * until promotion, rollback or abort; only routers (gateway-api, istio) can do it.
+ */
+export const SetHeaderRouteStepSchema = Type.Object(
+  {
+    setHeaderRoute: Type.Object(
+      {
+        match: Type.Array(HeaderMatchSchema, { minItems: 1, maxItems: 16, 'x-expected': 'a list of header matches' }),
+      },
+      { additionalProperties: false, 'x-expected': 'an object such as { match: [{ header: X-Canary, exact: "1" }] }' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const StepSchema = Type.Union([SetWeightStepSchema, PauseStepSchema, SetHeaderRouteStepSchema], {
+  'x-expected': 'a step: { setWeight: 10 }, { pause: { duration: 1m } }, { pause: {} } or { setHeaderRoute: { match: [...] } }',
 });
 
 export const StepsSchema = Type.Array(StepSchema, { maxItems: 100 });
@@ -195,6 +212,8 @@ export const RolloutSpecSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** How traffic is moved: the provider (absent: each cluster's own) and the routing objects it works on. */
+    traffic: Type.Optional(TrafficSchema),
     /** The new image. */
     image: Type.String({
       maxLength: 512,
@@ -241,7 +260,8 @@ export type RolloutSpecInput = Static<typeof RolloutSpecSchema>;
 
 export type SetWeightStepSpec = Static<typeof SetWeightStepSchema>;
 export type PauseStepSpec = Static<typeof PauseStepSchema>;
-export type StepSpec = SetWeightStepSpec | PauseStepSpec;
+export type SetHeaderRouteStepSpec = Static<typeof SetHeaderRouteStepSchema>;
+export type StepSpec = SetWeightStepSpec | PauseStepSpec | SetHeaderRouteStepSpec;
 export type MetricSpec = Static<typeof MetricSchema>;
 export type JudgeSpec = Static<typeof JudgeSchema>;
 export type ScoreSpec = Static<typeof ScoreSchema>;
@@ -273,6 +293,7 @@ export interface RolloutSpec {
   app: string;
   namespace: string;
   workload: { kind: 'Deployment'; name: string; container: string };
+  traffic?: TrafficSpec;
   image: string;
   version: string;
   steps: StepSpec[];
@@ -284,6 +305,10 @@ export interface RolloutSpec {
 
 export function isSetWeightStep(step: StepSpec): step is SetWeightStepSpec {
   return 'setWeight' in step;
+}
+
+export function isHeaderRouteStep(step: StepSpec): step is SetHeaderRouteStepSpec {
+  return 'setHeaderRoute' in step;
 }
 
 export function isListedWave(wave: WaveSpec): wave is ListedWaveSpec {

@@ -4,6 +4,7 @@
  * filled in), and clusters are compared as each side's plan resolved them, so a selector that now picks another cluster
  * shows up too.
  */
+import { describeHeaderRoute } from '../../spec/traffic.ts';
 import type { MetricSpec, RolloutSpec, StepSpec, WaveSpec } from '../../spec/schema.ts';
 
 export interface DiffSide {
@@ -25,6 +26,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.s
 
 function stepText(step: StepSpec): string {
   if ('setWeight' in step) return `setWeight ${step.setWeight}`;
+  if ('setHeaderRoute' in step) return `setHeaderRoute ${describeHeaderRoute(step.setHeaderRoute.match)}`;
   return step.pause.duration === undefined ? 'pause (until promoted)' : `pause ${step.pause.duration}`;
 }
 

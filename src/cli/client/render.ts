@@ -5,6 +5,7 @@
 import { assertNever } from '../../errors.ts';
 import { ENGINE_ACTOR } from '../../model/state.ts';
 import type { ApiError } from './http.ts';
+import { describeHeaderRoute } from '../../spec/traffic.ts';
 import type { ClusterStatus, MetricStatus, PlanPreview, RolloutEvent, RolloutPage, RolloutStatus, StoredCommand } from './types.ts';
 
 /** `2026-01-02T03:04:05Z`: seconds are enough in a log, and UTC reads the same on every CI runner. */
@@ -122,8 +123,19 @@ export function planText(preview: PlanPreview): string[] {
     const extras = [wave.approval ? 'approval first' : '', wave.maxParallel < wave.clusters.length ? `${wave.maxParallel} at a time` : '', wave.bakeMs ? `bake ${formatDurationMs(wave.bakeMs)}` : '']
       .filter(Boolean)
       .join(', ');
-    lines.push(`wave ${i + 1} ${wave.name}: ${wave.clusters.join(', ')}${extras ? ` (${extras})` : ''}`);
-    const steps = wave.steps.map((s) => (s.kind === 'setWeight' ? `${s.weight}%` : s.durationMs !== undefined ? `pause ${formatDurationMs(s.durationMs)}` : 'pause until promoted'));
+    // Plans made before traffic providers existed have none to show: all their clusters use replicas.
+    const providers = preview.plan.traffic?.providers;
+    const clusters = wave.clusters.map((c) => (providers ? `${c} [${providers[c] ?? 'replicas'}]` : c));
+    lines.push(`wave ${i + 1} ${wave.name}: ${clusters.join(', ')}${extras ? ` (${extras})` : ''}`);
+    const steps = wave.steps.map((s) =>
+      s.kind === 'setWeight'
+        ? `${s.weight}%`
+        : s.kind === 'setHeaderRoute'
+          ? `header route ${describeHeaderRoute(s.match)}`
+          : s.durationMs !== undefined
+            ? `pause ${formatDurationMs(s.durationMs)}`
+            : 'pause until promoted',
+    );
     lines.push(`  steps: ${steps.length > 0 ? steps.join(' -> ') : 'promote at once'}`);
   });
   const first = preview.queries[0];

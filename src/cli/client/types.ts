@@ -19,5 +19,5 @@ export interface RolloutPage {
 /** The plan route's schema leaves the resolved plan open; these are the parts of it the CLI shows. */
 type PlanWave = Plan['waves'][number];
 export type PlanPreview = Omit<Static<typeof PlanPreviewSchema>, 'plan'> & {
-  plan: Pick<Plan, 'app' | 'version'> & { waves: Pick<PlanWave, 'name' | 'clusters' | 'maxParallel' | 'approval' | 'bakeMs' | 'steps'>[] };
+  plan: Pick<Plan, 'app' | 'version' | 'traffic'> & { waves: Pick<PlanWave, 'name' | 'clusters' | 'maxParallel' | 'approval' | 'bakeMs' | 'steps'>[] };
 };

@@ -16,10 +16,9 @@ export function reconcileBaseline(draft: Draft, cluster: ClusterState): void {
   if (!wanted(draft) || cluster.phase !== 'canary' || !cluster.snapshot) return;
   const workload = draft.workload(cluster.name);
   if (!workload) return;
-  // The canary's size as this tick leaves it: one it is writing now starts the baseline in the same tick, so both
-  // sides' pods are as old.
-  const writing = draft.actions.find((a) => a.type === 'ensureCanary' && a.cluster === cluster.name);
-  const replicas = writing?.type === 'ensureCanary' ? writing.replicas : (workload.canary?.replicas ?? 0);
+  // The canary's size as observed: the cluster's provider sizes the canary from a weight, so a canary written in this
+  // tick is matched by the next one (a tick later, while the canary's pods are still starting).
+  const replicas = workload.canary?.replicas ?? 0;
   if (replicas === 0) return;
   const { image, version: stableVersion } = cluster.snapshot;
   const live = workload.baseline;

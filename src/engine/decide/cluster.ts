@@ -4,11 +4,13 @@ import type { ClusterState } from '../../model/state.ts';
 import { formatDuration } from '../../spec/duration.ts';
 import type { Step } from '../../spec/plan.ts';
 import { clustersToStart } from '../observations.ts';
-import { canaryReplicasFor, actualWeight } from '../weights.ts';
 import { analysisPassed } from './analysis.ts';
 import { baselineRemoved } from './baseline.ts';
 import { type Draft, READINESS_POLL_MS, settle } from './draft.ts';
+import { describeHeaderRoute } from '../../spec/traffic.ts';
 import { failCluster, overDeadline } from './failure.ts';
+import { reachTraffic, routeBackToStable, trafficAt } from './traffic.ts';
+import { providerOf } from '../../spec/plan.ts';
 import { kubeBackoff } from './observing.ts';
 
 function stepsOf(draft: Draft, cluster: ClusterState): Step[] {
@@ -17,6 +19,7 @@ function stepsOf(draft: Draft, cluster: ClusterState): Step[] {
 
 function describeStep(step: Step): string {
   if (step.kind === 'setWeight') return `setWeight ${step.weight}`;
+  if (step.kind === 'setHeaderRoute') return `setHeaderRoute ${describeHeaderRoute(step.match)}`;
   return step.durationMs === undefined ? 'pause until promoted' : `pause ${formatDuration(step.durationMs)}`;
 }
 
@@ -131,27 +134,21 @@ function runCanary(draft: Draft, cluster: ClusterState): void {
       return;
     }
     if (step.kind === 'setWeight') {
-      const stableReplicas = workload.stable?.replicas ?? cluster.stableReplicas;
-      const replicas = canaryReplicasFor(step.weight, stableReplicas);
-      cluster.targetWeight = step.weight;
-      const canary = workload.canary;
-      if (!canary || canary.replicas !== replicas || canary.image !== draft.plan.image) {
-        // Writes that keep failing are bounded by the progress deadline like pods that never get ready.
-        if (overDeadline(draft, cluster, `canary in ${cluster.name} (${cluster.lastKubeError ?? 'not yet written'})`, canary)) return;
-        draft.actions.push({ type: 'ensureCanary', cluster: cluster.name, replicas, image: draft.plan.image, version: draft.plan.version });
-        return;
-      }
-      if (canary.readyReplicas < replicas || canary.availableReplicas < replicas) {
-        overDeadline(draft, cluster, `canary in ${cluster.name} (${canary.readyReplicas}/${replicas} ready)`, canary);
-        return;
-      }
-      cluster.actualWeight = actualWeight(replicas, stableReplicas);
-      cluster.canaryReplicas = replicas;
+      if (!reachTraffic(draft, cluster, workload, trafficAt(steps, cluster.step), false)) return;
       if (holding) return;
-      nextStep(draft, cluster, `weight ${cluster.actualWeight}% reached (${replicas} canary / ${stableReplicas} stable pods)`);
+      const stableReplicas = workload.stable?.replicas ?? cluster.stableReplicas;
+      nextStep(draft, cluster, `weight ${cluster.actualWeight}% reached (${cluster.canaryReplicas} canary / ${stableReplicas} stable pods)`);
       continue;
     }
-    // A pause step.
+    if (step.kind === 'setHeaderRoute') {
+      if (!reachTraffic(draft, cluster, workload, trafficAt(steps, cluster.step), false)) return;
+      if (holding) return;
+      nextStep(draft, cluster, `header route ${describeHeaderRoute(step.match)} to the canary in force`);
+      continue;
+    }
+    // A pause step: the traffic set before it stays in force; an edit of it is put back before the pause goes on.
+    const held = trafficAt(steps, cluster.step);
+    if ((held.weight > 0 || held.headerRoute) && !reachTraffic(draft, cluster, workload, held, true)) return;
     if (step.durationMs === undefined) {
       if (!cluster.awaitingPromote) {
         cluster.awaitingPromote = true;
@@ -184,6 +181,11 @@ function runPromotion(draft: Draft, cluster: ClusterState): void {
     failCluster(draft, cluster, `deployment ${draft.plan.namespace}/${draft.plan.workload.name} disappeared from ${cluster.name} during promotion`);
     return;
   }
+  const routed = providerOf(draft.plan, cluster.name) !== 'replicas';
+  const promoted = stable.image === draft.plan.image && stable.version === draft.plan.version && stable.rolledOut;
+  // A router never sends a request to a version outside the plan (Argo Rollouts' order): all traffic to the canary
+  // while the stable is updated, then the stable Service moved to the new pods, then traffic back to the stable.
+  if (routed && !promoted && !reachTraffic(draft, cluster, workload, { weight: 100, headerRoute: null }, false)) return;
   if (stable.image !== draft.plan.image || stable.version !== draft.plan.version) {
     if (overDeadline(draft, cluster, `promotion of ${cluster.name} (${cluster.lastKubeError ?? 'not yet written'})`, stable)) return;
     draft.actions.push({ type: 'promoteStable', cluster: cluster.name, image: draft.plan.image, version: draft.plan.version });
@@ -193,12 +195,15 @@ function runPromotion(draft: Draft, cluster: ClusterState): void {
     overDeadline(draft, cluster, `stable in ${cluster.name} (${stable.updatedReplicas}/${stable.replicas} updated, ${stable.readyReplicas} ready)`, stable);
     return;
   }
+  if (routed && !routeBackToStable(draft, cluster, workload, draft.plan.version)) return;
   if (canary) {
     draft.actions.push({ type: 'deleteCanary', cluster: cluster.name });
     draft.wake(draft.now + READINESS_POLL_MS);
     return;
   }
-  if (!baselineRemoved(draft, cluster)) {
+  const baselineGone = baselineRemoved(draft, cluster);
+  if (workload.traffic.inPlace) draft.actions.push({ type: 'finalizeRoute', cluster: cluster.name });
+  if (!baselineGone || workload.traffic.inPlace) {
     draft.wake(draft.now + READINESS_POLL_MS);
     return;
   }

@@ -1,5 +1,5 @@
 /** The working set of one decision, shared by every section of the rule book. */
-import type { WorkloadObservation } from '../../clusters/workload.ts';
+import type { ClusterObservation } from '../../clusters/providers/types.ts';
 import type { CommandOutcome } from '../../model/commands.ts';
 import type { NewEvent } from '../../model/events.ts';
 import type { StoredJudgement } from '../../analysis/stored-judgement.ts';
@@ -79,7 +79,7 @@ export class Draft {
     return Math.max(this.now, Math.min(...this.wakes));
   }
 
-  workload(cluster: string): WorkloadObservation | undefined {
+  workload(cluster: string): ClusterObservation | undefined {
     const result = this.observations.workloads[cluster];
     return result?.ok ? result.workload : undefined;
   }

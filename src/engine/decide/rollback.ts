@@ -5,6 +5,7 @@ import { type Draft, settle } from './draft.ts';
 import { baselineRemoved } from './baseline.ts';
 import { overDeadline } from './failure.ts';
 import { kubeBackoff } from './observing.ts';
+import { routeBackToStable } from './traffic.ts';
 import { setPhase } from './phases.ts';
 
 function matchesSnapshot(stable: DeploymentView, cluster: ClusterState): boolean {
@@ -23,12 +24,18 @@ export function reconcileRollback(draft: Draft, cluster: ClusterState): void {
     return;
   }
   const { stable, canary } = workload;
+  // A router first sends everything back to the stable, then the canary goes, then the user's route is restored.
+  if (!routeBackToStable(draft, cluster, workload, null)) return;
   let done = true;
   if (canary) {
     draft.actions.push({ type: 'deleteCanary', cluster: cluster.name });
     done = false;
   }
   if (!baselineRemoved(draft, cluster)) done = false;
+  if (!canary && workload.traffic.inPlace) {
+    draft.actions.push({ type: 'finalizeRoute', cluster: cluster.name });
+    done = false;
+  }
   if (cluster.promotedBeforeRollback && cluster.snapshot && stable) {
     if (!matchesSnapshot(stable, cluster)) {
       draft.actions.push({ type: 'restoreStable', cluster: cluster.name, snapshot: cluster.snapshot });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeError } from '../../../src/clusters/errors.ts';
-import { ReplicasProvider } from '../../../src/clusters/replicas-provider.ts';
 import { LeaseLostError, runFenced, type WriteFence } from '../../../src/clusters/fence.ts';
+import { DeploymentWorkload } from '../../../src/clusters/providers/deployments.ts';
 import { kubernetesRequests } from '../../../src/metrics.ts';
 import { clusterName, rejection, startTestSim, waitFor, type TestSim } from './support.ts';
 
@@ -35,7 +35,7 @@ describe('the Kubernetes client against kube-sim faults', () => {
   });
 
   it('sends a fenced write only after its fence check, naming the process and the lease in the User-Agent', async () => {
-    const provider = new ReplicasProvider(env.client(cluster));
+    const provider = new DeploymentWorkload(env.client(cluster));
     const c = env.sim.cluster(cluster);
     let checks = 0;
     const fence = (held: boolean, inTime: boolean): WriteFence => ({
@@ -69,7 +69,7 @@ describe('the Kubernetes client against kube-sim faults', () => {
   });
 
   it('sorts injected 500s as retryable and records them', async () => {
-    const provider = new ReplicasProvider(env.client(cluster));
+    const provider = new DeploymentWorkload(env.client(cluster));
     env.sim.cluster(cluster).faults.failFraction(1);
     const before = await requestCount(cluster, 'get', 'server_error');
     const error = await rejection(provider.observe(target));
@@ -80,7 +80,7 @@ describe('the Kubernetes client against kube-sim faults', () => {
   });
 
   it('does not retry a retryable error itself: one failed write is one request', async () => {
-    const provider = new ReplicasProvider(env.client(cluster));
+    const provider = new DeploymentWorkload(env.client(cluster));
     const c = env.sim.cluster(cluster);
     c.faults.failFraction(1);
     const writesBefore = c.audit().length;
@@ -90,7 +90,7 @@ describe('the Kubernetes client against kube-sim faults', () => {
   });
 
   it('sorts a refused connection as retryable', async () => {
-    const provider = new ReplicasProvider(env.client(cluster));
+    const provider = new DeploymentWorkload(env.client(cluster));
     await env.sim.cluster(cluster).faults.refuseFor(30_000);
     const error = await rejection(provider.observe(target));
     expect(error).toMatchObject({ kind: 'retryable', reason: 'unreachable', cluster });
@@ -104,7 +104,7 @@ describe('the Kubernetes client against kube-sim faults', () => {
     const client = env.client(cluster, { timeoutMs: 300 });
     env.sim.cluster(cluster).faults.setApiLatency(3_000);
     const started = performance.now();
-    const error = await rejection(new ReplicasProvider(client).observe(target));
+    const error = await rejection(new DeploymentWorkload(client).observe(target));
     const elapsed = performance.now() - started;
     expect(error).toMatchObject({ kind: 'retryable', reason: 'timeout', cluster });
     expect(error.message).toContain('timed out after 300 ms');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../src/clusters/client.ts';
 import { KubeError } from '../../../src/clusters/errors.ts';
-import { ReplicasProvider } from '../../../src/clusters/replicas-provider.ts';
+import { DeploymentWorkload } from '../../../src/clusters/providers/deployments.ts';
 import { kubernetesRequests } from '../../../src/metrics.ts';
 import type { WorkloadTarget } from '../../../src/clusters/workload.ts';
 import type { KubeObject } from '../../../src/sim/index.ts';
@@ -47,13 +47,13 @@ describe('the replicas provider against kube-sim over TLS', () => {
   const namespaces = Array.from({ length: 13 }, () => `shop${++namespaceCount}`);
   let env: TestSim;
   let client: KubeClient;
-  let provider: ReplicasProvider;
+  let provider: DeploymentWorkload;
   let target: WorkloadTarget;
 
   beforeAll(async () => {
     env = await startTestSim({ clusters: [cluster], tls: true, seed: namespaces.flatMap(appObjects) });
     client = env.client(cluster);
-    provider = new ReplicasProvider(client);
+    provider = new DeploymentWorkload(client);
   });
   afterAll(async () => {
     await env?.close();
@@ -266,7 +266,7 @@ describe('the replicas provider against kube-sim over TLS', () => {
     try {
       const conflicts = () => writes().filter((e) => e.status === 409).length;
       const before = conflicts();
-      await new ReplicasProvider(racing).promote(target, { image: NEW, version: '2.0.0' });
+      await new DeploymentWorkload(racing).promote(target, { image: NEW, version: '2.0.0' });
       expect(conflicts()).toBe(before + 1);
       const stable = deployment('checkout')!;
       expect(stable.spec.template.spec.containers[0]!.image).toBe(NEW);

@@ -71,7 +71,8 @@ describe('the cluster registry', () => {
     expect(registry.list().map((e) => e.name)).toEqual([a, b]);
     expect(registry.has(a)).toBe(true);
     expect(registry.get(a).client.context).toBe(a);
-    const observed = await registry.provider(b).observe({ cluster: b, namespace: 'shop', name: 'checkout', container: 'app' });
+    expect(registry.provider(b).kind).toBe('replicas');
+    const observed = await registry.provider(b).workload.observe({ cluster: b, namespace: 'shop', name: 'checkout', container: 'app' });
     expect(observed.stable?.name).toBe('checkout');
     expect(registry.prometheus(a).url).toBe(services().prometheusUrl);
   });

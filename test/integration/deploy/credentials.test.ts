@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { KubeClient } from '../../../src/clusters/client.ts';
-import { ReplicasProvider } from '../../../src/clusters/replicas-provider.ts';
+import { DeploymentWorkload } from '../../../src/clusters/providers/deployments.ts';
 import { waitFor } from '../../support/wait.ts';
 import { clusterCommand, readOptions, ROLE_NAME, TARGET_RULES } from '../../../src/cli/commands/cluster.ts';
 import { parseCommandArgs } from '../../../src/cli/command.ts';
@@ -118,7 +118,7 @@ describe('`oleada cluster credentials` against kube-sim', () => {
     // The Role is enough for everything the replicas provider does: start a canary, promote, clean up, restore.
     const client = new KubeClient({ name: CLUSTER, kubeconfig: out, context: CLUSTER, qps: 100, burst: 100, timeoutMs: 10_000 });
     try {
-      const provider = new ReplicasProvider(client);
+      const provider = new DeploymentWorkload(client);
       const target = { cluster: CLUSTER, namespace: 'shop', name: 'checkout', container: 'app' };
       const since = Date.now();
       expect((await provider.observe(target)).stable).toMatchObject({ image: 'registry.example.com/checkout:1.0.0' });

@@ -119,6 +119,26 @@ describe('CLI rendering', () => {
       'wave 2 world: a, b, c (approval first, 1 at a time, bake 10m)',
       '  steps: promote at once',
     ]);
+    const mixed = planText({
+      plan: {
+        app: 'checkout',
+        version: '1.1.0',
+        traffic: { service: 'checkout', httpRoute: 'checkout', providers: { 'staging-eu': 'replicas', 'prod-eu-1': 'gateway-api' } },
+        waves: [
+          {
+            name: 'all',
+            clusters: ['staging-eu', 'prod-eu-1'],
+            maxParallel: 2,
+            approval: false,
+            bakeMs: 0,
+            steps: [{ kind: 'setHeaderRoute', match: [{ header: 'X-Canary', exact: '1' }] }, { kind: 'setWeight', weight: 10 }],
+          },
+        ],
+      },
+      queries: [],
+      shortestDurationMs: 0,
+    });
+    expect(mixed.slice(1)).toEqual(['wave 1 all: staging-eu [replicas], prod-eu-1 [gateway-api]', '  steps: header route X-Canary=1 -> 10%']);
     expect(formatDurationMs(90_000)).toBe('1m30s');
     expect(formatDurationMs(0)).toBe('0ms');
   });

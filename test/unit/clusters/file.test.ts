@@ -30,6 +30,7 @@ clusters:
     qps: 5.5
     burst: 10
     timeout: 30s
+    traffic: istio
 `;
 
 async function writeClusters(text: string): Promise<string> {
@@ -57,6 +58,7 @@ describe('loadClustersFile', () => {
         kubeconfig: join(dir, 'kube', 'staging.yaml'),
         labels: { region: 'eu', env: 'staging' },
         prometheus: { url: 'http://127.0.0.1:19090', timeoutMs: 5_000 },
+        traffic: 'replicas',
         qps: 20,
         burst: 40,
         timeoutMs: 10_000,
@@ -67,6 +69,7 @@ describe('loadClustersFile', () => {
         context: 'prod-eu-1',
         labels: { region: 'eu', env: 'prod', 'app.kubernetes.io/part-of': 'shop' },
         prometheus: { url: 'http://thanos.example:9090/prefix', timeoutMs: 2_000 },
+        traffic: 'istio',
         qps: 5.5,
         burst: 10,
         timeoutMs: 30_000,
@@ -89,6 +92,7 @@ clusters:
     qps: 0
     burst: 1.5
     timeout: 10
+    traffic: linkerd
 `);
     expect(error.file).toBe(join(dir, 'clusters.yaml'));
     expect(error.problems).toEqual([
@@ -97,6 +101,7 @@ clusters:
       { path: '/clusters/0/qps', message: 'must be a number > 0 and ≤ 10000, got 0', line: 6, column: 5 },
       { path: '/clusters/0/burst', message: 'must be a whole number from 1 to 100000, got 1.5', line: 7, column: 5 },
       { path: '/clusters/0/timeout', message: expect.stringMatching(/got 10: add a unit, such as "10s"$/), line: 8, column: 5 },
+      { path: '/clusters/0/traffic', message: expect.stringMatching(/^must be a traffic provider: replicas, gateway-api or istio/), line: 9, column: 5 },
     ]);
     expect(error.message).toMatch(new RegExp(`^clusters file ${join(dir, 'clusters.yaml')} is invalid:\\n  /clusters/0/name \\(line 3\\): must be`));
   });
@@ -166,6 +171,6 @@ clusters:
 describe('toClusterInfo', () => {
   it('keeps what a plan needs', async () => {
     const [entry] = parseClustersFile(GOOD.replaceAll('KUBE', '/k'), join(dir, 'clusters.yaml'));
-    expect(toClusterInfo(entry!)).toEqual({ name: 'staging-eu', labels: { region: 'eu', env: 'staging' }, prometheusUrl: 'http://127.0.0.1:19090' });
+    expect(toClusterInfo(entry!)).toEqual({ name: 'staging-eu', labels: { region: 'eu', env: 'staging' }, prometheusUrl: 'http://127.0.0.1:19090', traffic: 'replicas' });
   });
 });

@@ -36,6 +36,7 @@ describe('viewDeployment', () => {
       unavailableReplicas: 0,
       progressDeadlineExceeded: false,
       rolledOut: true,
+      weight: null,
       problem: null,
     });
   });

@@ -80,7 +80,7 @@ function invariants(plan: Plan) {
       expect(inFlight).toBeLessThanOrEqual(wave.maxParallel);
     });
     for (const action of decision.actions) {
-      if (action.type === 'ensureCanary') expect(action.replicas).toBeGreaterThan(0);
+      if (action.type === 'ensureCanary') expect(action.weight).toBeGreaterThan(0);
     }
     if (isTerminal(state.phase)) expect(decision.wakeAt).toBeNull();
   };

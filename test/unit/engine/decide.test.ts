@@ -40,11 +40,34 @@ describe('decide: a good version', () => {
     const plan = makePlan({ waves: [{ clusters: ['staging-eu'] }] });
     const run = runRollout(plan, { metrics: healthy });
     const ensures = run.world.writes.filter((w) => w.type === 'ensureCanary');
-    // 25% of 4 stable pods: 1 canary pod (20%); 50%: 4 canary pods.
-    expect(ensures.map((w) => (w.type === 'ensureCanary' ? w.replicas : 0))).toEqual([1, 4]);
+    // decide asks for weights; the replicas provider sizes them: 25% of 4 stable pods is 1 canary pod (20%), 50% is 4.
+    expect(ensures.map((w) => (w.type === 'ensureCanary' ? w.weight : 0))).toEqual([25, 50]);
+    expect(run.world.canarySizes).toEqual([1, 4]);
     expect(run.world.writes.some((w) => w.type === 'restoreStable')).toBe(false);
     const reached = run.events.filter((e) => e.type === 'cluster.step').map((e) => e.message);
     expect(reached[0]).toMatch(/weight 20% reached/);
+  });
+
+  it('puts a canary someone scaled during a pause back to the size of its weight and says so', () => {
+    const plan = makePlan({ waves: [{ clusters: ['staging-eu'] }] });
+    let scaled = false;
+    const run = runRollout(plan, {
+      metrics: healthy,
+      check: (state, _decision, world) => {
+        const cluster = state.clusters['staging-eu']!;
+        if (!scaled && cluster.step === 1 && world.canaries.get('staging-eu')?.settlingTicks === 0) {
+          world.canaries.get('staging-eu')!.replicas = 3; // someone ran kubectl scale mid-pause
+          scaled = true;
+        }
+      },
+    });
+    expect(scaled).toBe(true);
+    expect(run.events.filter((e) => e.type === 'cluster.traffic_repaired')).toHaveLength(1);
+    expect(run.events.find((e) => e.type === 'cluster.traffic_repaired')!.message).toMatch(/was 42.9% instead of 25%/);
+    // The repair is a setWeight write, and the canary is back at one pod before the next step sizes it for 50%.
+    expect(run.world.writes.map((w) => w.type)).toEqual(['ensureCanary', 'setWeight', 'ensureCanary', 'promoteStable', 'deleteCanary']);
+    expect(run.world.canarySizes).toEqual([1, 1, 4]);
+    expect(run.state.phase).toBe('succeeded');
   });
 
   it('writes each step once even though it looks at the cluster many times', () => {

@@ -1,3 +1,6 @@
+import type { ClusterObservation } from '../../../src/clusters/providers/types.ts';
+import { replicasTraffic } from '../../../src/clusters/providers/replicas.ts';
+import { canaryReplicasFor } from '../../../src/clusters/providers/replicas-weights.ts';
 import type { DeploymentView, WorkloadObservation } from '../../../src/clusters/workload.ts';
 import type { Action } from '../../../src/engine/actions.ts';
 import { decide, recordActionResults, type Decision } from '../../../src/engine/decide.ts';
@@ -15,6 +18,8 @@ interface ModelDeployment {
   image: string;
   version: string | null;
   replicas: number;
+  /** The weight a canary was sized for. */
+  weight?: number;
   generation: number;
   /** Ticks left before the status catches up with the spec. */
   settlingTicks: number;
@@ -37,6 +42,8 @@ export class World {
   readonly canaries = new Map<string, ModelDeployment>();
   readonly baselines = new Map<string, ModelDeployment>();
   readonly writes: (Action & { at: number })[] = [];
+  /** The canary pod count after each canary write, as the replicas provider sized it. */
+  readonly canarySizes: number[] = [];
   unreachable = new Set<string>();
   /** Clusters that answer reads but refuse every write with a retryable error. */
   rejectWrites = new Set<string>();
@@ -77,10 +84,11 @@ export class World {
       progressDeadlineExceeded: false,
       rolledOut: settled,
       problem: broken ? `${d.replicas} pods in CrashLoopBackOff` : null,
+      weight: d.weight ?? null,
     };
   }
 
-  observe(cluster: string): WorkloadObservation {
+  observe(cluster: string): ClusterObservation {
     const stable = this.stables.get(cluster);
     const canary = this.canaries.get(cluster);
     const baseline = this.baselines.get(cluster);
@@ -90,24 +98,32 @@ export class World {
       ...(this.options.baselineDeployment ? { baseline: baseline ? this.view(cluster, 'checkout-baseline', baseline) : null } : {}),
     };
     for (const d of [stable, canary, baseline]) if (d && d.settlingTicks > 0) d.settlingTicks -= 1;
-    return observation;
+    return { ...observation, traffic: replicasTraffic(observation) };
   }
 
   apply(action: Action, at: number): void {
     this.writes.push({ ...action, at });
     const settle = this.options.settleTicks ?? 1;
     switch (action.type) {
-      case 'ensureCanary': {
+      case 'ensureCanary':
+      case 'setWeight': {
+        // As the replicas provider does: the canary sized for the weight against the stable's pods.
         const existing = this.canaries.get(action.cluster);
+        const replicas = canaryReplicasFor(action.weight, this.stables.get(action.cluster)!.replicas);
+        this.canarySizes.push(replicas);
         this.canaries.set(action.cluster, {
           image: action.image,
           version: action.version,
-          replicas: action.replicas,
+          replicas,
+          weight: action.weight,
           generation: (existing?.generation ?? 0) + 1,
           settlingTicks: settle,
         });
         return;
       }
+      case 'promoteSelector':
+      case 'finalizeRoute':
+        return;
       case 'deleteCanary':
         this.canaries.delete(action.cluster);
         return;

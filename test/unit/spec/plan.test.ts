@@ -46,6 +46,7 @@ describe('resolvePlan', () => {
         { name: 'europe', clusters: ['prod-eu-1'], maxParallel: 1, approval: true, bakeMs: 600_000, steps: expect.any(Array) },
         { name: 'americas', clusters: ['prod-us-1'], maxParallel: 1, approval: false, bakeMs: 0, steps: expect.any(Array) },
       ],
+      traffic: { providers: { 'staging-eu': 'replicas', 'prod-eu-1': 'replicas', 'prod-us-1': 'replicas' } },
     });
     expect(plan.waves[0]!.steps).toEqual([
       { kind: 'setWeight', weight: 10 },

@@ -1,7 +1,10 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { KubeClient } from './client.ts';
-import { KubeError } from './errors.ts';
-import { CanaryTemplateError, buildCanaryDeployment, canaryUpToDate, sameSelector } from './canary-template.ts';
+import type { KubeClient } from '../client.ts';
+import { KubeError } from '../errors.ts';
+import { CanaryTemplateError, buildCanaryDeployment, canaryUpToDate, sameSelector, type CanaryBuild } from '../canary-template.ts';
+import { retryOnConflict } from './conflict.ts';
+import type { CanaryDesired, WorkloadSide } from './types.ts';
+import { canaryReplicasFor } from './replicas-weights.ts';
 import {
   CANARY_ROLE,
   ROLE_LABEL,
@@ -14,27 +17,7 @@ import {
   type DeploymentView,
   type WorkloadObservation,
   type WorkloadTarget,
-} from './workload.ts';
-
-/**
- * How a rollout moves traffic in one cluster. Every write is desired state: calling a method again after a crash, or
- * twice in a row, leaves the cluster as one call would. Failures are classified KubeErrors; retryable ones are not
- * retried here, the engine's next tick does that.
- */
-export interface TrafficProvider {
-  observe(target: WorkloadTarget): Promise<WorkloadObservation>;
-  /** Creates or updates `<name>-canary` from the stable's current pod template, with this image, version and replicas. */
-  ensureCanary(target: WorkloadTarget, desired: { replicas: number; image: string; version: string }): Promise<void>;
-  /** Sets the new image and version label on the stable Deployment's pod template. */
-  promote(target: WorkloadTarget, desired: { image: string; version: string }): Promise<void>;
-  /** Deletes the canary Deployment; one that is already gone is success. */
-  deleteCanary(target: WorkloadTarget): Promise<void>;
-  /** Puts the stable back as the snapshot says: image, version label (removed when null) and replicas. */
-  restore(target: WorkloadTarget, snapshot: { image: string; replicas: number; version: string | null }): Promise<void>;
-}
-
-/** How many times a write is tried when someone else changed the object between our read and our write. */
-const CONFLICT_ATTEMPTS = 4;
+} from '../workload.ts';
 
 /**
  * How long what `observe` read stands in for a fresh read in the writes that follow it. A tick observes and then acts
@@ -53,14 +36,16 @@ interface Observed {
 const STABLE_NOT_FOUND_HINT = 'check workload.name and namespace in the rollout file';
 
 /**
- * The `replicas` provider: the canary-deployment pattern from the Kubernetes docs. The canary is a second Deployment
- * whose pods carry the app's labels, so the Service spreads requests over stable and canary pods alike and the traffic
- * share follows the pod counts. No mesh or ingress is needed.
+ * The workload side of every provider: the stable Deployment and a second Deployment, `<name>-canary`, built from the
+ * stable's pod template. How many canary pods a weight needs is the router's business, passed in as `sizing`.
  */
-export class ReplicasProvider implements TrafficProvider {
+export class DeploymentWorkload implements WorkloadSide {
   private readonly observed = new Map<string, Observed>();
 
-  constructor(private readonly client: KubeClient) {}
+  constructor(
+    private readonly client: KubeClient,
+    private readonly sizing: (weight: number, stableReplicas: number) => number = canaryReplicasFor,
+  ) {}
 
   private key(target: WorkloadTarget): string {
     return `${target.namespace}/${target.name}`;
@@ -94,15 +79,18 @@ export class ReplicasProvider implements TrafficProvider {
     return { stable: stableView, canary: canaryView };
   }
 
-  async ensureCanary(target: WorkloadTarget, desired: { replicas: number; image: string; version: string }): Promise<void> {
+  /** Sized by `desired.replicas` when given, else by the router's sizing of the weight against the stable's replicas. */
+  async ensureCanary(target: WorkloadTarget, desired: CanaryDesired): Promise<void> {
     this.checkCluster(target);
-    if (!Number.isInteger(desired.replicas) || desired.replicas < 0) {
+    if (desired.replicas === undefined && desired.weight === undefined) throw new RangeError('a canary needs a weight or a replica count');
+    if (desired.replicas !== undefined && (!Number.isInteger(desired.replicas) || desired.replicas < 0)) {
       throw new RangeError(`canary replicas must be a whole number of at least 0, got ${desired.replicas}`);
     }
-    await this.onConflictRetry(async (retry) => {
+    await retryOnConflict(async (retry) => {
       const recent = this.recent(target, retry);
       const stable = recent?.stable ?? (await this.requireStable(target));
-      const wanted = this.buildCanary(stable, target, desired);
+      const replicas = desired.replicas ?? this.sizing(desired.weight ?? 0, stable.spec?.replicas ?? 1);
+      const wanted = this.buildCanary(stable, target, { ...desired, replicas });
       const live = recent ? recent.canary : await this.client.getDeployment(target.namespace, canaryName(target.name));
       if (live && canaryUpToDate(live, wanted, target.container)) return;
       await this.write(target, async () => {
@@ -136,7 +124,7 @@ export class ReplicasProvider implements TrafficProvider {
    * replaced whole by a merge patch, so a concurrent edit must turn into a 409 and a fresh read, never be overwritten.
    */
   private async setStable(target: WorkloadTarget, wanted: { image: string; version: string | null; replicas?: number }): Promise<void> {
-    await this.onConflictRetry(async (retry) => {
+    await retryOnConflict(async (retry) => {
       const stable = this.recent(target, retry)?.stable ?? (await this.requireStable(target));
       const containers = stable.spec?.template?.spec?.containers ?? [];
       if (!containers.some((c) => c.name === target.container)) {
@@ -198,7 +186,7 @@ export class ReplicasProvider implements TrafficProvider {
     );
   }
 
-  private buildCanary(stable: V1Deployment, target: WorkloadTarget, desired: { replicas: number; image: string; version: string }): V1Deployment {
+  private buildCanary(stable: V1Deployment, target: WorkloadTarget, desired: CanaryBuild): V1Deployment {
     try {
       return buildCanaryDeployment(stable, target, desired);
     } catch (err) {
@@ -211,27 +199,11 @@ export class ReplicasProvider implements TrafficProvider {
     return new KubeError({ kind: 'final', reason: 'invalid', cluster: target.cluster }, `${target.cluster}: ${message}`, { cause });
   }
 
-  /** A conflict means our read went stale; reading again and recomputing the write is always safe here. */
-  private async onConflictRetry(attempt: (retry: boolean) => Promise<void>): Promise<void> {
-    for (let n = 1; ; n++) {
-      try {
-        await attempt(n > 1);
-        return;
-      } catch (err) {
-        if (!(err instanceof KubeError) || err.kind !== 'conflict' || n >= CONFLICT_ATTEMPTS) throw err;
-      }
-    }
-  }
-
   private checkCluster(target: WorkloadTarget): void {
     if (target.cluster !== this.client.cluster) {
       throw new Error(`provider for cluster ${this.client.cluster} was asked about cluster ${target.cluster}`);
     }
   }
-}
-
-export function createReplicasProvider(client: KubeClient): TrafficProvider {
-  return new ReplicasProvider(client);
 }
 
 /** Plain JSON data from client-node's model instances, so a patch body holds nothing but wire fields. */
