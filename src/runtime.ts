@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Config } from './config.ts';
+import { allowedUrlPrefixes, type Config } from './config.ts';
 import { ClusterRegistry } from './clusters/registry.ts';
 import { toClusterInfo } from './clusters/file.ts';
 import { createRolloutService } from './engine/rollout-service.ts';
@@ -13,6 +13,11 @@ import { startRecoveryLoop } from './queue/recovery.ts';
 import { WorkerGroup } from './queue/workers.ts';
 import { migrate, MigrationError, migrationStatus } from './store/migrate.ts';
 import { createPool, type Pool } from './store/pool.ts';
+import { runDelivery } from './notifications/deliver.ts';
+import { NotificationsSource } from './notifications/file.ts';
+import { Outbox } from './notifications/outbox.ts';
+import { createWebhookSender } from './notifications/webhook.ts';
+import { parseDuration } from './spec/duration.ts';
 
 /**
  * The one place that builds the resources the engine and the API share (the pool, the Redis connection and queues,
@@ -32,6 +37,10 @@ export interface Runtime {
   queues: JobQueues;
   clusters: ClusterRegistry;
   service: RolloutService;
+  /** The notifications file as it is now (reloaded on change). */
+  notifications: NotificationsSource;
+  /** Where the engine writes the deliveries its events cause. */
+  outbox: Outbox;
   /** This process's name on leases. */
   owner: string;
   close(): Promise<void>;
@@ -64,6 +73,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     closers.push(() => queues.close());
     const clusters = await ClusterRegistry.load(config.OLEADA_CLUSTERS_FILE, { logger, watch: true });
     closers.push(() => clusters.close());
+    const notifications = await NotificationsSource.load(config.OLEADA_NOTIFICATIONS_FILE, {
+      allowedUrls: allowedUrlPrefixes(config),
+      watch: true,
+      onReload: (err) =>
+        err
+          ? logger.error({ err: err.message }, 'notifications file change rejected; keeping the last good file')
+          : logger.info('notifications file reloaded'),
+    });
+    closers.push(() => notifications.close());
+    const outbox = new Outbox(notifications, queues, config.OLEADA_PUBLIC_URL);
     const service = createRolloutService({
       pool,
       queues,
@@ -77,6 +96,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       queues,
       clusters,
       service,
+      notifications,
+      outbox,
       owner: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       close: closeAll,
     };
@@ -100,6 +121,18 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     logger,
     owner: runtime.owner,
     leaseMs: config.OLEADA_LEASE_SECONDS * 1000,
+    outbox: runtime.outbox,
+  };
+  const deliveryTimeoutMs = config.OLEADA_DELIVERY_TIMEOUT_SECONDS * 1000;
+  const delivery = {
+    pool: runtime.pool,
+    queues: runtime.queues,
+    notifications: runtime.notifications,
+    senders: { webhook: createWebhookSender({ timeoutMs: deliveryTimeoutMs }) },
+    schedule: config.OLEADA_DELIVERY_RETRY_SCHEDULE.split(',').map(parseDuration),
+    // A try holds its delivery for its timeout and then some; a killed sender's delivery goes on after that.
+    claimMs: deliveryTimeoutMs + config.OLEADA_LEASE_SECONDS * 1000,
+    logger,
   };
   const workers = new WorkerGroup({
     redisUrl: config.REDIS_URL,
@@ -108,7 +141,7 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     logger,
     lockDurationMs: config.OLEADA_LEASE_SECONDS * 1000,
     stalledIntervalMs: config.OLEADA_LEASE_SECONDS * 1000,
-    handlers: { tick: (payload) => runTick(deps, payload) },
+    handlers: { tick: (payload) => runTick(deps, payload), deliver: (payload) => runDelivery(delivery, payload) },
   });
   await workers.waitUntilReady();
   const recovery = startRecoveryLoop({

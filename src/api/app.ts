@@ -27,6 +27,7 @@ import { fleetRoutes } from './routes/fleet.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { rolloutFileRoutes } from './routes/rollout-file.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
 import { historyRoutes } from './routes/history.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 
@@ -172,6 +173,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(fleetRoutes(context));
   await app.register(rolloutFileRoutes(context));
   await app.register(historyRoutes(context));
+  await app.register(deliveryRoutes(context));
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'open' } }, async () => app.swagger());
 
   return app;

@@ -23,6 +23,7 @@ import type { Action, ActionResult } from './actions.ts';
 import { decide, recordActionResults, type Decision } from './decide.ts';
 import { needs, type Measurement, type Observations, type WorkloadResult } from './observations.ts';
 import { isTerminal, type RolloutState } from '../model/state.ts';
+import type { Outbox } from '../notifications/outbox.ts';
 
 /** The clusters as the engine uses them; the ClusterRegistry is one. */
 export interface ClusterAccess {
@@ -40,6 +41,8 @@ export interface TickDeps {
   owner: string;
   /** How long a lease lives; longer than any tick can take. */
   leaseMs: number;
+  /** Writes the notification deliveries of the tick's events with them; absent: nobody is notified. */
+  outbox?: Outbox;
 }
 
 export type TickPayload = JobPayload<'tick'>;
@@ -84,8 +87,9 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     const final = recordActionResults(decision, results, Date.now());
 
     let version: number;
+    let deliveries: string[];
     try {
-      version = await persist(deps, record, final);
+      ({ version, deliveries } = await persist(deps, record, final));
       released = true;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;
@@ -94,6 +98,7 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     }
     countTransitions(final);
     await schedule(deps.queues, record.id, version, final.wakeAt);
+    await deps.outbox?.dispatch(deliveries);
   } finally {
     if (!released) await releaseLease(deps.pool, record.id, deps.owner).catch(() => {});
     tickDuration.observe((Date.now() - started) / 1000);
@@ -239,7 +244,7 @@ class StaleStateError extends Error {
   override name = 'StaleStateError';
 }
 
-async function persist(deps: TickDeps, record: RolloutRecord, decision: Decision): Promise<number> {
+async function persist(deps: TickDeps, record: RolloutRecord, decision: Decision): Promise<{ version: number; deliveries: string[] }> {
   return withTransaction(deps.pool, async (client) => {
     const version = await writeState(client, {
       id: record.id,
@@ -253,7 +258,9 @@ async function persist(deps: TickDeps, record: RolloutRecord, decision: Decision
     await insertSamples(client, record.id, decision.samples);
     await insertJudgements(client, record.id, decision.judgements);
     await recordOutcomes(client, decision.commandOutcomes);
-    return version;
+    // The deliveries these events cause, in the same transaction: committed together, or not at all.
+    const deliveries = (await deps.outbox?.record(client, record, decision.events)) ?? [];
+    return { version, deliveries };
   });
 }
 

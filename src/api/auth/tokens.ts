@@ -8,7 +8,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { toError } from '../../errors.ts';
-import { compileGlobs } from './glob.ts';
+import { compileGlobs } from '../../model/glob.ts';
 
 export const ROLES = ['viewer', 'deployer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
