@@ -17,6 +17,8 @@ import { runDelivery } from './notifications/deliver.ts';
 import { NotificationsSource } from './notifications/file.ts';
 import { Outbox } from './notifications/outbox.ts';
 import { createWebhookSender } from './notifications/webhook.ts';
+import { createSlackSender } from './notifications/slack.ts';
+import { createSlackClient } from './slack/client.ts';
 import { parseDuration } from './spec/duration.ts';
 
 /**
@@ -128,7 +130,16 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     pool: runtime.pool,
     queues: runtime.queues,
     notifications: runtime.notifications,
-    senders: { webhook: createWebhookSender({ timeoutMs: deliveryTimeoutMs }) },
+    senders: {
+      webhook: createWebhookSender({ timeoutMs: deliveryTimeoutMs }),
+      ...(config.OLEADA_SLACK_BOT_TOKEN !== '' && {
+        slack: createSlackSender({
+          client: createSlackClient({ token: config.OLEADA_SLACK_BOT_TOKEN, apiUrl: config.OLEADA_SLACK_API_URL, timeoutMs: deliveryTimeoutMs }),
+          pool: runtime.pool,
+          publicUrl: config.OLEADA_PUBLIC_URL,
+        }),
+      }),
+    },
     schedule: config.OLEADA_DELIVERY_RETRY_SCHEDULE.split(',').map(parseDuration),
     // A try holds its delivery for its timeout and then some; a killed sender's delivery goes on after that.
     claimMs: deliveryTimeoutMs + config.OLEADA_LEASE_SECONDS * 1000,
