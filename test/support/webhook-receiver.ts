@@ -38,7 +38,7 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(options: { onReceive?: (received: Received) => void } = {}): Promise<WebhookReceiver> {
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   const verifier = new Webhook(secret);
   const received: Received[] = [];
@@ -65,14 +65,16 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         verified = false;
       }
       const answer = queued.shift() ?? always ?? { status: 204 };
-      received.push({
+      const entry: Received = {
         id: headers['webhook-id'],
         at: Date.now(),
         verified,
         body: JSON.parse(raw) as Received['body'],
         raw,
         status: answer === 'hang' ? 0 : answer.status,
-      });
+      };
+      received.push(entry);
+      options.onReceive?.(entry);
       if (answer === 'hang') {
         held.push(response);
         return;
