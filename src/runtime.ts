@@ -5,7 +5,7 @@ import { ClusterRegistry } from './clusters/registry.ts';
 import { toClusterInfo } from './clusters/file.ts';
 import { createRolloutService } from './engine/rollout-service.ts';
 import type { RolloutService } from './engine/rollout-service.ts';
-import { runTick } from './engine/tick.ts';
+import { runTick, type TickDeps } from './engine/tick.ts';
 import { createLogger, type Logger } from './log.ts';
 import { closeRedis, createRedis, type Redis } from './queue/connection.ts';
 import { JobQueues } from './queue/queues.ts';
@@ -116,7 +116,7 @@ export interface Engine {
 /** Starts the tick workers and the recovery loop on a runtime. */
 export async function startEngine(runtime: Runtime): Promise<Engine> {
   const { config, logger } = runtime;
-  const deps = {
+  const deps: TickDeps = {
     pool: runtime.pool,
     queues: runtime.queues,
     clusters: runtime.clusters,
@@ -144,6 +144,15 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     // A try holds its delivery for its timeout and then some; a killed sender's delivery goes on after that.
     claimMs: deliveryTimeoutMs + config.OLEADA_LEASE_SECONDS * 1000,
     logger,
+  };
+  // The first try of a delivery is made here as soon as its event commits, rather than after a trip through Redis and
+  // a worker's poll: the claim in PostgreSQL lets only one of this and the queued job send it.
+  deps.deliverNow = (ids) => {
+    for (const deliveryId of ids) {
+      runDelivery(delivery, { deliveryId, attempt: 0 }).catch((err: unknown) =>
+        logger.warn({ err, delivery: deliveryId }, 'first try of a delivery failed; its queued job makes it again'),
+      );
+    }
   };
   const workers = new WorkerGroup({
     redisUrl: config.REDIS_URL,

@@ -43,6 +43,8 @@ export interface TickDeps {
   leaseMs: number;
   /** Writes the notification deliveries of the tick's events with them; absent: nobody is notified. */
   outbox?: Outbox;
+  /** Makes the first try of committed deliveries in this process at once, ahead of their queued jobs (which stay as the backup). */
+  deliverNow?: (ids: string[]) => void;
 }
 
 export type TickPayload = JobPayload<'tick'>;
@@ -99,6 +101,7 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     countTransitions(final);
     await schedule(deps.queues, record.id, version, final.wakeAt);
     await deps.outbox?.dispatch(deliveries);
+    deps.deliverNow?.(deliveries);
   } finally {
     if (!released) await releaseLease(deps.pool, record.id, deps.owner).catch(() => {});
     tickDuration.observe((Date.now() - started) / 1000);
