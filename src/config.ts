@@ -56,6 +56,23 @@ export const ConfigSchema = Type.Object({
    * Off by default until its watch restart has been proved under every fault (docs/architecture.md, "Watch caches").
    */
   OLEADA_WATCH_CACHE: Type.Boolean({ default: false }),
+  /** The notifications file: channels (Slack, webhooks) and which events go to them. Empty: no notifications. */
+  OLEADA_NOTIFICATIONS_FILE: Type.String({ default: '' }),
+  /**
+   * URL prefixes Oleada may call for webhook channels and rollout hooks, comma-separated (such as
+   * `https://hooks.internal/,https://ci.example.com/`). Rollout authors choose hook URLs, so without this a deployer
+   * could make Oleada call any internal address. Empty: no webhook channel and no hook is allowed.
+   */
+  OLEADA_WEBHOOK_ALLOWED_URLS: Type.String({ default: '' }),
+  /** Where people reach this Oleada; webhook bodies and Slack messages link to the API and dashboard under it. */
+  OLEADA_PUBLIC_URL: Type.String({ pattern: '^https?://[^\\s]+$', default: 'http://127.0.0.1:8080' }),
+  /**
+   * Waits between tries of a failed delivery, comma-separated durations, each stretched or shrunk by up to 10% of
+   * jitter. After the last, the delivery is failed. The default is Standard Webhooks' schedule.
+   */
+  OLEADA_DELIVERY_RETRY_SCHEDULE: Type.String({ pattern: '^\\d+(ms|s|m|h)(,\\d+(ms|s|m|h))*$', default: '5s,5m,30m,2h,5h,10h,10h' }),
+  /** Seconds one delivery try (a webhook POST, a Slack call) may take. */
+  OLEADA_DELIVERY_TIMEOUT_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 300, default: 10 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -81,6 +98,9 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_SLACK_BOT_TOKEN: 'a Slack bot token, xoxb-...',
   OLEADA_SLACK_API_URL: 'an http(s):// URL ending in a slash (default https://slack.com/api/)',
   OLEADA_WATCH_CACHE: 'true or false',
+  OLEADA_PUBLIC_URL: 'an http:// or https:// URL',
+  OLEADA_DELIVERY_RETRY_SCHEDULE: 'durations separated by commas, such as 5s,5m,30m',
+  OLEADA_DELIVERY_TIMEOUT_SECONDS: 'a number of seconds above 0, at most 300',
 };
 
 /** Variables whose value must not appear even in an error message: it would reach a terminal or a log. */
@@ -104,4 +124,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.size > 0) throw new ConfigError([...problems.values()].join('\n'));
   return value as Config;
+}
+
+/**
+ * The value of an environment variable that a data file names for a secret (a webhook channel's signing secret), so
+ * that the secret itself is never written in the file. Undefined when unset or empty.
+ */
+export function namedSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** The allow-list of OLEADA_WEBHOOK_ALLOWED_URLS as a list of prefixes. */
+export function allowedUrlPrefixes(config: Pick<Config, 'OLEADA_WEBHOOK_ALLOWED_URLS'>): string[] {
+  return config.OLEADA_WEBHOOK_ALLOWED_URLS.split(',').map((p) => p.trim()).filter((p) => p !== '');
 }

@@ -62,3 +62,10 @@ export const prometheusRequests = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   registers: [registry],
 });
+
+export const notificationDeliveriesTotal = new Counter({
+  name: 'oleada_notification_deliveries_total',
+  help: 'Tries of notification deliveries, by channel (its name in the notifications file) and what came of them.',
+  labelNames: ['channel', 'status'] as const,
+  registers: [registry],
+});

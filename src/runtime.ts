@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Config } from './config.ts';
+import { allowedUrlPrefixes, type Config } from './config.ts';
 import { ClusterRegistry } from './clusters/registry.ts';
 import { toClusterInfo } from './clusters/file.ts';
 import { createRolloutService } from './engine/rollout-service.ts';
 import type { RolloutService } from './engine/rollout-service.ts';
-import { runTick } from './engine/tick.ts';
+import { runTick, type TickDeps } from './engine/tick.ts';
 import { createLogger, type Logger } from './log.ts';
 import { closeRedis, createRedis, type Redis } from './queue/connection.ts';
 import { JobQueues } from './queue/queues.ts';
@@ -13,6 +13,13 @@ import { startRecoveryLoop } from './queue/recovery.ts';
 import { WorkerGroup } from './queue/workers.ts';
 import { migrate, MigrationError, migrationStatus } from './store/migrate.ts';
 import { createPool, type Pool } from './store/pool.ts';
+import { runDelivery } from './notifications/deliver.ts';
+import { NotificationsSource } from './notifications/file.ts';
+import { Outbox } from './notifications/outbox.ts';
+import { createWebhookSender } from './notifications/webhook.ts';
+import { createSlackSender } from './notifications/slack.ts';
+import { createSlackClient } from './slack/client.ts';
+import { parseDuration } from './spec/duration.ts';
 
 /**
  * The one place that builds the resources the engine and the API share (the pool, the Redis connection and queues,
@@ -32,6 +39,10 @@ export interface Runtime {
   queues: JobQueues;
   clusters: ClusterRegistry;
   service: RolloutService;
+  /** The notifications file as it is now (reloaded on change). */
+  notifications: NotificationsSource;
+  /** Where the engine writes the deliveries its events cause. */
+  outbox: Outbox;
   /** This process's name on leases. */
   owner: string;
   close(): Promise<void>;
@@ -66,6 +77,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     // API alone) starts no watch.
     const clusters = await ClusterRegistry.load(config.OLEADA_CLUSTERS_FILE, { logger, watch: true, client: { watchDeployments: config.OLEADA_WATCH_CACHE } });
     closers.push(() => clusters.close());
+    const notifications = await NotificationsSource.load(config.OLEADA_NOTIFICATIONS_FILE, {
+      allowedUrls: allowedUrlPrefixes(config),
+      watch: true,
+      onReload: (err) =>
+        err
+          ? logger.error({ err: err.message }, 'notifications file change rejected; keeping the last good file')
+          : logger.info('notifications file reloaded'),
+    });
+    closers.push(() => notifications.close());
+    const outbox = new Outbox(notifications, queues, config.OLEADA_PUBLIC_URL);
     const service = createRolloutService({
       pool,
       queues,
@@ -79,6 +100,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       queues,
       clusters,
       service,
+      notifications,
+      outbox,
       owner: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       close: closeAll,
     };
@@ -95,13 +118,43 @@ export interface Engine {
 /** Starts the tick workers and the recovery loop on a runtime. */
 export async function startEngine(runtime: Runtime): Promise<Engine> {
   const { config, logger } = runtime;
-  const deps = {
+  const deps: TickDeps = {
     pool: runtime.pool,
     queues: runtime.queues,
     clusters: runtime.clusters,
     logger,
     owner: runtime.owner,
     leaseMs: config.OLEADA_LEASE_SECONDS * 1000,
+    outbox: runtime.outbox,
+  };
+  const deliveryTimeoutMs = config.OLEADA_DELIVERY_TIMEOUT_SECONDS * 1000;
+  const delivery = {
+    pool: runtime.pool,
+    queues: runtime.queues,
+    notifications: runtime.notifications,
+    senders: {
+      webhook: createWebhookSender({ timeoutMs: deliveryTimeoutMs }),
+      ...(config.OLEADA_SLACK_BOT_TOKEN !== undefined && {
+        slack: createSlackSender({
+          client: createSlackClient({ token: config.OLEADA_SLACK_BOT_TOKEN, apiUrl: config.OLEADA_SLACK_API_URL, timeoutMs: deliveryTimeoutMs }),
+          pool: runtime.pool,
+          publicUrl: config.OLEADA_PUBLIC_URL,
+        }),
+      }),
+    },
+    schedule: config.OLEADA_DELIVERY_RETRY_SCHEDULE.split(',').map(parseDuration),
+    // A try holds its delivery for its timeout and then some; a killed sender's delivery goes on after that.
+    claimMs: deliveryTimeoutMs + config.OLEADA_LEASE_SECONDS * 1000,
+    logger,
+  };
+  // The first try of a delivery is made here as soon as its event commits, rather than after a trip through Redis and
+  // a worker's poll: the claim in PostgreSQL lets only one of this and the queued job send it.
+  deps.deliverNow = (ids) => {
+    for (const deliveryId of ids) {
+      runDelivery(delivery, { deliveryId, attempt: 0 }).catch((err: unknown) =>
+        logger.warn({ err, delivery: deliveryId }, 'first try of a delivery failed; its queued job makes it again'),
+      );
+    }
   };
   const workers = new WorkerGroup({
     redisUrl: config.REDIS_URL,
@@ -110,7 +163,7 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     logger,
     lockDurationMs: config.OLEADA_LEASE_SECONDS * 1000,
     stalledIntervalMs: config.OLEADA_LEASE_SECONDS * 1000,
-    handlers: { tick: (payload) => runTick(deps, payload) },
+    handlers: { tick: (payload) => runTick(deps, payload), deliver: (payload) => runDelivery(delivery, payload) },
   });
   await workers.waitUntilReady();
   const recovery = startRecoveryLoop({

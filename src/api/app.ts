@@ -27,6 +27,7 @@ import { fleetRoutes } from './routes/fleet.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { rolloutFileRoutes } from './routes/rollout-file.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
 import { historyRoutes } from './routes/history.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { slackRoutes, type SlackOptions } from './routes/slack.ts';
@@ -159,6 +160,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(fleetRoutes(context));
   await app.register(rolloutFileRoutes(context));
   await app.register(historyRoutes(context));
+  await app.register(deliveryRoutes(context));
   if (deps.slack) {
     await app.register(slackRoutes({ pool: deps.pool, service: deps.service, users: (id) => tokens().slackUser(id), logger: deps.logger, options: deps.slack }));
   }

@@ -12,7 +12,7 @@ import { DnsLabel, Duration, Labels } from '../spec/names.ts';
 import type { ClusterInfo } from '../spec/plan.ts';
 import { ProviderKindSchema, type ProviderKind } from '../spec/traffic.ts';
 import { validate } from '../spec/validate.ts';
-import { watchDirectoryOf } from './file-watch.ts';
+import { watchReloads } from './file-watch.ts';
 
 /*
  * The clusters file: which clusters exist, how to reach their API servers, which labels waves select them by, and
@@ -243,61 +243,6 @@ export function watchClustersFile(
   const path = resolve(file);
   // Read synchronously so that the starting point is fixed before the caller's next write: a write after this call
   // returns is always reported.
-  let last = options.initial ? JSON.stringify(options.initial) : currentKey(path);
-  let lastError: string | undefined;
-  let closed = false;
-  let running = false;
-  let again = false;
-
-  const report = (err: unknown) => {
-    try {
-      onError(toError(err));
-    } catch {
-      // An onError that throws has nowhere left to go; the watcher keeps running.
-    }
-  };
-
-  // One reload at a time; changes during a reload cause one more, so the last state of the file is always read.
-  const reload = async () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        try {
-          const entries = await loadClustersFile(path);
-          if (closed) return;
-          lastError = undefined;
-          const key = JSON.stringify(entries);
-          if (key === last) continue;
-          last = key;
-          try {
-            onChange(entries);
-          } catch (err) {
-            report(err);
-          }
-        } catch (err) {
-          if (closed) return;
-          const error = toError(err);
-          if (error.message === lastError) continue;
-          lastError = error.message;
-          report(error);
-        }
-      } while (again && !closed);
-    } finally {
-      running = false;
-    }
-  };
-
-  const watch = watchDirectoryOf(path, () => void reload(), report, options.debounceMs ?? 100);
-
-  return {
-    close() {
-      closed = true;
-      watch.close();
-    },
-  };
+  const initialKey = options.initial ? JSON.stringify(options.initial) : currentKey(path);
+  return watchReloads(path, () => loadClustersFile(path), onChange, onError, { initialKey, debounceMs: options.debounceMs ?? 100 });
 }

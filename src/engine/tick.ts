@@ -25,6 +25,7 @@ import type { Action, ActionResult } from './actions.ts';
 import { decide, recordActionResults, type Decision } from './decide.ts';
 import { needs, type Measurement, type Observations, type WorkloadResult } from './observations.ts';
 import { isTerminal, type RolloutState } from '../model/state.ts';
+import type { Outbox } from '../notifications/outbox.ts';
 
 /** The clusters as the engine uses them; the ClusterRegistry is one. */
 export interface ClusterAccess {
@@ -45,6 +46,10 @@ export interface TickDeps {
   owner: string;
   /** How long a lease lives; longer than any tick can take. */
   leaseMs: number;
+  /** Writes the notification deliveries of the tick's events with them; absent: nobody is notified. */
+  outbox?: Outbox;
+  /** Makes the first try of committed deliveries in this process at once, ahead of their queued jobs (which stay as the backup). */
+  deliverNow?: (ids: string[]) => void;
 }
 
 export type TickPayload = JobPayload<'tick'>;
@@ -93,9 +98,10 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     const final = recordActionResults(decision, results, Date.now());
 
     let version: number;
+    let deliveries: string[];
     try {
       lease.assertHeld();
-      version = await persist(deps, record, lease, final);
+      ({ version, deliveries } = await persist(deps, record, lease, final));
       released = true;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;
@@ -104,6 +110,8 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     }
     countTransitions(final);
     await schedule(deps.queues, record.id, version, final.wakeAt);
+    await deps.outbox?.dispatch(deliveries);
+    deps.deliverNow?.(deliveries);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) throw err;
     // Another worker has the rollout now and ticks it from the state in PostgreSQL; this tick wrote nothing since.
@@ -291,7 +299,7 @@ class StaleStateError extends Error {
   override name = 'StaleStateError';
 }
 
-async function persist(deps: TickDeps, record: RolloutRecord, lease: TickLease, decision: Decision): Promise<number> {
+async function persist(deps: TickDeps, record: RolloutRecord, lease: TickLease, decision: Decision): Promise<{ version: number; deliveries: string[] }> {
   return withTransaction(deps.pool, async (client) => {
     const version = await writeState(client, {
       id: record.id,
@@ -305,7 +313,9 @@ async function persist(deps: TickDeps, record: RolloutRecord, lease: TickLease, 
     await insertSamples(client, record.id, decision.samples);
     await insertJudgements(client, record.id, decision.judgements);
     await recordOutcomes(client, decision.commandOutcomes);
-    return version;
+    // The deliveries these events cause, in the same transaction: committed together, or not at all.
+    const deliveries = (await deps.outbox?.record(client, record, decision.events)) ?? [];
+    return { version, deliveries };
   });
 }
 

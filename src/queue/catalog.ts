@@ -37,6 +37,27 @@ export const jobs = {
       removeOnFail: { count: 5_000 },
     },
   }),
+  /**
+   * One try of one notification delivery. Its retries are the outbox's, kept in PostgreSQL (so a Redis flush loses
+   * none and the schedule survives it); the job's own attempts only cover a failure to reach PostgreSQL.
+   */
+  deliver: define({
+    queue: 'deliveries',
+    payload: Type.Object(
+      {
+        deliveryId: Type.String({ pattern: '^msg_[0-9a-f]{32}$' }),
+        /** How many tries were made before this one: a job for an older try finds the delivery moved on. */
+        attempt: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: { count: 5_000 },
+    },
+  }),
 } as const;
 
 export type JobName = keyof typeof jobs;
@@ -57,4 +78,9 @@ export function scheduledTickId(rolloutId: string, version: number): string {
 
 export function commandTickId(rolloutId: string, commandId: number): string {
   return `${rolloutId}-c${commandId}`;
+}
+
+/** A delivery's job for its n-th try (counting from 0): one id per try, so the recovery sweep can tell if it is queued. */
+export function deliverJobId(deliveryId: string, attempt: number): string {
+  return `${deliveryId}-a${attempt}`;
 }

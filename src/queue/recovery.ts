@@ -3,7 +3,8 @@ import { rolloutsActive } from '../metrics.ts';
 import { ACTIVE_PHASES } from '../model/state.ts';
 import type { Pool } from '../store/pool.ts';
 import { countByPhase, listActiveRollouts } from '../store/rollouts.ts';
-import { commandTickId, scheduledTickId, type JobPayload } from './catalog.ts';
+import { listUnclaimedPending } from '../store/deliveries.ts';
+import { commandTickId, deliverJobId, scheduledTickId, type JobPayload } from './catalog.ts';
 import type { JobQueues } from './queues.ts';
 
 /**
@@ -44,6 +45,28 @@ export async function recoverLostTicks(pool: Pool, queues: JobQueues): Promise<n
   return recovered;
 }
 
+/**
+ * Makes sure the queue holds the next try of every pending notification delivery that nobody is working on: after a
+ * Redis flush, a crash between the commit of an event and the enqueue of its deliveries, or a sender killed mid-try
+ * (once its claim has lapsed). Returns how many tries it re-enqueued.
+ */
+export async function recoverLostDeliveries(pool: Pool, queues: JobQueues): Promise<number> {
+  const pending = await listUnclaimedPending(pool);
+  let recovered = 0;
+  for (const delivery of pending) {
+    const jobId = deliverJobId(delivery.id, delivery.attempts);
+    if (await queues.hasPending('deliver', jobId)) continue;
+    await queues.removeFinished('deliver', jobId);
+    await queues.enqueue(
+      'deliver',
+      { deliveryId: delivery.id, attempt: delivery.attempts },
+      { delay: Math.max(0, delivery.nextAttemptAt.getTime() - Date.now()), jobId },
+    );
+    recovered += 1;
+  }
+  return recovered;
+}
+
 export async function refreshActiveGauge(pool: Pool): Promise<void> {
   const counts = await countByPhase(pool);
   for (const phase of ACTIVE_PHASES) rolloutsActive.set({ phase }, counts.get(phase) ?? 0);
@@ -60,6 +83,8 @@ export function startRecoveryLoop(
     try {
       const recovered = await recoverLostTicks(options.pool, options.queues);
       if (recovered > 0) options.logger.info({ recovered }, 're-enqueued lost ticks from PostgreSQL');
+      const deliveries = await recoverLostDeliveries(options.pool, options.queues);
+      if (deliveries > 0) options.logger.info({ deliveries }, 're-enqueued lost notification deliveries from PostgreSQL');
       await refreshActiveGauge(options.pool);
     } catch (err) {
       options.logger.warn({ err }, 'recovery sweep failed; it runs again at the next interval');

@@ -19,7 +19,7 @@ import { getRollout } from '../store/rollouts.ts';
 import { assertNever } from '../errors.ts';
 import type { RolloutRecord } from '../model/rollout.ts';
 import { isTerminal, type ClusterState } from '../model/state.ts';
-import { BUTTON_ACTIONS, decodeButtonValue, type ButtonAction, type ButtonValue } from './button-value.ts';
+import { BUTTON_ACTIONS, decodeButtonValue, type ButtonAction, type ButtonValue } from '../model/slack-buttons.ts';
 import { badPayload, EMPTY_ACK, type Ack, type SlackContext, type SlackPerson } from './context.ts';
 import { actedMessageBlocks, updateMessage, type Block } from './replies.ts';
 import { awaitOutcome, commandWords, describeNow, giveCommand, outcomeText, recordSlackRefusal, rightsProblem } from './rollout-actions.ts';

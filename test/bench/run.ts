@@ -23,7 +23,7 @@ let simNote: string | undefined;
 
 /** Every scenario, in the order a full run takes them: the quick ones first. */
 async function loadScenarios(): Promise<Scenario[]> {
-  const [{ judgeScenario }, { rollbackScenario }, { commandScenario }, { scaleScenario }, { pollScenario }, { dashboardScenario }, { slackScenario }] = await Promise.all([
+  const [{ judgeScenario }, { rollbackScenario }, { commandScenario }, { scaleScenario }, { pollScenario }, { dashboardScenario }, { slackScenario }, { notifyScenario }] = await Promise.all([
     import('./scenarios/judge.ts'),
     import('./scenarios/rollback.ts'),
     import('./scenarios/command.ts'),
@@ -31,8 +31,9 @@ async function loadScenarios(): Promise<Scenario[]> {
     import('./scenarios/poll.ts'),
     import('./scenarios/dashboard.ts'),
     import('./scenarios/slack.ts'),
+    import('./scenarios/notify.ts'),
   ]);
-  const list = [judgeScenario, rollbackScenario, commandScenario, slackScenario, pollScenario, dashboardScenario, scaleScenario];
+  const list = [judgeScenario, rollbackScenario, commandScenario, slackScenario, pollScenario, dashboardScenario, notifyScenario, scaleScenario];
   // kube-sim's own benchmark belongs to kube-sim; it joins the run when it exists and exports something runnable.
   if (existsSync(SIM_BENCH)) {
     const { simScenario } = await import('./scenarios/sim.ts');

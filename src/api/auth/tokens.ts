@@ -8,9 +8,9 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { toError } from '../../errors.ts';
+import { compileGlobs } from '../../model/glob.ts';
 import { AppGlobSchema, ROLES, roleAllows, type Role } from '../../model/roles.ts';
 import { SlackSectionSchema, type SlackUser } from '../../slack/users.ts';
-import { compileGlobs } from './glob.ts';
 
 export { ROLES, roleAllows, type Role };
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createToken } from '../../../src/api/auth/tokens.ts';
-import { encodeButtonValue } from '../../../src/slack/button-value.ts';
+import { encodeButtonValue } from '../../../src/model/slack-buttons.ts';
 import { slackSignature } from '../../../src/slack/verify.ts';
 import { startFakeSlack } from '../../support/fake-slack.ts';
 import { writeOfflineClusters } from '../lib/clusters.ts';

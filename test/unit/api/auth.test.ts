@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesGlob } from '../../../src/api/auth/glob.ts';
+import { matchesGlob } from '../../../src/model/glob.ts';
 import { createToken, hashToken, roleAllows, TokenStore, TokensFileError } from '../../../src/api/auth/tokens.ts';
 import { globToLike } from '../../../src/store/rollout-reads.ts';
 

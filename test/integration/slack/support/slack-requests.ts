@@ -3,7 +3,7 @@
  * payloads, and a tokens file that maps test Slack users to roles.
  */
 import { hashToken } from '../../../../src/api/auth/tokens.ts';
-import { encodeButtonValue, type ButtonAction, type ButtonValue } from '../../../../src/slack/button-value.ts';
+import { encodeButtonValue, type ButtonAction, type ButtonValue } from '../../../../src/model/slack-buttons.ts';
 import { slackSignature } from '../../../../src/slack/verify.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';

@@ -1,4 +1,4 @@
-/** App patterns in the tokens file: `*` matches any run of characters, `?` exactly one; everything else is literal. */
+/** App patterns (tokens file, notification subscriptions): `*` matches any run of characters, `?` exactly one; everything else is literal. */
 
 function globToRegExp(glob: string): RegExp {
   let source = '';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeButtonValue, encodeButtonValue } from '../../../src/slack/button-value.ts';
+import { decodeButtonValue, encodeButtonValue } from '../../../src/model/slack-buttons.ts';
 
 describe('Slack button values', () => {
   it('reads back what it wrote, wave and cluster included', () => {

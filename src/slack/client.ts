@@ -1,0 +1,27 @@
+/**
+ * The one place that builds a Slack Web API client. Retries are not the client's business: a notification's retries
+ * belong to the outbox (kept in PostgreSQL, Retry-After honoured there), so the client fails at once on a rate limit
+ * instead of sleeping inside a job.
+ */
+import { LogLevel, WebClient } from '@slack/web-api';
+
+export interface SlackClientOptions {
+  /** The bot token (OLEADA_SLACK_BOT_TOKEN). */
+  token: string;
+  /** OLEADA_SLACK_API_URL: Slack's own, or a local fake in tests. */
+  apiUrl: string;
+  timeoutMs: number;
+}
+
+export function createSlackClient(options: SlackClientOptions): WebClient {
+  return new WebClient(options.token, {
+    slackApiUrl: options.apiUrl,
+    timeout: options.timeoutMs,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    // The client's own logger writes to the console; its errors reach Oleada's log through the callers.
+    logLevel: LogLevel.ERROR,
+    // A method name that is an absolute URL must not send the bot token elsewhere.
+    allowAbsoluteUrls: false,
+  });
+}
