@@ -1,5 +1,6 @@
 /** The one place a cluster's traffic provider is chosen. */
 import type { KubeClient } from '../client.ts';
+import { KubeError } from '../errors.ts';
 import { DeploymentWorkload } from './deployments.ts';
 import { GatewayRouter } from './gateway.ts';
 import { ReplicasRouter } from './replicas.ts';
@@ -15,7 +16,11 @@ function createRouter(kind: ProviderKind, client: KubeClient): Router {
     case 'gateway-api':
       return new GatewayRouter(client);
     case 'istio':
-      throw new Error(`the ${kind} traffic provider is not available in this build`);
+      // Planned (docs/traffic.md) but not built yet: a final error fails the cluster before anything is written to it.
+      throw new KubeError(
+        { kind: 'final', reason: 'invalid', cluster: client.cluster },
+        `the istio traffic provider is not built yet in this Oleada; set traffic: gateway-api or replicas for this cluster in the clusters file, or traffic.provider in the rollout file`,
+      );
   }
 }
 
