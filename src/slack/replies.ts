@@ -1,10 +1,11 @@
 /**
  * What Oleada says back in Slack: posts to a `response_url` (the reply to a slash command or a click, valid for 30
  * minutes and five posts) and `chat.update` of the message a button sat on. The WebClient is built here with the bot
- * token; a builder of the notifications side may replace it later.
+ * token by the one builder, src/slack/client.ts.
  */
-import { WebClient, LogLevel } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { toError } from '../errors.ts';
+import { createSlackClient } from './client.ts';
 
 /** A reply to the person who asked, visible to them alone. */
 export interface EphemeralReply {
@@ -27,15 +28,9 @@ export const postReply: PostReply = async (responseUrl, reply) => {
   if (!response.ok) throw new Error(`Slack refused the reply to a response_url with HTTP ${response.status}`);
 };
 
-/** The Web API client, with its own console logging off: failures reach our logger through the calls' errors. */
+/** The Web API client for a click's follow-up, worth little after a minute: a long retry schedule would only hold shutdowns. */
 export function createSlackWebClient(botToken: string, apiUrl: string): WebClient {
-  return new WebClient(botToken, {
-    slackApiUrl: apiUrl,
-    logLevel: LogLevel.ERROR,
-    timeout: REPLY_TIMEOUT_MS,
-    // A click's follow-up is worth little after a minute; a long retry schedule would only hold shutdowns.
-    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
-  });
+  return createSlackClient({ token: botToken, apiUrl, timeoutMs: REPLY_TIMEOUT_MS, retries: 2 });
 }
 
 /** A Block Kit block as Slack sends it back in a click's payload; only `type` matters here. */
