@@ -45,6 +45,8 @@ export const pollScenario: Scenario = {
     const clustersFile = await writeOfflineClusters(ctx.dir, clusters, ctx.services.prometheusUrl);
     const tokens = await writeTokensFile(ctx.dir);
 
+    // For diagnosis: BENCH_POLL_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x" profiles the API process.
+    const nodeArgs = (process.env.BENCH_POLL_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const server = runScript(SERVER, [], {
       DATABASE_URL: db.url,
       REDIS_URL: ctx.services.redisUrl,
@@ -52,7 +54,7 @@ export const pollScenario: Scenario = {
       OLEADA_CLUSTERS_FILE: clustersFile,
       OLEADA_TOKENS_FILE: tokens.path,
       OLEADA_LOG_LEVEL: 'warn',
-    });
+    }, nodeArgs);
     ctx.defer(() => server.stop());
     const ports = await server.waitForLine(/listening api=(\d+) bare=(\d+)/);
     const apiUrl = `http://127.0.0.1:${ports[1]}`;
