@@ -16,6 +16,7 @@ import { registerDashboard } from './dashboard.ts';
 import type { ApiContext, ClusterDirectory } from './context.ts';
 import { PostgresChangeFeed, type ChangeFeed } from './live/change-feed.ts';
 import { DEFAULT_STREAM_OPTIONS, StreamRegistry, type StreamOptions } from './live/event-stream.ts';
+import { StatusSnapshots } from './live/status-snapshots.ts';
 import { VersionCache } from './live/version-cache.ts';
 import { ApiError, handleError, ProblemSchema, sendProblem } from './problem.ts';
 import { analysisRoutes } from './routes/analysis.ts';
@@ -225,6 +226,7 @@ async function liveContext(app: FastifyInstance, deps: ApiDeps, tokens: () => To
     versions,
     streams,
     streamOptions: { ...DEFAULT_STREAM_OPTIONS, ...deps.stream },
+    statusSnapshots: new StatusSnapshots(deps.pool),
   };
 }
 

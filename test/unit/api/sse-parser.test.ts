@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatSseEvent } from '../../../src/api/live/event-stream.ts';
+import { formatSseEvent } from '../../../src/api/live/sse-format.ts';
 import { SseParser } from '../../../src/model/sse.ts';
 
 describe('SseParser', () => {
