@@ -52,8 +52,9 @@ export async function registerDashboard(app: FastifyInstance, dir = defaultDashb
     crossOriginResourcePolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.url.startsWith('/api/v1/docs')) reply.header('content-security-policy', DOCS_CSP);
+    done(null, payload);
   });
 
   const indexFile = `${dir}index.html`;

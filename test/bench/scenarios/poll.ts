@@ -60,6 +60,7 @@ export const pollScenario: Scenario = {
       OLEADA_CLUSTERS_FILE: clustersFile,
       OLEADA_TOKENS_FILE: tokens.path,
       OLEADA_LOG_LEVEL: 'warn',
+      ...(process.env.BENCH_RATE_LIMIT ? { BENCH_RATE_LIMIT: process.env.BENCH_RATE_LIMIT } : {}),
     }, nodeArgs);
     ctx.defer(() => server.stop());
     // BENCH_POLL_PIN=1 puts this process (autocannon) on core 0 and the server on core 1, every thread of each.
@@ -167,7 +168,11 @@ export const pollScenario: Scenario = {
         value: ratio,
         unit: '×',
         target: { op: '<=', value: 1.5 },
-        note: join(spread(ratios, 2), pinned ? 'load generator on core 0, server on core 1 (taskset)' : 'not pinned'),
+        note: join(
+          spread(ratios, 2),
+          pinned ? 'load generator on core 0, server on core 1 (taskset)' : 'not pinned',
+          process.env.BENCH_RATE_LIMIT === 'off' ? 'rate limiter off' : 'rate limiter on',
+        ),
       }),
       row({
         scenario: 'poll',
