@@ -40,7 +40,7 @@ export function RolloutView(props: { id: string; me: WhoAmI }) {
   const measured = rollout ? measurements(rollout) : -1;
   useEffect(() => {
     if (measured < 0) return;
-    api.get<{ items: Sample[] }>(`${path}/analysis?limit=10000`).then((a) => setSamples(a.body.items), () => {});
+    api.get<{ items: Sample[] }>(`${path}/analysis?limit=10000&judgements=0`).then((a) => setSamples(a.body.items), () => {});
   }, [path, measured]);
 
   const thresholds = useMemo(() => new Map<string, Threshold>((file?.metrics ?? []).map((m) => [m.name, m])), [file]);
