@@ -70,6 +70,7 @@ function watchRolloutRequests(page: Page) {
   return {
     streams: (id: string) => seen.filter((path) => path.startsWith(`/api/v1/rollouts/${id}/events/stream`)),
     polls: (id: string) => seen.filter((path) => path === `/api/v1/rollouts/${id}` || path.startsWith(`/api/v1/rollouts/${id}/events?`)),
+    samples: (id: string) => seen.filter((path) => path.startsWith(`/api/v1/rollouts/${id}/analysis?`)),
   };
 }
 
@@ -156,6 +157,12 @@ describe('the dashboard', () => {
     expect(requests.streams(id)).toEqual([`/api/v1/rollouts/${id}/events/stream?status=true&after=0`]);
     expect(requests.polls(id)).toEqual([]);
     expect(await page.getByLabel('Updates').textContent()).toContain('Final');
+    // The charts grew from the statuses: each sample the API holds is drawn, with fewer reads of the list than samples.
+    const stored = (await (await dash.api(`/api/v1/rollouts/${id}/analysis?cluster=${clusterName(staging)}&judgements=0`, 'viewer')).json()) as { items: unknown[] };
+    const caption = page.getByRole('figure').filter({ hasText: `error-rate on ${clusterName(staging)}` }).locator('figcaption');
+    expect(await caption.textContent()).toContain(`${stored.items.length} samples`);
+    expect(stored.items.length).toBeGreaterThan(1);
+    expect(requests.samples(id).length).toBeLessThan(stored.items.length);
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -1,5 +1,5 @@
 /** One rollout: waves with their clusters, the actions, the rollout file, and the live event timeline. */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { Badge } from '../components/Badge.tsx';
 import type { Threshold } from '../components/MetricChart.tsx';
@@ -7,17 +7,13 @@ import { isTerminal } from '../../model/state.ts';
 import { countdown, PHASES, WAVE_STATES, when } from '../format.ts';
 import { useLiveRollout, type LiveMode } from '../live.ts';
 import { useNow } from '../poll.ts';
-import type { Rollout, RolloutFile, Sample, WhoAmI } from '../types.ts';
+import type { RolloutFile, Sample, WhoAmI } from '../types.ts';
 import { useCommands } from './Actions.tsx';
 import { ClusterCard } from './ClusterCard.tsx';
 import { NotFound } from './NotFound.tsx';
 
 /** Charts start open while few clusters have samples; with many, a person opens the ones they want. */
 const OPEN_CHARTS_UP_TO = 6;
-
-function measurements(rollout: Rollout): number {
-  return rollout.clusters.reduce((sum, c) => sum + c.metrics.reduce((s, m) => s + m.measurements, 0), 0);
-}
 
 export function RolloutView(props: { id: string; me: WhoAmI }) {
   const { id, me } = props;
@@ -32,16 +28,44 @@ export function RolloutView(props: { id: string; me: WhoAmI }) {
 
   useEffect(() => {
     setSamples([]);
+    counted.current = null;
     setFile(null);
     api.get<RolloutFile>(`${path}/file`).then((a) => setFile(a.body), () => {});
   }, [path]);
 
-  // The samples behind the charts are read again only when the status counts more measurements.
-  const measured = rollout ? measurements(rollout) : -1;
+  // The samples behind the charts: read once, then taken from the status itself. Each status carries every metric's
+  // last measurement, so one new measurement is one new sample and costs no request; only a gap (more than one new
+  // measurement between two statuses, as after a reconnect) reads the whole list again.
+  const counted = useRef<Map<string, number> | null>(null);
   useEffect(() => {
-    if (measured < 0) return;
-    api.get<{ items: Sample[] }>(`${path}/analysis?limit=10000&judgements=0`).then((a) => setSamples(a.body.items), () => {});
-  }, [path, measured]);
+    if (!rollout) return;
+    const counts = new Map<string, number>();
+    const fresh: Sample[] = [];
+    let reread = counted.current === null;
+    for (const cluster of rollout.clusters) {
+      for (const metric of cluster.metrics) {
+        const key = `${cluster.name}\u0000${metric.name}`;
+        counts.set(key, metric.measurements);
+        const before = counted.current?.get(key) ?? 0;
+        if (metric.measurements === before) continue;
+        if (metric.measurements === before + 1 && metric.lastAt && metric.lastVerdict) {
+          fresh.push({ wave: cluster.wave, cluster: cluster.name, metric: metric.name, query: '', value: metric.lastValue, verdict: metric.lastVerdict, error: metric.lastError, measuredAt: metric.lastAt });
+        } else reread = true;
+      }
+    }
+    counted.current = counts;
+    if (reread) {
+      api.get<{ items: Sample[] }>(`${path}/analysis?limit=10000&judgements=0`).then(
+        (a) =>
+          setSamples((shown) => {
+            // Keep what statuses added while the list was on its way.
+            const newest = a.body.items.reduce((max, x) => (x.measuredAt > max ? x.measuredAt : max), '');
+            return [...a.body.items, ...shown.filter((x) => x.query === '' && x.measuredAt > newest)];
+          }),
+        () => {},
+      );
+    } else if (fresh.length > 0) setSamples((shown) => [...shown, ...fresh]);
+  }, [rollout, path]);
 
   const thresholds = useMemo(() => new Map<string, Threshold>((file?.metrics ?? []).map((m) => [m.name, m])), [file]);
   const samplesByCluster = useMemo(() => {
