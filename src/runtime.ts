@@ -62,7 +62,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     closers.push(() => closeRedis(redis));
     const queues = new JobQueues(redis, config.OLEADA_QUEUE_PREFIX);
     closers.push(() => queues.close());
-    const clusters = await ClusterRegistry.load(config.OLEADA_CLUSTERS_FILE, { logger, watch: true });
+    // With OLEADA_WATCH_CACHE the clients read Deployments from watch-fed caches; a process that never reads them (the
+    // API alone) starts no watch.
+    const clusters = await ClusterRegistry.load(config.OLEADA_CLUSTERS_FILE, { logger, watch: true, client: { watchDeployments: config.OLEADA_WATCH_CACHE } });
     closers.push(() => clusters.close());
     const service = createRolloutService({
       pool,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { RolloutService } from '../engine/rollout-service.ts';
@@ -8,7 +7,7 @@ import type { Logger } from '../log.ts';
 import { httpRequestDuration } from '../metrics.ts';
 import type { Redis } from '../queue/connection.ts';
 import type { Pool } from '../store/pool.ts';
-import { installAccess, routeAccess } from './auth/access.ts';
+import { installAccess } from './auth/access.ts';
 import { TokenStore } from './auth/tokens.ts';
 import { watchTokensFile } from './auth/tokens-file.ts';
 import { installBodyParsers } from './body.ts';
@@ -20,6 +19,7 @@ import { DEFAULT_STREAM_OPTIONS, StreamRegistry, type StreamOptions } from './li
 import { StatusSnapshots } from './live/status-snapshots.ts';
 import { VersionCache } from './live/version-cache.ts';
 import { ApiError, handleError, ProblemSchema, sendProblem } from './problem.ts';
+import { DEFAULT_RATE_LIMIT, registerRateLimit, type RateLimitSettings } from './rate-limit.ts';
 import { analysisRoutes } from './routes/analysis.ts';
 import { appRoutes } from './routes/apps.ts';
 import { clusterRoutes } from './routes/clusters.ts';
@@ -31,6 +31,7 @@ import { meRoutes } from './routes/me.ts';
 import { rolloutFileRoutes } from './routes/rollout-file.ts';
 import { historyRoutes } from './routes/history.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { slackRoutes, type SlackOptions } from './routes/slack.ts';
 
 /**
  * What the API needs from the process around it: the shared parts come from runtime.ts (cli/commands/serve.ts passes
@@ -52,8 +53,8 @@ export interface ApiDeps {
   tokensFile?: string;
   /** Whether /metrics needs a viewer token (OLEADA_METRICS_AUTH). */
   metricsAuth?: boolean;
-  /** Requests per token (or per address without a valid token) per window; false turns the limit off. */
-  rateLimit?: { max: number; timeWindowMs: number } | false;
+  /** Requests per token (or per address without a valid token) per window, counted in Redis; false turns it off. */
+  rateLimit?: RateLimitSettings | false;
   /**
    * How a conditional GET of a rollout learns the current version: `notify` from memory kept fresh by LISTEN/NOTIFY
    * (the default; see docs/api.md for the measurements), `select` with one indexed query per request.
@@ -61,6 +62,8 @@ export interface ApiDeps {
   conditionalGets?: 'notify' | 'select';
   /** Event stream timing; tests shorten it. */
   stream?: Partial<StreamOptions>;
+  /** Slack's slash command and buttons (docs/slack.md). Without it, /slack/commands and /slack/interactions are 404s. */
+  slack?: SlackOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -125,23 +128,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   const tokens = await tokenSource(app, deps);
   const metricsAuth = deps.metricsAuth ?? false;
-  if (deps.rateLimit !== false) {
-    const limits = deps.rateLimit ?? { max: 600, timeWindowMs: 60_000 };
-    // Registered before the access hooks: its per-route hook must run after the caller is identified (a global hook)
-    // and before the role is enforced, so that guessing tokens is limited per address.
-    await app.register(rateLimit, {
-      max: limits.max,
-      timeWindow: limits.timeWindowMs,
-      keyGenerator: (request) => (request.principal ? `token:${request.principal.name}` : `ip:${request.ip}`),
-      allowList: (request) => routeAccess(request.routeOptions.url ?? '', request.routeOptions.config?.access, metricsAuth) === 'open',
-      errorResponseBuilder: (request, context) =>
-        new ApiError(
-          429,
-          'rate_limited',
-          `${request.principal ? `the token "${request.principal.name}"` : 'this address'} made more than ${context.max} requests in ${Math.round(limits.timeWindowMs / 1000)} s; retry in ${context.after}`,
-        ),
-    });
-  }
+  if (deps.rateLimit !== false) await registerRateLimit(app, deps.redis, deps.rateLimit ?? DEFAULT_RATE_LIMIT, metricsAuth);
   installAccess(app, { tokens, metricsAuth });
   await registerDashboard(app);
 
@@ -179,6 +166,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(fleetRoutes(context));
   await app.register(rolloutFileRoutes(context));
   await app.register(historyRoutes(context));
+  if (deps.slack) {
+    await app.register(slackRoutes({ pool: deps.pool, service: deps.service, users: (id) => tokens().slackUser(id), logger: deps.logger, options: deps.slack }));
+  }
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { access: 'open' } }, async () => app.swagger());
 
   return app;

@@ -12,13 +12,26 @@ import {
   type V1Deployment,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
 import { kubernetesRequests } from '../metrics.ts';
 import { KubeError, KubeTimeoutError, classifyKubeError, type KubeOperation } from './errors.ts';
+import { DeploymentCache, type DeploymentCacheOptions } from './deployment-cache.ts';
+import { LeaseLostError, currentFence, type WriteFence } from './fence.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { isUrgent } from './urgency.ts';
 
 /** The field manager that owns what Oleada applies; `kubectl get -o yaml --show-managed-fields` shows it. */
 export const FIELD_MANAGER = 'oleada';
+
+/**
+ * The User-Agent of every call: names the process, so that a cluster's audit log tells apart the writes of two Oleada
+ * workers. A fenced write adds the lease it was made under (`lease/<rollout id>/<token>`), so the audit also shows that
+ * no write was made under a lease after another worker took the rollout over.
+ */
+export const USER_AGENT = `oleada/engine (${hostname()}; pid ${process.pid})`;
+
+/** Verbs that change the cluster; these go through the tick's fence. */
+const WRITE_VERBS = new Set(['apply', 'patch', 'delete', 'create', 'update']);
 
 /** What the client factory needs from a clusters-file entry. */
 export interface KubeClientSettings {
@@ -45,6 +58,11 @@ export type CallOptions = ConfigurationOptions<ObservableMiddleware>;
 export interface KubeClientOptions {
   /** Monotonic milliseconds for the rate limiter; tests pass a fake clock. */
   now?: () => number;
+  /**
+   * Read Deployments from a watch-fed cache (src/clusters/deployment-cache.ts) once it is synced, instead of a GET per
+   * read. The engine's clients do; a client made for one call does not need it.
+   */
+  watchDeployments?: boolean | DeploymentCacheOptions;
 }
 
 /**
@@ -60,6 +78,8 @@ export class KubeClient {
   readonly timeoutMs: number;
   private readonly apis: KubeApis;
   private readonly limiter: TokenBucket;
+  /** The watch-fed cache of Deployments, when the client was made with one. */
+  readonly deployments: DeploymentCache | undefined;
 
   constructor(settings: KubeClientSettings, options: KubeClientOptions = {}) {
     this.cluster = settings.name;
@@ -73,6 +93,8 @@ export class KubeClient {
       version: config.makeApiClient(VersionApi),
     };
     this.limiter = new TokenBucket({ qps: settings.qps, burst: settings.burst, ...(options.now ? { now: options.now } : {}) });
+    const watch = options.watchDeployments;
+    this.deployments = watch ? new DeploymentCache(this.cluster, config, this.apis.apps, watch === true ? {} : watch) : undefined;
   }
 
   /**
@@ -91,6 +113,10 @@ export class KubeClient {
         { cause: err },
       );
     }
+    // A write made for a tick first proves the tick still holds its rollout (a database round trip); LeaseLostError
+    // passes through unclassified, because the tick must stop, not retry.
+    const fence = WRITE_VERBS.has(operation.verb) ? currentFence() : undefined;
+    if (fence) await fence.check();
     const started = performance.now();
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -103,10 +129,14 @@ export class KubeClient {
       }, this.timeoutMs);
     });
     try {
-      const result = await Promise.race([run(this.apis, abortOptions(controller.signal)), deadline]);
+      const result = await Promise.race([run(this.apis, callOptions(controller.signal, fence)), deadline]);
       this.record(operation.verb, 'ok', started);
       return result;
     } catch (err) {
+      if (err instanceof LeaseLostError) {
+        this.record(operation.verb, 'fenced', started);
+        throw err;
+      }
       const error = classifyKubeError(err, this.cluster, operation);
       this.record(operation.verb, error.reason, started);
       throw error;
@@ -115,8 +145,10 @@ export class KubeClient {
     }
   }
 
-  /** The Deployment, or null when it does not exist. */
+  /** The Deployment, or null when it does not exist: from the cache when it can answer, else with a GET. */
   async getDeployment(namespace: string, name: string, notFoundHint?: string): Promise<V1Deployment | null> {
+    const cached = this.deployments?.lookup(namespace, name);
+    if (cached !== undefined) return cached;
     try {
       return await this.call(
         { verb: 'get', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
@@ -128,21 +160,26 @@ export class KubeClient {
     }
   }
 
-  /** Server-side apply of a whole Deployment we own, taking over any field another manager holds. */
-  applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
+  /**
+   * Server-side apply of a whole Deployment we own, taking over any field another manager holds. Like every write, it
+   * returns once the cache (if any) shows the result, so the next read does not see the object as it was before.
+   */
+  async applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
     const namespace = deployment.metadata?.namespace ?? '';
     const name = deployment.metadata?.name ?? '';
-    return this.call({ verb: 'apply', resource: 'deployments.apps', namespace, name }, (apis, options) =>
+    const written = await this.call({ verb: 'apply', resource: 'deployments.apps', namespace, name }, (apis, options) =>
       apis.apps.patchNamespacedDeployment(
         { namespace, name, body: deployment, fieldManager: FIELD_MANAGER, force: true },
         setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options),
       ),
     );
+    await this.deployments?.settle(namespace, name, { resourceVersion: written.metadata?.resourceVersion });
+    return written;
   }
 
   /** JSON merge patch (RFC 7386): objects merge, arrays are replaced whole, null removes a key. */
-  mergePatchDeployment(namespace: string, name: string, patch: object, notFoundHint?: string): Promise<V1Deployment> {
-    return this.call(
+  async mergePatchDeployment(namespace: string, name: string, patch: object, notFoundHint?: string): Promise<V1Deployment> {
+    const written = await this.call(
       { verb: 'patch', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
       (apis, options) =>
         apis.apps.patchNamespacedDeployment(
@@ -150,6 +187,8 @@ export class KubeClient {
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
         ),
     );
+    await this.deployments?.settle(namespace, name, { resourceVersion: written.metadata?.resourceVersion });
+    return written;
   }
 
   /** Deletes the Deployment and lets the garbage collector take its ReplicaSets and pods. False when it was absent. */
@@ -158,9 +197,14 @@ export class KubeClient {
       await this.call({ verb: 'delete', resource: 'deployments.apps', namespace, name }, (apis, options) =>
         apis.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Background' }, options),
       );
+      await this.deployments?.settle(namespace, name, { deleted: true });
       return true;
     } catch (err) {
-      if (err instanceof KubeError && err.status === 404) return false;
+      if (err instanceof KubeError && err.status === 404) {
+        // Already gone: the cache must not answer with the object until its watch has seen that too.
+        await this.deployments?.settle(namespace, name, { deleted: true });
+        return false;
+      }
       throw err;
     }
   }
@@ -178,9 +222,10 @@ export class KubeClient {
     return info.gitVersion;
   }
 
-  /** Fails calls still waiting for a rate-limit token and drops the limiter's timer. Calls in flight finish. */
+  /** Fails calls still waiting for a rate-limit token and drops the limiter's timer and the watches. Calls in flight finish. */
   close(): void {
     this.limiter.close();
+    this.deployments?.close();
   }
 
   private record(verb: string, outcome: string, started: number): void {
@@ -223,10 +268,18 @@ export function loadKubeConfig(settings: Pick<KubeClientSettings, 'name' | 'kube
   return config;
 }
 
-/** Per-call options whose middleware hands the abort signal to the request that client-node is about to send. */
-function abortOptions(signal: AbortSignal): CallOptions {
+/**
+ * Per-call options whose middleware runs as the request is about to be sent: it names the process in the User-Agent,
+ * hands over the abort signal, and refuses a fenced write whose last fence check no longer covers it (the process
+ * stalled between the check and now).
+ */
+function callOptions(signal: AbortSignal, fence: WriteFence | undefined): CallOptions {
   const middleware: ObservableMiddleware = {
     pre: (context: RequestContext) => {
+      if (fence && !fence.mayStillSend()) {
+        return new Observable(Promise.reject(new LeaseLostError('the lease may have passed to another worker since it was last checked')));
+      }
+      context.setHeaderParam('User-Agent', fence ? `${USER_AGENT} lease/${fence.label}` : USER_AGENT);
       context.setSignal(signal);
       return new Observable(Promise.resolve(context));
     },

@@ -6,12 +6,14 @@ import { prometheusRequests } from '../metrics.ts';
 import { KubeClient, type KubeClientOptions } from './client.ts';
 import { loadClustersFile, watchClustersFile, type ClusterEntry, type ClustersFileWatch } from './file.ts';
 import { createReplicasProvider, type TrafficProvider } from './replicas-provider.ts';
+import { BaselineWorkloads } from './baseline.ts';
 
 /** Everything Oleada holds for one cluster, built once per clusters-file entry and rebuilt only when it changes. */
 export interface ClusterHandle {
   readonly entry: ClusterEntry;
   readonly client: KubeClient;
   readonly provider: TrafficProvider;
+  readonly baselines: BaselineWorkloads;
   readonly prometheus: PrometheusClient;
 }
 
@@ -106,6 +108,10 @@ export class ClusterRegistry {
     return this.get(name).provider;
   }
 
+  baselines(name: string): BaselineWorkloads {
+    return this.get(name).baselines;
+  }
+
   prometheus(name: string): PrometheusClient {
     return this.get(name).prometheus;
   }
@@ -188,6 +194,7 @@ function buildHandles(
         entry,
         client,
         provider: createReplicasProvider(client),
+        baselines: new BaselineWorkloads(client),
         prometheus: new PrometheusClient(entry.prometheus.url, {
           timeoutMs: entry.prometheus.timeoutMs,
           onRequest: ({ durationMs, outcome }) =>

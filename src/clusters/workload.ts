@@ -37,6 +37,8 @@ export interface WorkloadObservation {
   stable: DeploymentView | null;
   /** null: there is no canary Deployment. */
   canary: DeploymentView | null;
+  /** The `<name>-baseline` Deployment; null: there is none; absent: not looked for (no `baseline: deployment`). */
+  baseline?: DeploymentView | null;
 }
 
 /** The pod label that carries the app version; the Prometheus queries split traffic by it. */

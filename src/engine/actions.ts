@@ -8,6 +8,9 @@ export type Action =
   | { type: 'ensureCanary'; cluster: string; replicas: number; image: string; version: string }
   | { type: 'promoteStable'; cluster: string; image: string; version: string }
   | { type: 'deleteCanary'; cluster: string }
-  | { type: 'restoreStable'; cluster: string; snapshot: Snapshot };
+  | { type: 'restoreStable'; cluster: string; snapshot: Snapshot }
+  /** analysis.baseline: deployment (src/clusters/baseline.ts). */
+  | { type: 'ensureBaseline'; cluster: string; replicas: number; image: string; stableVersion: string | null }
+  | { type: 'deleteBaseline'; cluster: string };
 
 export type ActionResult = { action: Action; ok: true } | { action: Action; ok: false; kind: 'retryable' | 'conflict' | 'final'; message: string };

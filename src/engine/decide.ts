@@ -13,6 +13,7 @@ import { Draft, type Decision } from './decide/draft.ts';
 import { observeCluster } from './decide/observing.ts';
 import { start } from './decide/phases.ts';
 import { finishRollback, reconcileRollback } from './decide/rollback.ts';
+import { reconcileBaseline } from './decide/baseline.ts';
 import { advanceWaves } from './decide/waves.ts';
 import { judgeClusters } from './judgements.ts';
 import type { Observations } from './observations.ts';
@@ -41,6 +42,7 @@ export function decide(plan: Plan, state: RolloutState, observations: Observatio
   // Clusters that failed, even earlier in this very tick, are undone now rather than one tick later. With scope
   // `cluster` this happens while the rest of the rollout is paused.
   for (const cluster of Object.values(s.clusters)) reconcileRollback(draft, cluster);
+  for (const cluster of Object.values(s.clusters)) reconcileBaseline(draft, cluster);
   if (s.phase === 'rolling_back') finishRollback(draft);
   else advanceWaves(draft);
   scheduleAnalysis(draft);

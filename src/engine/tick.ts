@@ -1,7 +1,9 @@
 import type { PrometheusClient } from '../analysis/prometheus.ts';
-import { renderQuery } from '../spec/query-template.ts';
+import { baselineVersionLabel, renderQuery } from '../spec/query-template.ts';
 import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
+import { LeaseLostError, runFenced } from '../clusters/fence.ts';
 import type { TrafficProvider } from '../clusters/replicas-provider.ts';
+import type { BaselineWorkloads } from '../clusters/baseline.ts';
 import { runUrgently } from '../clusters/urgency.ts';
 import type { WorkloadTarget } from '../clusters/workload.ts';
 import { assertNever, toError } from '../errors.ts';
@@ -17,6 +19,7 @@ import { appendEvents } from '../store/events.ts';
 import { withTransaction, type Pool } from '../store/pool.ts';
 import { acquireLease, getRollout, releaseLease, writeState } from '../store/rollouts.ts';
 import type { RolloutRecord } from '../model/rollout.ts';
+import { TickLease } from './lease.ts';
 import { insertJudgements } from '../store/judgements.ts';
 import { insertSamples } from '../store/samples.ts';
 import type { Action, ActionResult } from './actions.ts';
@@ -28,6 +31,8 @@ import { isTerminal, type RolloutState } from '../model/state.ts';
 export interface ClusterAccess {
   has(name: string): boolean;
   provider(name: string): TrafficProvider;
+  /** The `<name>-baseline` Deployments of `analysis.baseline: deployment`. */
+  baselines(name: string): BaselineWorkloads;
   prometheus(name: string): Pick<PrometheusClient, 'query' | 'queryRange'>;
 }
 
@@ -53,6 +58,7 @@ const LEASE_BUSY_DELAY_MS = 50;
  */
 export async function runTick(deps: TickDeps, payload: TickPayload): Promise<void> {
   const started = Date.now();
+  const asked = performance.now();
   const record = await acquireLease(deps.pool, payload.rolloutId, deps.owner, deps.leaseMs);
   if (!record) {
     const existing = await getRollout(deps.pool, payload.rolloutId);
@@ -60,6 +66,7 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     if (isTerminal(existing.phase) && payload.reason !== 'command') return;
     throw new DelayJobError(LEASE_BUSY_DELAY_MS, `rollout ${payload.rolloutId} is being ticked elsewhere`);
   }
+  const lease = new TickLease(deps.pool, deps.logger, record.id, deps.owner, record.leaseToken, deps.leaseMs, asked);
   let released = false;
   try {
     const commands = await pendingCommands(deps.pool, record.id);
@@ -73,29 +80,38 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     }
 
     // A tick that carries out a person's command goes ahead of background polling in each cluster's rate limit.
-    const kube = <T>(fn: () => Promise<T>) => (commands.length > 0 ? runUrgently(fn) : fn());
+    // Every Kubernetes write of the tick is fenced by its lease (src/clusters/fence.ts).
+    const kube = <T>(fn: () => Promise<T>) => runFenced(lease, () => (commands.length > 0 ? runUrgently(fn) : fn()));
     const observations: Observations = {
       ...(await kube(() => observe(deps, record, Date.now()))),
       commands: commands.map(({ id, type, args, actor, reason }) => ({ id, type, args, actor, reason })),
     };
     const now = Date.now();
     const decision = decide(record.plan, record.state, observations, now);
+    lease.assertHeld();
     const results = await kube(() => act(deps, record.plan, decision.actions));
     const final = recordActionResults(decision, results, Date.now());
 
     let version: number;
     try {
-      version = await persist(deps, record, final);
+      lease.assertHeld();
+      version = await persist(deps, record, lease, final);
       released = true;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;
-      deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on during the tick; its decision was dropped');
+      deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on (or the lease was lost) during the tick; its decision was dropped');
       return;
     }
     countTransitions(final);
     await schedule(deps.queues, record.id, version, final.wakeAt);
+  } catch (err) {
+    if (!(err instanceof LeaseLostError)) throw err;
+    // Another worker has the rollout now and ticks it from the state in PostgreSQL; this tick wrote nothing since.
+    released = true;
+    deps.logger.warn({ rollout: record.id, token: record.leaseToken, reason: err.message }, 'lost the lease mid-tick; stopped without writing');
   } finally {
-    if (!released) await releaseLease(deps.pool, record.id, deps.owner).catch(() => {});
+    lease.stop();
+    if (!released) await releaseLease(deps.pool, record.id, deps.owner, record.leaseToken).catch(() => {});
     tickDuration.observe((Date.now() - started) / 1000);
   }
 }
@@ -125,7 +141,12 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
       return;
     }
     try {
-      workloads[cluster] = { ok: true, workload: await deps.clusters.provider(cluster).observe(targetOf(plan, cluster)) };
+      const target = targetOf(plan, cluster);
+      const [workload, baseline] = await Promise.all([
+        deps.clusters.provider(cluster).observe(target),
+        plan.analysis?.baseline === 'deployment' ? deps.clusters.baselines(cluster).observe(target) : undefined,
+      ]);
+      workloads[cluster] = { ok: true, workload: baseline === undefined ? workload : { ...workload, baseline } };
     } catch (err) {
       const error = kubeErrorOf(err, cluster, `read deployment ${plan.namespace}/${plan.workload.name}`);
       workloads[cluster] = { ok: false, error: { kind: error.kind, message: error.message } };
@@ -145,7 +166,7 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
       const prometheus = deps.clusters.prometheus(cluster);
       if (metric.judge) {
         // Both sides over the last interval: the canary's query, and the same query rendered for the baseline.
-        const baselineQuery = renderQuery(metric.query, { ...templateVars(plan, state, cluster), version: baselineVersion(state, cluster) });
+        const baselineQuery = renderQuery(metric.query, { ...templateVars(plan, state, cluster), version: baselineVersion(plan, state, cluster) });
         const range = { start: at - plan.analysis.intervalMs, end: at, stepMs: rangeStepMs(plan.analysis.intervalMs) };
         const [canary, baseline] = await Promise.all([prometheus.queryRange(query, range), prometheus.queryRange(baselineQuery, range)]);
         measurements.push({ cluster, metric: name, query, at, result: { kind: 'series', canary, baseline, baselineQuery } });
@@ -182,14 +203,18 @@ export function rangeStepMs(intervalMs: number): number {
   return Math.max(1_000, Math.floor(intervalMs / 60));
 }
 
-/** The version the baseline's pods carry: the stable's, recorded in the cluster's snapshot when it started. */
-function baselineVersion(state: RolloutState, cluster: string): string {
-  return state.clusters[cluster]?.snapshot?.version ?? '';
+/**
+ * The version the baseline's pods carry: the stable's, recorded in the cluster's snapshot when it started, or with
+ * `baseline: deployment` the version label of the baseline Deployment's pods.
+ */
+function baselineVersion(plan: Plan, state: RolloutState, cluster: string): string {
+  return baselineVersionLabel(plan.analysis?.baseline, state.clusters[cluster]?.snapshot?.version ?? null);
 }
 
 // --- act -------------------------------------------------------------------------------------------------------------
 
-async function perform(provider: TrafficProvider, target: WorkloadTarget, action: Action): Promise<void> {
+async function perform(clusters: ClusterAccess, target: WorkloadTarget, action: Action): Promise<void> {
+  const provider = clusters.provider(target.cluster);
   switch (action.type) {
     case 'ensureCanary':
       return provider.ensureCanary(target, { replicas: action.replicas, image: action.image, version: action.version });
@@ -199,6 +224,10 @@ async function perform(provider: TrafficProvider, target: WorkloadTarget, action
       return provider.deleteCanary(target);
     case 'restoreStable':
       return provider.restore(target, action.snapshot);
+    case 'ensureBaseline':
+      return clusters.baselines(target.cluster).ensure(target, { replicas: action.replicas, image: action.image, stableVersion: action.stableVersion });
+    case 'deleteBaseline':
+      return clusters.baselines(target.cluster).delete(target);
     default:
       // A new action type must be carried out here, or it would be recorded as done without touching the cluster.
       return assertNever(action, 'action');
@@ -215,9 +244,10 @@ async function act(deps: TickDeps, plan: Plan, actions: Action[]): Promise<Actio
       for (const action of list) {
         try {
           if (!deps.clusters.has(cluster)) throw new Error(`cluster ${cluster} is no longer in the clusters file`);
-          await perform(deps.clusters.provider(cluster), targetOf(plan, cluster), action);
+          await perform(deps.clusters, targetOf(plan, cluster), action);
           results.push({ action, ok: true });
         } catch (err) {
+          if (err instanceof LeaseLostError) throw err;
           const error = kubeErrorOf(err, cluster, action.type);
           results.push({ action, ok: false, kind: error.kind, message: error.message });
           break;
@@ -239,14 +269,14 @@ class StaleStateError extends Error {
   override name = 'StaleStateError';
 }
 
-async function persist(deps: TickDeps, record: RolloutRecord, decision: Decision): Promise<number> {
+async function persist(deps: TickDeps, record: RolloutRecord, lease: TickLease, decision: Decision): Promise<number> {
   return withTransaction(deps.pool, async (client) => {
     const version = await writeState(client, {
       id: record.id,
       expectedVersion: record.version,
       state: decision.state,
       nextTickAt: nextTickDate(decision.wakeAt),
-      leaseOwner: deps.owner,
+      lease: { owner: lease.owner, token: lease.token },
     });
     if (version === undefined) throw new StaleStateError(`rollout ${record.id} moved past version ${record.version}`);
     await appendEvents(client, record.id, decision.events);

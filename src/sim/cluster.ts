@@ -60,6 +60,10 @@ export interface FaultControls {
   refuseFor(ms: number): Promise<void>;
   /** Sets the behaviour of a version label, image tag or image in `clusters` (this cluster by default). */
   setBehaviour(versionOrTag: string, behaviour: BehaviourSpec, clusters?: string[]): void;
+  /** Cuts every open watch connection; returns how many there were. */
+  cutWatches(): number;
+  /** Answers the next `count` watches that resume from a resourceVersion with 410 Gone. */
+  expireResumes(count?: number): void;
   /** Clears latency, failures and this cluster's run-time behaviours, and ends a refusal. */
   reset(): Promise<void>;
 }
@@ -104,6 +108,7 @@ export class Cluster implements SimCluster {
   private readonly serviceAccounts: ServiceAccountController;
   private readonly endpoints: EndpointsController;
   private readonly hpas: HpaController;
+  private readonly disruption: Disruption;
   private readonly authenticator: TokenAuthenticator;
   private readonly traffic: TrafficSimulator;
   private readonly trafficMetrics = new TrafficMetrics();
@@ -136,7 +141,7 @@ export class Cluster implements SimCluster {
       now,
       scaledMs: (seconds) => (seconds * 1000) / options.timeScale,
       types,
-      events: new EventRecorder({ store: this.store, types, now }),
+      events: new EventRecorder({ store: this.store, types, now, scaledMs: (seconds) => (seconds * 1000) / options.timeScale }),
     };
     this.kubelet = new Kubelet(this.runtime, { startDelaySeconds: options.startDelaySeconds, nodes: nodeNames(options.name) });
     this.replicasets = new ReplicaSetController(this.runtime, (pod) => this.kubelet.readySince(pod));
@@ -146,7 +151,7 @@ export class Cluster implements SimCluster {
     const byKey = (key: string) => this.resources.byKey(key)!;
     this.endpoints = new EndpointsController(this.runtime, { endpoints: byKey('endpoints'), endpointslices: byKey('endpointslices.discovery.k8s.io') });
     this.hpas = new HpaController(this.runtime, byKey('horizontalpodautoscalers.autoscaling'));
-    const disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
+    this.disruption = new Disruption(this.runtime, byKey('poddisruptionbudgets.policy'));
     this.metricsServer = new MetricsServer(options.name, () => this.metrics());
     this.traffic = new TrafficSimulator(this.runtime, (pod) => this.kubelet.behaviourOf(pod), this.trafficMetrics, { rate: options.trafficRate });
     const authorizer = new RbacAuthorizer(this.store, this.resources);
@@ -156,6 +161,7 @@ export class Cluster implements SimCluster {
         this.serviceAccounts.observe(event);
         this.endpoints.observe(event);
         this.hpas.observe(event);
+        this.disruption.observe(event);
         authorizer.observe(event);
         this.deployments.observe(event);
         this.replicasets.observe(event);
@@ -180,7 +186,7 @@ export class Cluster implements SimCluster {
       audit: this.auditLog,
       tls: options.tls,
       now,
-      evict: (namespace, name) => disruption.evict(namespace, name),
+      evict: (namespace, name) => this.disruption.evict(namespace, name),
       podLog: (pod, query) => podLog(this.name, pod, this.kubelet.behaviourOf(pod), query),
       control: {
         info: () => ({ name: this.name, labels: this.labels, url: this.url, metricsUrl: this.metricsUrl, timeScale: this.timeScale, trafficRate: this.traffic.ratePerSecond, revision: this.store.currentRevision }),
@@ -202,6 +208,8 @@ export class Cluster implements SimCluster {
       setApiLatency: (ms) => this.faultState.setApiLatency(ms),
       failFraction: (f) => this.faultState.failFraction(f),
       refuseFor: (ms) => this.api.refuseFor(ms),
+      cutWatches: () => this.faultState.cutWatches(),
+      expireResumes: (count) => this.faultState.expireResumes(count),
       setBehaviour: (key, behaviour, clusters) => {
         const unknown = (clusters ?? []).filter((c) => !options.allClusters().includes(c));
         if (unknown.length > 0) throw new Error(`unknown cluster ${unknown.join(', ')} (known: ${options.allClusters().join(', ')})`);
@@ -324,6 +332,9 @@ export class Cluster implements SimCluster {
         break;
       case 'hpa':
         this.hpas.reconcile(namespace, name);
+        break;
+      case 'pdb':
+        this.disruption.reconcile(namespace, name);
         break;
       case 'finalize':
         this.gc.finalize(namespace, name);

@@ -10,6 +10,34 @@ export class Faults {
   private latency = 0;
   private fraction = 0;
   private owed = 0;
+  private readonly watchCutters = new Set<() => void>();
+  private expiredResumes = 0;
+
+  /** Cuts every open watch connection, as a restarting API server or a load balancer would. Returns how many. */
+  cutWatches(): number {
+    const cutters = [...this.watchCutters];
+    for (const cut of cutters) cut();
+    return cutters.length;
+  }
+
+  /** Answers the next `count` watches that resume from a resourceVersion with 410 Gone, as after a compaction. */
+  expireResumes(count = 1): void {
+    if (!Number.isInteger(count) || count < 0) throw new Error(`expireResumes takes a whole number of watches, got ${count}`);
+    this.expiredResumes = count;
+  }
+
+  /** For the watch server: registers an open watch's cut; returns its unregistration. */
+  onWatchOpen(cut: () => void): () => void {
+    this.watchCutters.add(cut);
+    return () => this.watchCutters.delete(cut);
+  }
+
+  /** For the watch server: whether this resuming watch is one of the injected 410s. */
+  takeExpiredResume(): boolean {
+    if (this.expiredResumes === 0) return false;
+    this.expiredResumes--;
+    return true;
+  }
 
   setApiLatency(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error(`API latency must be a number of milliseconds >= 0, got ${ms}`);
@@ -42,6 +70,7 @@ export class Faults {
   }
 
   reset(): void {
+    this.expiredResumes = 0;
     this.latency = 0;
     this.fraction = 0;
     this.owed = 0;

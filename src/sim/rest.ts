@@ -93,7 +93,7 @@ export class RestApi {
     if (options.continue) {
       const token = decodeContinue(options.continue);
       if (token.revision < 0) throw badRequest('invalid continue token');
-      if (this.isCompacted(token.revision)) {
+      if (this.isCompacted(type, token.revision)) {
         throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
       }
       start = token.start;
@@ -442,9 +442,9 @@ export class RestApi {
     return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
   }
 
-  private isCompacted(revision: number): boolean {
+  private isCompacted(type: ResourceType, revision: number): boolean {
     try {
-      this.store.eventsSince(revision);
+      this.store.eventsSince(type, revision);
       return false;
     } catch (err) {
       if (err instanceof HistoryCompactedError) return true;

@@ -1,6 +1,8 @@
 // One cluster's object storage: what etcd plus the API server's storage layer do. Every write gets the next
 // resourceVersion of the cluster (one counter, as etcd's revision), and is kept in a bounded history so that a watch
-// can resume from a resourceVersion until that history has moved past it.
+// can resume from a resourceVersion until that history has moved past it. The history is one ring per resource type,
+// as kube-apiserver's watch cache is one per type: a burst of Events (the kubelet writes five per pod) then expires
+// old Event resourceVersions, not the pods' ones, and its memory stays bounded by types x size.
 import { randomUUID } from 'node:crypto';
 import { alreadyExists, conflict, notFound, STALE_OBJECT } from './errors.ts';
 import { deepEqual, deepFreeze, timestamp, type KubeObject, type OwnerReference } from './objects.ts';
@@ -26,7 +28,7 @@ export interface ObjectRef {
 }
 
 export interface StoreOptions {
-  /** How many write events are kept for watches to resume from (etcd compaction, in effect). */
+  /** How many write events of each resource type are kept for watches to resume from (the watch cache's size). */
   historySize?: number;
   /** Freeze every stored object, so code that mutates one fails loudly (tests). */
   freeze?: boolean;
@@ -67,17 +69,15 @@ export class ObjectStore {
   private readonly dependents = new Map<string, Map<string, ObjectRef>>();
   /** uid -> where the object lives, so that the garbage collector can tell whether an owner still exists */
   private readonly uids = new Map<string, ObjectRef>();
-  private readonly history: (StoreEvent | undefined)[];
-  private historyHead = 0;
-  private historyLength = 0;
-  /** Events at or below this revision have been dropped from the history. */
-  private compactedThrough = 0;
+  /** resource key -> that type's recent write events */
+  private readonly histories = new Map<string, HistoryRing>();
+  private readonly historySize: number;
   private readonly listeners = new Set<StoreListener>();
   private readonly freeze: boolean;
   private readonly now: () => number;
 
   constructor(options: StoreOptions = {}) {
-    this.history = new Array(options.historySize ?? 10_000);
+    this.historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
     this.freeze = options.freeze ?? false;
     this.now = options.now ?? Date.now;
   }
@@ -200,24 +200,11 @@ export class ObjectStore {
   }
 
   /**
-   * Events after `revision`, oldest first, for a watch that resumes there. Throws HistoryCompactedError when events
-   * after it have been dropped, which the API turns into 410 Expired.
+   * Events of one type after `revision`, oldest first, for a watch that resumes there. Throws HistoryCompactedError
+   * when events of that type after it have been dropped, which the API turns into 410 Expired.
    */
-  eventsSince(revision: number): StoreEvent[] {
-    if (revision < this.compactedThrough) throw new HistoryCompactedError(revision, this.compactedThrough + 1);
-    const capacity = this.history.length;
-    const result: StoreEvent[] = [];
-    // Revisions in the history are increasing, so binary-search the first one past `revision`.
-    let lo = 0;
-    let hi = this.historyLength;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const event = this.history[(this.historyHead + mid) % capacity]!;
-      if (event.revision <= revision) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < this.historyLength; i++) result.push(this.history[(this.historyHead + i) % capacity]!);
-    return result;
+  eventsSince(resource: ResourceType, revision: number): StoreEvent[] {
+    return this.histories.get(resource.key)?.since(revision) ?? [];
   }
 
   private put(resource: ResourceType, obj: KubeObject): KubeObject {
@@ -251,15 +238,54 @@ export class ObjectStore {
   }
 
   private emit(event: StoreEvent): void {
-    const capacity = this.history.length;
-    if (this.historyLength === capacity) {
-      this.compactedThrough = this.history[this.historyHead]!.revision;
-      this.historyHead = (this.historyHead + 1) % capacity;
-      this.historyLength--;
-    }
-    this.history[(this.historyHead + this.historyLength) % capacity] = event;
-    this.historyLength++;
+    let ring = this.histories.get(event.resource.key);
+    if (!ring) this.histories.set(event.resource.key, (ring = new HistoryRing(this.historySize)));
+    ring.push(event);
     for (const listener of this.listeners) listener(event);
+  }
+}
+
+/** 1,000 per type: kube-apiserver's watch cache starts at 100 and grows with the write rate; this is a fixed middle. */
+const DEFAULT_HISTORY_SIZE = 1_000;
+
+/** A fixed-size ring of one type's write events, oldest first. */
+class HistoryRing {
+  private readonly events: (StoreEvent | undefined)[];
+  private head = 0;
+  private length = 0;
+  /** Events at or below this revision have been dropped. */
+  private compactedThrough = 0;
+
+  constructor(capacity: number) {
+    this.events = new Array(Math.max(1, capacity));
+  }
+
+  push(event: StoreEvent): void {
+    const capacity = this.events.length;
+    if (this.length === capacity) {
+      this.compactedThrough = this.events[this.head]!.revision;
+      this.events[this.head] = undefined;
+      this.head = (this.head + 1) % capacity;
+      this.length--;
+    }
+    this.events[(this.head + this.length) % capacity] = event;
+    this.length++;
+  }
+
+  since(revision: number): StoreEvent[] {
+    if (revision < this.compactedThrough) throw new HistoryCompactedError(revision, this.compactedThrough + 1);
+    const capacity = this.events.length;
+    // Revisions in the ring are increasing, so binary-search the first one past `revision`.
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.events[(this.head + mid) % capacity]!.revision <= revision) lo = mid + 1;
+      else hi = mid;
+    }
+    const result: StoreEvent[] = [];
+    for (let i = lo; i < this.length; i++) result.push(this.events[(this.head + i) % capacity]!);
+    return result;
   }
 }
 

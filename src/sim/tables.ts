@@ -186,6 +186,18 @@ function columnsFor(type: ResourceType): Column[] {
         },
         { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.', priority: 0, cell: (o) => String(o.message ?? '') },
       ];
+    case 'horizontalpodautoscalers.autoscaling':
+      return hpaColumns();
+    case 'endpointslices.discovery.k8s.io':
+      return endpointSliceColumns();
+    case 'poddisruptionbudgets.policy':
+      return [
+        name,
+        { name: 'Min Available', type: 'string', description: 'The minimum number of pods that must be available.', priority: 0, cell: (o) => (specOf(o).minAvailable === undefined ? 'N/A' : String(specOf(o).minAvailable)) },
+        { name: 'Max Unavailable', type: 'string', description: 'The maximum number of pods that may be unavailable.', priority: 0, cell: (o) => (specOf(o).maxUnavailable === undefined ? 'N/A' : String(specOf(o).maxUnavailable)) },
+        { name: 'Allowed Disruptions', type: 'integer', description: 'Calculated number of pods that may be disrupted at this time.', priority: 0, cell: (o) => num(statusOf(o).disruptionsAllowed) },
+        age,
+      ];
     case 'configmaps':
       return [name, { name: 'Data', type: 'integer', description: 'Number of user provided data entries.', priority: 0, cell: (o) => Object.keys(isPlainObject(o.data) ? o.data : {}).length + Object.keys(isPlainObject(o.binaryData) ? o.binaryData : {}).length }, age];
     default:
@@ -212,6 +224,55 @@ function columnsFor(type: ResourceType): Column[] {
       }
       return [name, age];
   }
+}
+
+/** kube-apiserver's HPA printer: the scale target, each metric as current/target, and the replica bounds. */
+function hpaColumns(): Column[] {
+  const targets = (o: KubeObject): string => {
+    const metrics = (Array.isArray(specOf(o).metrics) ? specOf(o).metrics : []) as Record<string, unknown>[];
+    // An autoscaling/v1 object (kubectl 1.20's autoscale) is stored unconverted: its one CPU target is the metric.
+    const cpuPercent = specOf(o).targetCPUUtilizationPercentage;
+    if (metrics.length === 0) return cpuPercent === undefined ? '<none>' : `cpu: <unknown>/${String(cpuPercent)}%`;
+    const shown = metrics.slice(0, 2).map((m) => {
+      const source = (isPlainObject(m.resource) ? m.resource : isPlainObject(m.containerResource) ? m.containerResource : undefined) as Record<string, unknown> | undefined;
+      const target = (isPlainObject(source?.target) ? source.target : {}) as Record<string, unknown>;
+      const wanted = target.averageUtilization !== undefined ? `${String(target.averageUtilization)}%` : String(target.averageValue ?? target.value ?? '<unset>');
+      // No metrics pipeline is simulated, so the current value is never known.
+      return source ? `${String(source.name)}: <unknown>/${wanted}` : `<unknown>/${wanted}`;
+    });
+    return metrics.length > 2 ? `${shown.join(', ')} + ${metrics.length - 2} more...` : shown.join(', ');
+  };
+  return [
+    name,
+    { name: 'Reference', type: 'string', description: 'Reference to the scale target.', priority: 0, cell: (o) => { const ref = isPlainObject(specOf(o).scaleTargetRef) ? (specOf(o).scaleTargetRef as Record<string, unknown>) : {}; return `${String(ref.kind ?? '')}/${String(ref.name ?? '')}`; } },
+    { name: 'Targets', type: 'string', description: 'The current and target values of the metrics.', priority: 0, cell: targets },
+    { name: 'MinPods', type: 'string', description: 'The lower limit for the number of pods.', priority: 0, cell: (o) => (specOf(o).minReplicas === undefined ? '<unset>' : String(specOf(o).minReplicas)) },
+    { name: 'MaxPods', type: 'integer', description: 'The upper limit for the number of pods.', priority: 0, cell: (o) => num(specOf(o).maxReplicas) },
+    { name: 'Replicas', type: 'integer', description: 'Current number of replicas of pods managed by this autoscaler.', priority: 0, cell: (o) => num(statusOf(o).currentReplicas) },
+    age,
+  ];
+}
+
+/** kube-apiserver's EndpointSlice printer: the address type, the port numbers and at most three addresses. */
+function endpointSliceColumns(): Column[] {
+  const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value.filter(isPlainObject) : []);
+  return [
+    name,
+    { name: 'AddressType', type: 'string', description: 'Type of address carried by this EndpointSlice.', priority: 0, cell: (o) => String(o.addressType ?? '') },
+    { name: 'Ports', type: 'string', description: 'Ports exposed by this EndpointSlice.', priority: 0, cell: (o) => { const ports = list(o.ports); return ports.length === 0 ? '<unset>' : ports.map((p) => (p.port === undefined ? '<unset>' : String(p.port))).join(','); } },
+    {
+      name: 'Endpoints',
+      type: 'string',
+      description: 'Endpoints included in this EndpointSlice.',
+      priority: 0,
+      cell: (o) => {
+        const addresses = list(o.endpoints).flatMap((e) => (Array.isArray(e.addresses) ? e.addresses.map(String) : []));
+        if (addresses.length === 0) return '<unset>';
+        return addresses.length > 3 ? `${addresses.slice(0, 3).join(',')} + ${addresses.length - 3} more...` : addresses.join(',');
+      },
+    },
+    age,
+  ];
 }
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

@@ -1,5 +1,6 @@
 // Serving one verb on one resource: the query parameters each verb reads, the RestApi call, and the answer's shape
 // (object, Table, PartialObjectMetadata, list, watch stream, Status).
+import type { Faults } from './faults.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthApi } from './auth/reviews.ts';
 import type { UserInfo } from './auth/identity.ts';
@@ -26,6 +27,8 @@ export interface VerbDeps {
   auth: AuthApi;
   /** The eviction subresource. */
   evict: (namespace: string, name: string) => KubeObject;
+  /** Injected watch faults (cut connections, 410 on resume). */
+  faults?: Pick<Faults, 'onWatchOpen' | 'takeExpiredResume'>;
 }
 
 /** One resource request, resolved against the registry. */
@@ -156,7 +159,7 @@ function serveWatchRequest({ deps, req, res, r, type, namespace, query }: Call):
         return withColumns ? table : { ...table, columnDefinitions: [] };
       }
     : undefined;
-  serveWatch(deps.store, { type, version: r.version, namespace, labels, fields, resourceVersion, timeoutSeconds: timeout ? Number(timeout) : undefined, bookmarks: query.get('allowWatchBookmarks') === 'true', asTable }, res, () => undefined);
+  serveWatch(deps.store, { type, version: r.version, namespace, labels, fields, resourceVersion, timeoutSeconds: timeout ? Number(timeout) : undefined, bookmarks: query.get('allowWatchBookmarks') === 'true', asTable, ...(deps.faults && { faults: deps.faults }) }, res, () => undefined);
 }
 
 async function serveCreate({ deps, req, res, r, type, namespace, write, contentType }: Call): Promise<void> {

@@ -5,6 +5,7 @@
 // client-go's reflector and client-node's informer react to by listing again.
 import type { ServerResponse } from 'node:http';
 import { expired } from './errors.ts';
+import type { Faults } from './faults.ts';
 import type { KubeObject } from './objects.ts';
 import { apiVersionOf, type ResourceType } from './resources.ts';
 import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } from './selectors.ts';
@@ -24,6 +25,8 @@ export interface WatchRequest {
   bookmarkIntervalMs?: number;
   /** When the client asked for Tables (`kubectl get -w`): renders one object as a Table with one row. */
   asTable?: (obj: KubeObject, withColumns: boolean) => Record<string, unknown>;
+  /** Injected faults: a cut of every open watch, and 410 Gone for a watch that resumes. */
+  faults?: Pick<Faults, 'onWatchOpen' | 'takeExpiredResume'>;
 }
 
 export function serveWatch(store: ObjectStore, request: WatchRequest, res: ServerResponse, onEnd: () => void): void {
@@ -65,13 +68,13 @@ export function serveWatch(store: ObjectStore, request: WatchRequest, res: Serve
     for (const obj of store.list(type, namespace)) if (matches(obj)) send('ADDED', obj);
   } else {
     const revision = Number(rv);
-    if (!Number.isInteger(revision) || revision < 0) {
+    if (!Number.isInteger(revision) || revision < 0 || request.faults?.takeExpiredResume()) {
       res.end(`${JSON.stringify({ type: 'ERROR', object: expired(`invalid resource version "${rv}"`).toStatus() })}\n`);
       onEnd();
       return;
     }
     try {
-      for (const event of store.eventsSince(revision)) deliver(event);
+      for (const event of store.eventsSince(type, revision)) deliver(event);
     } catch (err) {
       if (!(err instanceof HistoryCompactedError)) throw err;
       res.end(`${JSON.stringify({ type: 'ERROR', object: expired(err.message).toStatus() })}\n`);
@@ -101,4 +104,8 @@ export function serveWatch(store: ObjectStore, request: WatchRequest, res: Serve
   }
   res.on('close', end);
   res.on('error', end);
+  if (request.faults) {
+    const forget = request.faults.onWatchOpen(() => res.destroy());
+    res.on('close', forget);
+  }
 }

@@ -30,9 +30,8 @@ export function checkSpec(spec: RolloutSpec): SpecError[] {
       for (const problem of templateProblems(metric.query)) errors.push({ path: toPointer([...path, 'query']), message: problem });
     });
     errors.push(...checkScore(spec.analysis.score, metrics));
-    if (spec.analysis.baseline === 'deployment') {
-      // Reserved in the schema for the <name>-baseline Deployment, which the engine does not create yet.
-      errors.push({ path: '/analysis/baseline', message: 'deployment is not available yet: use stable (the default), the stable pods in the same cluster' });
+    if (spec.analysis.baseline === 'deployment' && !metrics.some((metric) => metric.judge)) {
+      errors.push({ path: '/analysis/baseline', message: 'deployment needs a judged metric (one with a judge block): only the judge compares with the baseline' });
     }
   }
   return errors;

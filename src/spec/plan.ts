@@ -1,5 +1,5 @@
 import { judgeSettings, SCORE_DEFAULTS, type JudgeSettings, type ScoreSettings } from './judge-settings.ts';
-import { renderQuery } from './query-template.ts';
+import { baselineVersionLabel, renderQuery } from './query-template.ts';
 import { redactUrl } from '../redact.ts';
 import { checkSpec } from './checks.ts';
 import { parseDuration, toPromDuration } from './duration.ts';
@@ -338,7 +338,7 @@ export function renderPlanQueries(
           query: renderQuery(metric.query, vars),
           ...(metric.min !== undefined ? { min: metric.min } : {}),
           ...(metric.max !== undefined ? { max: metric.max } : {}),
-          ...(metric.judge ? { baselineQuery: renderQuery(metric.query, { ...vars, version: stableVersion }) } : {}),
+          ...(metric.judge ? { baselineQuery: renderQuery(metric.query, { ...vars, version: baselineVersionLabel(analysis.baseline, stableVersion) }) } : {}),
         })),
       };
     }),

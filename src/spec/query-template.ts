@@ -60,3 +60,13 @@ export function renderQuery(template: string, vars: TemplateVars): string {
   if (problems.length > 0) throw new TemplateError(`query template ${problems.join('; ')}`);
   return template.replace(PLACEHOLDER, (_, name: TemplateVariable) => vars[name]);
 }
+
+/**
+ * The `version` the baseline side of a judged metric is rendered with: the stable's, or with `baseline: deployment`
+ * the version label of the `<name>-baseline` Deployment's pods (src/clusters/baseline.ts), so that their series is
+ * told apart from the long-running stable pods' ones.
+ */
+export function baselineVersionLabel(kind: 'stable' | 'deployment' | undefined, stableVersion: string | null): string {
+  if (kind !== 'deployment') return stableVersion ?? '';
+  return stableVersion ? `${stableVersion}-baseline` : 'baseline';
+}

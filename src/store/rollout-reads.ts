@@ -2,7 +2,7 @@
  * Reads of rollouts that the API needs beyond rollouts.ts: a light "head" row for authorization, conditional GETs and
  * event streams, and a listing restricted to the apps a token may see.
  */
-import type { Phase } from '../model/state.ts';
+import { ACTIVE_PHASES, type Phase } from '../model/state.ts';
 import type { Pool, PoolClient } from './pool.ts';
 import { COLUMNS } from './rollouts.ts';
 import type { RolloutRecord } from '../model/rollout.ts';
@@ -125,4 +125,31 @@ export async function listRolloutsMatching(db: Db, query: MatchingQuery): Promis
     items: page.map(({ cursor_at: _cursor, ...record }) => record),
     ...(rows.length > query.limit && last ? { next: { createdAt: last.cursor_at, id: last.id } } : {}),
   };
+}
+
+/** An active rollout in a short listing (chat's `/oleada list`). */
+export interface ActiveRolloutLine {
+  id: string;
+  app: string;
+  phase: Phase;
+  version: number;
+  /** The version being rolled out (the rollout file's `version`). */
+  appVersion: string;
+  reason: string;
+}
+
+/** The active rollouts, oldest first, limited to apps matching `appGlobs` when given; at most `limit`. */
+export async function listActiveLines(db: Db, query: { appGlobs?: string[]; limit: number }): Promise<ActiveRolloutLine[]> {
+  const params: unknown[] = [ACTIVE_PHASES, query.limit];
+  let filter = '';
+  if (query.appGlobs !== undefined) {
+    params.push(query.appGlobs.map(globToLike));
+    filter = `AND app LIKE ANY ($3::text[])`;
+  }
+  const { rows } = await db.query<ActiveRolloutLine>(
+    `SELECT id, app, phase, version, plan->>'version' AS "appVersion", coalesce(state->>'reason', '') AS reason
+       FROM rollouts WHERE phase = ANY($1::text[]) ${filter} ORDER BY created_at LIMIT $2`,
+    params,
+  );
+  return rows;
 }

@@ -113,22 +113,45 @@ export async function countByPhase(db: Db): Promise<Map<Phase, number>> {
   return new Map(rows.map((row) => [row.phase, row.count]));
 }
 
+/** A rollout loaded with its lease: the token names this holding of the lease and fences everything it writes. */
+export type LeasedRollout = RolloutRecord & { leaseToken: string };
+
 /**
- * Takes the rollout's lease for `ttlMs` and returns the rollout, or undefined when another process holds an unexpired
- * lease (or the rollout does not exist). The lease makes sure one tick at a time acts on a rollout.
+ * Takes the rollout's lease for `ttlMs` and returns the rollout, or undefined when a lease is held and unexpired (by
+ * another process, or by another tick of this one) or the rollout does not exist. The lease makes sure one tick at a
+ * time acts on a rollout; the token, one more than the last holder's, tells this holding apart from every other.
  */
-export async function acquireLease(db: Db, id: string, owner: string, ttlMs: number): Promise<RolloutRecord | undefined> {
-  const { rows } = await db.query<RolloutRecord>(
-    `UPDATE rollouts SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
-      WHERE id = $1 AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $2)
-      RETURNING ${COLUMNS}`,
+export async function acquireLease(db: Db, id: string, owner: string, ttlMs: number): Promise<LeasedRollout | undefined> {
+  const { rows } = await db.query<LeasedRollout>(
+    `UPDATE rollouts SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000),
+            lease_token = lease_token + 1
+      WHERE id = $1 AND (lease_until IS NULL OR lease_until < now())
+      RETURNING ${COLUMNS}, lease_token::text AS "leaseToken"`,
     [id, owner, ttlMs],
   );
   return rows[0];
 }
 
-export async function releaseLease(db: Db, id: string, owner: string): Promise<void> {
-  await db.query('UPDATE rollouts SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [id, owner]);
+/**
+ * Extends the lease by `ttlMs` from now if this holding still has it, unexpired: the same round trip proves the holder
+ * may write and gives it the time to do so. False when the lease has lapsed or passed to a newer token.
+ */
+export async function renewLease(db: Db, id: string, owner: string, token: string, ttlMs: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE rollouts SET lease_until = now() + make_interval(secs => $4::double precision / 1000)
+      WHERE id = $1 AND lease_owner = $2 AND lease_token = $3::bigint AND lease_until > now()`,
+    [id, owner, token, ttlMs],
+  );
+  return rowCount === 1;
+}
+
+/** Gives the lease back, if this holding still has it. */
+export async function releaseLease(db: Db, id: string, owner: string, token: string): Promise<void> {
+  await db.query('UPDATE rollouts SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND lease_token = $3::bigint', [
+    id,
+    owner,
+    token,
+  ]);
 }
 
 export interface StateWrite {
@@ -137,13 +160,17 @@ export interface StateWrite {
   expectedVersion: number;
   state: RolloutState;
   nextTickAt: Date | null;
-  /** The lease to give back with this write, if any. */
-  leaseOwner?: string;
+  /**
+   * The lease this write is made under. When given, the write also requires that lease (owner and token) to be
+   * unchanged, so a tick that lost its lease writes nothing, and the write gives the lease back.
+   */
+  lease?: { owner: string; token: string };
 }
 
 /**
- * Writes a new state if and only if nobody wrote since `expectedVersion` was read. Returns the new version, or
- * undefined when the write lost (stale state never overwrites newer state).
+ * Writes a new state if and only if nobody wrote since `expectedVersion` was read (and, with `lease`, the lease is
+ * still the writer's). Returns the new version, or undefined when the write lost: stale state never overwrites newer
+ * state, and a tick that lost its lease never writes.
  */
 export async function writeState(db: Db, write: StateWrite): Promise<number | undefined> {
   // Listeners hear of the new version from the trigger of migration 0002, at commit.
@@ -153,7 +180,7 @@ export async function writeState(db: Db, write: StateWrite): Promise<number | un
             finished_at = CASE WHEN $7 THEN coalesce(finished_at, now()) ELSE NULL END,
             lease_owner = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_owner END,
             lease_until = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_until END
-      WHERE id = $1 AND version = $2
+      WHERE id = $1 AND version = $2 AND ($9::bigint IS NULL OR (lease_owner = $8 AND lease_token = $9::bigint))
       RETURNING version`,
     [
       write.id,
@@ -163,7 +190,8 @@ export async function writeState(db: Db, write: StateWrite): Promise<number | un
       write.state.reason,
       write.nextTickAt,
       !ACTIVE_PHASES.includes(write.state.phase as (typeof ACTIVE_PHASES)[number]),
-      write.leaseOwner ?? null,
+      write.lease?.owner ?? null,
+      write.lease?.token ?? null,
     ],
   );
   return rows[0]?.version;

@@ -46,6 +46,8 @@ export interface StackOptions {
   trafficRate?: number;
   /** kube-sim behaviours by version; cluster names in them are the short ones given in `clusters`. */
   behaviours?: Record<string, { errors?: number; crash?: boolean; clusters?: string[] }[]>;
+  /** The objects each cluster starts with; kube-sim's default seed (shop/checkout) when absent. */
+  seed?: object[];
   /** Run the engine in this process (default true). */
   engine?: boolean;
   env?: Record<string, string>;
@@ -65,6 +67,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     outDir: dir,
     timeScale: options.timeScale ?? 10,
     trafficRate: options.trafficRate ?? 50,
+    ...(options.seed && { seed: options.seed }),
     ...(options.behaviours && {
       behaviours: Object.fromEntries(
         Object.entries(options.behaviours).map(([version, list]) => [

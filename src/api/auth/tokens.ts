@@ -8,31 +8,26 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { toError } from '../../errors.ts';
+import { AppGlobSchema, ROLES, roleAllows, type Role } from '../../model/roles.ts';
+import { SlackSectionSchema, type SlackUser } from '../../slack/users.ts';
 import { compileGlobs } from './glob.ts';
 
-export const ROLES = ['viewer', 'deployer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-const RANK: Record<Role, number> = { viewer: 0, deployer: 1, admin: 2 };
-
-/** Whether `held` includes everything `needed` allows: admin > deployer > viewer. */
-export function roleAllows(held: Role, needed: Role): boolean {
-  return RANK[held] >= RANK[needed];
-}
-
-const AppPattern = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9*?._-]+$' });
+export { ROLES, roleAllows, type Role };
 
 const TokenEntrySchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9@._:/-]+$' }),
     sha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }),
     role: Type.Enum(ROLES),
-    apps: Type.Optional(Type.Union([AppPattern, Type.Array(AppPattern, { minItems: 1 })])),
+    apps: Type.Optional(Type.Union([AppGlobSchema, Type.Array(AppGlobSchema, { minItems: 1 })])),
   },
   { additionalProperties: false },
 );
 
-const TokensFileSchema = Type.Object({ tokens: Type.Array(TokenEntrySchema) }, { additionalProperties: false });
+const TokensFileSchema = Type.Object(
+  { tokens: Type.Array(TokenEntrySchema), slack: Type.Optional(SlackSectionSchema) },
+  { additionalProperties: false },
+);
 
 type TokenEntry = Static<typeof TokenEntrySchema>;
 
@@ -59,10 +54,17 @@ export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
+function appsOf(apps: string | string[] | undefined): { apps: string[] | undefined; canAccessApp: (app: string) => boolean } {
+  const list = apps === undefined ? undefined : Array.isArray(apps) ? apps : [apps];
+  return { apps: list, canAccessApp: list === undefined ? () => true : compileGlobs(list) };
+}
+
 function toPrincipal(entry: TokenEntry): Principal {
-  const apps = entry.apps === undefined ? undefined : Array.isArray(entry.apps) ? entry.apps : [entry.apps];
-  const matches = apps === undefined ? () => true : compileGlobs(apps);
-  return { name: entry.name, role: entry.role, apps, canAccessApp: matches };
+  return { name: entry.name, role: entry.role, ...appsOf(entry.apps) };
+}
+
+function toSlackUser(entry: Static<typeof SlackSectionSchema>['users'][number]): SlackUser {
+  return { id: entry.id, name: entry.name, role: entry.role, ...appsOf(entry.apps) };
 }
 
 /**
@@ -83,7 +85,10 @@ export class TokenStore {
    */
   private readonly accepted = new Map<string, Principal>();
 
-  private constructor(private readonly tokens: StoredToken[]) {}
+  private constructor(
+    private readonly tokens: StoredToken[],
+    private readonly slackUsers: ReadonlyMap<string, SlackUser> = new Map(),
+  ) {}
 
   static empty(): TokenStore {
     return new TokenStore([]);
@@ -101,16 +106,24 @@ export class TokenStore {
     if (problems.length > 0) {
       const lines = problems.map((e) => `${e.instancePath || '/'}: ${e.message}`);
       throw new TokensFileError(
-        `${source} is invalid (expected tokens: [{ name, sha256, role: viewer|deployer|admin, apps? }]): ${lines.join('; ')}`,
+        `${source} is invalid (expected tokens: [{ name, sha256, role: viewer|deployer|admin, apps? }] and optionally slack: { users: [{ id, name?, role, apps? }] }): ${lines.join('; ')}`,
       );
     }
-    const entries = (document as Static<typeof TokensFileSchema>).tokens;
+    const { tokens: entries, slack } = document as Static<typeof TokensFileSchema>;
     const names = new Set<string>();
     for (const entry of entries) {
       if (names.has(entry.name)) throw new TokensFileError(`${source} names the token "${entry.name}" twice; names are actors and must be unique`);
       names.add(entry.name);
     }
-    return new TokenStore(entries.map((entry) => ({ hash: Buffer.from(entry.sha256, 'hex'), principal: toPrincipal(entry) })));
+    const slackUsers = new Map<string, SlackUser>();
+    for (const entry of slack?.users ?? []) {
+      if (slackUsers.has(entry.id)) throw new TokensFileError(`${source} names the Slack user ${entry.id} twice under slack.users; give each one entry`);
+      slackUsers.set(entry.id, toSlackUser(entry));
+    }
+    return new TokenStore(
+      entries.map((entry) => ({ hash: Buffer.from(entry.sha256, 'hex'), principal: toPrincipal(entry) })),
+      slackUsers,
+    );
   }
 
   static async load(path: string): Promise<TokenStore> {
@@ -125,6 +138,11 @@ export class TokenStore {
 
   get size(): number {
     return this.tokens.length;
+  }
+
+  /** The Slack user with this member id, from the file's `slack.users`; undefined for anyone else. */
+  slackUser(userId: string): SlackUser | undefined {
+    return this.slackUsers.get(userId);
   }
 
   /**

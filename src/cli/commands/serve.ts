@@ -7,7 +7,8 @@ const ENVIRONMENT = `Configuration comes from the environment (see README.md, "C
   OLEADA_HOST, OLEADA_PORT          where the API listens (default 127.0.0.1:8080)
   DATABASE_URL, REDIS_URL           PostgreSQL and Redis
   OLEADA_CLUSTERS_FILE              the clusters file (default clusters.yaml)
-  OLEADA_TOKENS_FILE                API tokens
+  OLEADA_TOKENS_FILE                API tokens (and Slack users)
+  OLEADA_SLACK_SIGNING_SECRET, OLEADA_SLACK_BOT_TOKEN   the Slack app (docs/slack.md)
   OLEADA_QUEUE_PREFIX, OLEADA_WORKER_CONCURRENCY, OLEADA_LOG_LEVEL, ...`;
 
 async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
@@ -31,6 +32,17 @@ async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
         clusters: runtime.clusters,
         ...(config.OLEADA_TOKENS_FILE ? { tokensFile: config.OLEADA_TOKENS_FILE } : {}),
         metricsAuth: config.OLEADA_METRICS_AUTH,
+        ...(config.OLEADA_SLACK_SIGNING_SECRET
+          ? {
+              slack: {
+                signingSecret: config.OLEADA_SLACK_SIGNING_SECRET,
+                apiUrl: config.OLEADA_SLACK_API_URL,
+                ...(config.OLEADA_SLACK_BOT_TOKEN ? { botToken: config.OLEADA_SLACK_BOT_TOKEN } : {}),
+              },
+            }
+          : {}),
+        // Shared by every API process of this Oleada (same Redis, same prefix).
+        rateLimit: { max: 600, timeWindowMs: 60_000, namespace: `${config.OLEADA_QUEUE_PREFIX}:rate-limit:` },
       });
       const address = await app.listen({ host: config.OLEADA_HOST, port: config.OLEADA_PORT });
       console.log(`oleada api listening on ${address}`);

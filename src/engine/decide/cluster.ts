@@ -6,6 +6,7 @@ import type { Step } from '../../spec/plan.ts';
 import { clustersToStart } from '../observations.ts';
 import { canaryReplicasFor, actualWeight } from '../weights.ts';
 import { analysisPassed } from './analysis.ts';
+import { baselineRemoved } from './baseline.ts';
 import { type Draft, READINESS_POLL_MS, settle } from './draft.ts';
 import { failCluster, overDeadline } from './failure.ts';
 import { kubeBackoff } from './observing.ts';
@@ -194,6 +195,10 @@ function runPromotion(draft: Draft, cluster: ClusterState): void {
   }
   if (canary) {
     draft.actions.push({ type: 'deleteCanary', cluster: cluster.name });
+    draft.wake(draft.now + READINESS_POLL_MS);
+    return;
+  }
+  if (!baselineRemoved(draft, cluster)) {
     draft.wake(draft.now + READINESS_POLL_MS);
     return;
   }

@@ -2,6 +2,7 @@
 import type { DeploymentView } from '../../clusters/workload.ts';
 import type { ClusterState } from '../../model/state.ts';
 import { type Draft, settle } from './draft.ts';
+import { baselineRemoved } from './baseline.ts';
 import { overDeadline } from './failure.ts';
 import { kubeBackoff } from './observing.ts';
 import { setPhase } from './phases.ts';
@@ -27,6 +28,7 @@ export function reconcileRollback(draft: Draft, cluster: ClusterState): void {
     draft.actions.push({ type: 'deleteCanary', cluster: cluster.name });
     done = false;
   }
+  if (!baselineRemoved(draft, cluster)) done = false;
   if (cluster.promotedBeforeRollback && cluster.snapshot && stable) {
     if (!matchesSnapshot(stable, cluster)) {
       draft.actions.push({ type: 'restoreStable', cluster: cluster.name, snapshot: cluster.snapshot });

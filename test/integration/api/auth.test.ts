@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../support/services.ts';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../../support/services.ts';
 import { json, rolloutSpec, startHarness, TOKENS, type Harness, type TokenName } from './support/harness.ts';
 import { drive } from './support/drive.ts';
 
@@ -130,7 +130,7 @@ describe('app patterns', () => {
 describe('rate limit', () => {
   let limited: Harness;
   beforeAll(async () => {
-    limited = await startHarness({ database, rateLimit: { max: 3, timeWindowMs: 60_000 } });
+    limited = await startHarness({ database, rateLimit: { max: 3, timeWindowMs: 60_000, namespace: `${uniqueName('rl')}:` } });
   });
   afterAll(async () => {
     await limited?.close();

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeError } from '../../../src/clusters/errors.ts';
 import { ReplicasProvider } from '../../../src/clusters/replicas-provider.ts';
+import { LeaseLostError, runFenced, type WriteFence } from '../../../src/clusters/fence.ts';
 import { kubernetesRequests } from '../../../src/metrics.ts';
 import { clusterName, rejection, startTestSim, waitFor, type TestSim } from './support.ts';
 
@@ -31,6 +32,33 @@ describe('the Kubernetes client against kube-sim faults', () => {
   });
   afterAll(async () => {
     await env?.close();
+  });
+
+  it('sends a fenced write only after its fence check, naming the process and the lease in the User-Agent', async () => {
+    const provider = new ReplicasProvider(env.client(cluster));
+    const c = env.sim.cluster(cluster);
+    let checks = 0;
+    const fence = (held: boolean, inTime: boolean): WriteFence => ({
+      label: 'rollout-1/7',
+      check: async () => {
+        checks++;
+        if (!held) throw new LeaseLostError('lease 7 passed on');
+      },
+      mayStillSend: () => inTime,
+    });
+    const writes = () => c.audit().filter((entry) => entry.method !== 'GET');
+
+    const before = writes().length;
+    await expect(runFenced(fence(false, true), () => provider.deleteCanary(target))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(runFenced(fence(true, false), () => provider.deleteCanary(target))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(writes().length).toBe(before);
+    expect(checks).toBe(2);
+
+    // Reads are not fenced; a write that passes both checks goes out under the lease's name.
+    await runFenced(fence(true, true), () => provider.deleteCanary(target));
+    expect(checks).toBe(3);
+    const [sent] = writes().slice(before);
+    expect(sent?.userAgent).toMatch(new RegExp(`^oleada/engine \\(.+; pid ${process.pid}\\) lease/rollout-1/7$`));
   });
 
   it('reads through a plain-HTTP kubeconfig and records the call', async () => {

@@ -79,6 +79,35 @@ describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s', (version)
       return out === '2' ? out : undefined;
     });
     expect(status).toBe('2');
+    // The server's columns, as kube-apiserver prints an autoscaler with no metrics pipeline.
+    const table = await ok('-n', ns, 'get', 'hpa', 'web');
+    expect(table).toMatch(/^NAME +REFERENCE +TARGETS +MINPODS +MAXPODS +REPLICAS +AGE\n/);
+    expect(table).toMatch(/^web +Deployment\/web +cpu: <unknown>\/80% +1 +5 +2 +\d+s\n/m);
+  });
+
+  it('prints EndpointSlices with the server\'s columns: address type, ports and endpoints', async () => {
+    const ips = (await ok('-n', ns, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.podIP}')).trim().split(' ').sort();
+    const table = await ok('-n', ns, 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=web');
+    expect(table).toMatch(/^NAME +ADDRESSTYPE +PORTS +ENDPOINTS +AGE\n/);
+    const row = /^(web-\S+) +IPv4 +8080 +(\S+) +\d+s$/m.exec(table);
+    expect(row, table).not.toBeNull();
+    expect(row![2]!.split(',').sort()).toEqual(ips);
+  });
+
+  it('keeps a PodDisruptionBudget\'s status and prints it', async () => {
+    // policy/v1 from a file: kubectl 1.20's `create pdb` still writes policy/v1beta1, which Kubernetes 1.25 removed.
+    const file = join(t.dir, `pdb-${version}.yaml`);
+    await writeFile(file, `apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: web, namespace: ${ns} }\nspec: { minAvailable: 1, selector: { matchLabels: { app: web } } }\n`);
+    await ok('apply', '-f', file);
+    const status = await waitFor('the PDB status', async () => {
+      const out = await ok('-n', ns, 'get', 'pdb', 'web', '-o', 'jsonpath={.status.observedGeneration} {.status.expectedPods} {.status.currentHealthy} {.status.desiredHealthy} {.status.disruptionsAllowed}');
+      return out === '1 2 2 1 1' ? out : undefined;
+    });
+    expect(status).toBe('1 2 2 1 1');
+    expect(await ok('-n', ns, 'get', 'pdb', 'web', '-o', 'jsonpath={.status.conditions[0].type}={.status.conditions[0].status}')).toBe('DisruptionAllowed=True');
+    const table = await ok('-n', ns, 'get', 'pdb', 'web');
+    expect(table).toMatch(/^NAME +MIN AVAILABLE +MAX UNAVAILABLE +ALLOWED DISRUPTIONS +AGE\n/);
+    expect(table).toMatch(/^web +1 +N\/A +1 +\d+s$/m);
   });
 
   it('answers `logs --previous` for a container that never restarted with the server error', async () => {
@@ -109,6 +138,15 @@ describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s', (version)
 describe('nodes, with kubectl v1.33', () => {
   const kubectl = (...args: string[]) => kubectlRun('v1.33', t.sim.kubeconfigPath!, t.dir, ['--context', CLUSTER, ...args]);
   const node = (n: number) => `${CLUSTER}-worker-${n}`;
+
+  it('gives node conditions real timestamps, from the cluster\'s start', async () => {
+    const out = (await kubectl('get', 'node', node(1), '-o', 'jsonpath={.status.conditions[0].lastHeartbeatTime} {.status.conditions[0].lastTransitionTime}')).stdout;
+    const [heartbeat, transition] = out.split(' ').map((s) => Date.parse(s));
+    for (const time of [heartbeat!, transition!]) {
+      expect(time, out).toBeGreaterThan(Date.parse('2020-01-01T00:00:00Z'));
+      expect(time, out).toBeLessThanOrEqual(Date.now());
+    }
+  });
 
   it('cordons a node: it shows SchedulingDisabled and takes no new pods', async () => {
     expect((await kubectl('cordon', node(1))).code).toBe(0);
@@ -144,6 +182,8 @@ describe('nodes, with kubectl v1.33', () => {
     await kubectl('-n', 'guarded', 'create', 'deployment', 'db', '--image=registry.example.com/db:1.0.0', '--replicas=3');
     await kubectl('-n', 'guarded', 'rollout', 'status', 'deployment/db', '--timeout=60s');
     await kubectl('-n', 'guarded', 'create', 'pdb', 'db', '--selector=app=db', '--min-available=3');
+    const pdbStatus = async () => (await kubectl('-n', 'guarded', 'get', 'pdb', 'db', '-o', 'jsonpath={.status.observedGeneration} {.status.currentHealthy}/{.status.desiredHealthy} {.status.disruptionsAllowed}')).stdout;
+    await waitFor('the PDB status', async () => ((await pdbStatus()) === '1 3/3 0' ? true : undefined));
     const onNode = cluster.list('v1/Pod', 'guarded').find((p) => (p.spec as { nodeName: string }).nodeName)!;
     const target = (onNode.spec as { nodeName: string }).nodeName;
     const drain = await kubectl('drain', target, '--ignore-daemonsets', '--pod-selector=app=db', '--timeout=3s');
@@ -151,6 +191,8 @@ describe('nodes, with kubectl v1.33', () => {
     expect(drain.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
     expect(cluster.get('v1/Pod', 'guarded', onNode.metadata.name!)).toBeDefined();
     await kubectl('-n', 'guarded', 'patch', 'pdb', 'db', '--type=merge', '-p', '{"spec":{"minAvailable":1}}');
+    // The eviction reads the status, which the disruption controller recounts for the new spec (generation 2).
+    await waitFor('the PDB status for the new spec', async () => ((await pdbStatus()) === '2 3/1 2' ? true : undefined));
     const drained = await kubectl('drain', target, '--ignore-daemonsets', '--pod-selector=app=db', '--timeout=20s');
     expect(drained.code, drained.stderr).toBe(0);
     expect(drained.stdout).toContain(`pod/${onNode.metadata.name} evicted`);

@@ -48,6 +48,38 @@ describe('TokenStore', () => {
   });
 });
 
+describe('Slack users in the tokens file', () => {
+  const text = [
+    'tokens:',
+    line('ci', 'secret-ci', 'deployer'),
+    'slack:',
+    '  users:',
+    '    - { id: U0ALICE001, name: alice, role: deployer }',
+    '    - { id: W0BOB00001, role: viewer, apps: ["checkout-*", cart] }',
+  ].join('\n');
+
+  it('finds a Slack user by member id, with its role and app limit', () => {
+    const store = TokenStore.parse(text);
+    expect(store.slackUser('U0ALICE001')).toMatchObject({ id: 'U0ALICE001', name: 'alice', role: 'deployer', apps: undefined });
+    const bob = store.slackUser('W0BOB00001')!;
+    expect(bob.role).toBe('viewer');
+    expect(bob.canAccessApp('checkout-web')).toBe(true);
+    expect(bob.canAccessApp('payments')).toBe(false);
+    expect(store.slackUser('U0NOBODY01')).toBeUndefined();
+    // Slack users are not tokens: nothing a Slack user is named by authenticates against the API.
+    expect(store.authenticate('U0ALICE001')).toBeUndefined();
+  });
+
+  it.each([
+    ['slack:\n  users:\n    - { id: alice, role: deployer }', /\/slack\/users\/0\/id/],
+    ['slack:\n  users:\n    - { id: U0ALICE001, role: root }', /\/slack\/users\/0\/role/],
+    ['slack:\n  users:\n    - { id: U0ALICE001, role: viewer, token: x }', /invalid/],
+    ['slack:\n  users:\n    - { id: U0ALICE001, role: viewer }\n    - { id: U0ALICE001, role: admin }', /names the Slack user U0ALICE001 twice/],
+  ])('refuses a broken slack section, saying where: %s', (section, message) => {
+    expect(() => TokenStore.parse(`tokens: []\n${section}`, 'tokens.yaml')).toThrow(message);
+  });
+});
+
 describe('roles', () => {
   it('orders admin over deployer over viewer', () => {
     expect(roleAllows('admin', 'deployer')).toBe(true);

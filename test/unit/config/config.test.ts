@@ -42,6 +42,28 @@ describe('config', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it('reads the Slack settings, with Slack\'s own Web API as the default', () => {
+    expect(loadConfig({}).OLEADA_SLACK_API_URL).toBe('https://slack.com/api/');
+    expect(loadConfig({}).OLEADA_SLACK_SIGNING_SECRET).toBeUndefined();
+    const config = loadConfig({ OLEADA_SLACK_SIGNING_SECRET: 'abcdef0123456789', OLEADA_SLACK_BOT_TOKEN: 'xoxb-1-2-abc', OLEADA_SLACK_API_URL: 'http://127.0.0.1:9/api/' });
+    expect(config).toMatchObject({ OLEADA_SLACK_SIGNING_SECRET: 'abcdef0123456789', OLEADA_SLACK_BOT_TOKEN: 'xoxb-1-2-abc', OLEADA_SLACK_API_URL: 'http://127.0.0.1:9/api/' });
+  });
+
+  it('never shows a Slack secret in its error message, only that it is wrong', () => {
+    const secret = 'short';
+    const token = 'not-a-token-but-secret';
+    try {
+      loadConfig({ OLEADA_SLACK_SIGNING_SECRET: secret, OLEADA_SLACK_BOT_TOKEN: token });
+      expect.unreachable();
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toMatch(/OLEADA_SLACK_SIGNING_SECRET=\(5 characters, not shown\) is invalid/);
+      expect(message).toMatch(/OLEADA_SLACK_BOT_TOKEN=.* is invalid: expected a Slack bot token/);
+      expect(message).not.toContain(secret);
+      expect(message).not.toContain(token);
+    }
+  });
+
   it('names every bad variable at once, one per line', () => {
     try {
       loadConfig({ OLEADA_PORT: '-1', REDIS_URL: 'nope' });

@@ -28,11 +28,14 @@ export interface WorldOptions {
   brokenImages?: string[];
   /** Clusters where the new image never becomes ready. */
   brokenClusters?: string[];
+  /** Observe `<name>-baseline` too, as the engine does with `analysis.baseline: deployment`. */
+  baselineDeployment?: boolean;
 }
 
 export class World {
   readonly stables = new Map<string, ModelDeployment>();
   readonly canaries = new Map<string, ModelDeployment>();
+  readonly baselines = new Map<string, ModelDeployment>();
   readonly writes: (Action & { at: number })[] = [];
   unreachable = new Set<string>();
   /** Clusters that answer reads but refuse every write with a retryable error. */
@@ -80,11 +83,13 @@ export class World {
   observe(cluster: string): WorkloadObservation {
     const stable = this.stables.get(cluster);
     const canary = this.canaries.get(cluster);
-    const observation = {
+    const baseline = this.baselines.get(cluster);
+    const observation: WorkloadObservation = {
       stable: stable ? this.view(cluster, 'checkout', stable) : null,
       canary: canary ? this.view(cluster, 'checkout-canary', canary) : null,
+      ...(this.options.baselineDeployment ? { baseline: baseline ? this.view(cluster, 'checkout-baseline', baseline) : null } : {}),
     };
-    for (const d of [stable, canary]) if (d && d.settlingTicks > 0) d.settlingTicks -= 1;
+    for (const d of [stable, canary, baseline]) if (d && d.settlingTicks > 0) d.settlingTicks -= 1;
     return observation;
   }
 
@@ -105,6 +110,18 @@ export class World {
       }
       case 'deleteCanary':
         this.canaries.delete(action.cluster);
+        return;
+      case 'ensureBaseline':
+        this.baselines.set(action.cluster, {
+          image: action.image,
+          version: `${action.stableVersion}-baseline`,
+          replicas: action.replicas,
+          generation: (this.baselines.get(action.cluster)?.generation ?? 0) + 1,
+          settlingTicks: settle,
+        });
+        return;
+      case 'deleteBaseline':
+        this.baselines.delete(action.cluster);
         return;
       case 'promoteStable': {
         const stable = this.stables.get(action.cluster)!;

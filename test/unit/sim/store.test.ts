@@ -80,10 +80,25 @@ describe('the object store', () => {
     const a = store.create(deployments, obj('a'));
     let current = a;
     for (let i = 2; i <= 5; i++) current = store.update(deployments, { ...current, spec: { replicas: i } });
-    expect(store.eventsSince(3).map((e) => e.revision)).toEqual([4, 5]);
-    expect(store.eventsSince(2).map((e) => e.revision)).toEqual([3, 4, 5]);
-    expect(() => store.eventsSince(1)).toThrow(HistoryCompactedError);
-    expect(store.eventsSince(5)).toEqual([]);
+    expect(store.eventsSince(deployments, 3).map((e) => e.revision)).toEqual([4, 5]);
+    expect(store.eventsSince(deployments, 2).map((e) => e.revision)).toEqual([3, 4, 5]);
+    expect(() => store.eventsSince(deployments, 1)).toThrow(HistoryCompactedError);
+    expect(store.eventsSince(deployments, 5)).toEqual([]);
+  });
+
+  it('keeps one history per resource type, so a burst of one type does not expire the resourceVersions of another', () => {
+    const store = new ObjectStore({ historySize: 3 });
+    const a = store.create(deployments, obj('a'));
+    for (let i = 0; i < 10; i++) store.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'shop' } });
+    store.update(deployments, { ...a, spec: { replicas: 2 } });
+    // The deployment watch from before the burst still resumes: its own history holds both of its writes.
+    expect(store.eventsSince(deployments, 0).map((e) => [e.type, e.object.metadata.name])).toEqual([
+      ['ADDED', 'a'],
+      ['MODIFIED', 'a'],
+    ]);
+    // The configmaps' history holds only the newest 3 of their 10 writes.
+    expect(() => store.eventsSince(configmaps, 1)).toThrow(HistoryCompactedError);
+    expect(store.eventsSince(configmaps, 9).map((e) => e.object.metadata.name)).toEqual(['c8', 'c9']);
   });
 
   it('indexes dependents by owner uid and finds objects by uid', () => {

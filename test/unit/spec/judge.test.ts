@@ -66,9 +66,19 @@ describe('the judge in a rollout file', () => {
     expect(result.plan.analysis!.score).toBeUndefined();
   });
 
-  it('refuses a baseline Deployment for now, saying what to use', () => {
-    expect(messages(withAnalysis({ baseline: 'deployment', metrics: [judged()] }))).toEqual([
-      '/analysis/baseline: deployment is not available yet: use stable (the default), the stable pods in the same cluster',
+  it('takes a baseline Deployment with a judged metric, whose baseline query reads the baseline pods', () => {
+    const parsed = withAnalysis({ baseline: 'deployment', metrics: [judged()] });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const result = resolvePlan(parsed.spec, CLUSTERS);
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.plan.analysis!.baseline).toBe('deployment');
+    const [queries] = renderPlanQueries(result.plan, [], { stableVersion: '1.0.0' });
+    expect(queries!.metrics[0]!.baselineQuery).toContain('version="1.0.0-baseline"');
+  });
+
+  it('refuses a baseline Deployment without a judged metric, saying why', () => {
+    expect(messages(withAnalysis({ baseline: 'deployment', metrics: [{ name: 'errors', query: 'vector(0)', max: 0.01 }] }))).toEqual([
+      '/analysis/baseline: deployment needs a judged metric (one with a judge block): only the judge compares with the baseline',
     ]);
   });
 
