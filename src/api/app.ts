@@ -14,7 +14,9 @@ import { installBodyParsers } from './body.ts';
 import { registerDashboard } from './dashboard.ts';
 import type { ApiContext, ClusterDirectory } from './context.ts';
 import { PostgresChangeFeed, type ChangeFeed } from './live/change-feed.ts';
+import { lazyChildLogger } from './request-logger.ts';
 import { DEFAULT_STREAM_OPTIONS, StreamRegistry, type StreamOptions } from './live/event-stream.ts';
+import { StatusSnapshots } from './live/status-snapshots.ts';
 import { VersionCache } from './live/version-cache.ts';
 import { ApiError, handleError, ProblemSchema, sendProblem } from './problem.ts';
 import { DEFAULT_RATE_LIMIT, registerRateLimit, type RateLimitSettings } from './rate-limit.ts';
@@ -79,6 +81,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     // Oleada logs what matters itself (5xx answers, state changes); a line per request would drown it.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     // Errors the router raises before any route runs (a malformed URL, a path parameter over maxParamLength) would
     // otherwise be answered as fastify's own JSON, not problem+json.
     frameworkErrors: (error, request, reply) => {
@@ -97,27 +100,31 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     sendProblem(request, reply, 404, 'not_found', `there is no route ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json`),
   );
 
+  // The hooks every request passes take a callback rather than being async: an async hook costs a promise and a
+  // microtask per request, which the poll benchmark's 304 feels (docs/performance.md).
   // Ajv coerces a query value such as 1e309 to Infinity and lets it through; refuse it before validation instead.
-  app.addHook('preValidation', async (request, reply) => {
+  app.addHook('preValidation', (request, reply, done) => {
     const query = request.query as Record<string, unknown> | undefined;
-    for (const [name, value] of Object.entries(query ?? {})) {
+    for (const name in query) {
+      const value = query[name];
       const text = Array.isArray(value) ? value.find((v) => typeof v === 'string' && isHugeNumber(v)) : value;
       if (typeof text === 'string' && isHugeNumber(text)) {
-        return sendProblem(request, reply, 400, 'validation_failed', `querystring/${name} is a number too large to represent`, {
+        sendProblem(request, reply, 400, 'validation_failed', `querystring/${name} is a number too large to represent`, {
           errors: [{ path: `querystring/${name}`, message: 'is a number too large to represent' }],
         });
+        return;
       }
     }
+    done();
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    httpRequestDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+  app.addHook('onResponse', (request, reply, done) => {
+    requestDuration(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode).observe(reply.elapsedTime / 1000);
     if (reply.statusCode >= 500) request.log.warn({ url: request.url, status: reply.statusCode }, 'request failed');
+    done();
   });
 
   const tokens = await tokenSource(app, deps);
@@ -217,7 +224,17 @@ async function liveContext(app: FastifyInstance, deps: ApiDeps, tokens: () => To
     versions,
     streams,
     streamOptions: { ...DEFAULT_STREAM_OPTIONS, ...deps.stream },
+    statusSnapshots: new StatusSnapshots(deps.pool),
   };
+}
+
+/** The duration histogram's series for one method, route and status, looked up by labels once (prom-client hashes them). */
+const durationSeries = new Map<string, ReturnType<typeof httpRequestDuration.labels>>();
+function requestDuration(method: string, route: string, status: number): ReturnType<typeof httpRequestDuration.labels> {
+  const key = `${method} ${status} ${route}`;
+  let series = durationSeries.get(key);
+  if (!series) durationSeries.set(key, (series = httpRequestDuration.labels({ method, route, status_code: String(status) })));
+  return series;
 }
 
 /** A numeral that JavaScript can only read as ±Infinity. */

@@ -4,6 +4,7 @@ import type { Pool } from '../store/pool.ts';
 import type { TokenStore } from './auth/tokens.ts';
 import type { ChangeFeed } from './live/change-feed.ts';
 import type { StreamOptions, StreamRegistry } from './live/event-stream.ts';
+import type { StatusSnapshots } from './live/status-snapshots.ts';
 import type { VersionCache } from './live/version-cache.ts';
 
 import type { ClusterHealth } from '../clusters/registry.ts';
@@ -26,4 +27,6 @@ export interface ApiContext {
   versions: VersionCache | undefined;
   streams: StreamRegistry;
   streamOptions: StreamOptions;
+  /** The status messages of event streams that asked for them, shared by every stream of a rollout. */
+  statusSnapshots: StatusSnapshots;
 }

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
+import { installSecurityHeaders } from './security-headers.ts';
 
 /** Where the built app is: beside the compiled API (.oleada/build/web), or under .oleada/build when run from src/. */
 export function defaultDashboardDir(): string {
@@ -46,14 +46,15 @@ const MISSING = (dir: string) =>
   'Run <code>npm run build</code>, or use the API at <a href="/api/v1/docs">/api/v1/docs</a>.</p>';
 
 export async function registerDashboard(app: FastifyInstance, dir = defaultDashboardDir()): Promise<void> {
-  await app.register(helmet, {
+  installSecurityHeaders(app, {
     contentSecurityPolicy: { useDefaults: false, directives: CSP },
     // The API is called from its own origin only; no page of another site may embed or read it.
     crossOriginResourcePolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.url.startsWith('/api/v1/docs')) reply.header('content-security-policy', DOCS_CSP);
+    done(null, payload);
   });
 
   const indexFile = `${dir}index.html`;

@@ -54,23 +54,26 @@ class ApiClient {
     for (const listener of this.listeners) listener();
   }
 
-  private async send(path: string, init: RequestInit, token = session.token()): Promise<Response> {
+  /** `judge`: whether this request's failure says the API is down (a broken stream alone does not: polls decide). */
+  private async send(path: string, init: RequestInit, token = session.token(), judge = true): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set('accept', 'application/json');
+    if (!headers.has('accept')) headers.set('accept', 'application/json');
     if (token) headers.set('authorization', `Bearer ${token}`);
     let response: Response;
     try {
       response = await fetch(path, { ...init, headers, cache: 'no-store' });
-    } catch {
-      this.setReachable(false);
+    } catch (err) {
+      // Closed by this page (a stream it no longer wants): the API said nothing about itself.
+      if (init.signal?.aborted) throw err;
+      if (judge) this.setReachable(false);
       throw new Unreachable('the Oleada API does not answer');
     }
     // A proxy in front of a restarting API answers these; the API itself never does for these routes.
     if (response.status === 502 || response.status === 503 || response.status === 504) {
-      this.setReachable(false);
+      if (judge) this.setReachable(false);
       throw new Unreachable(`the Oleada API answered ${response.status}`);
     }
-    this.setReachable(true);
+    if (judge) this.setReachable(true);
     return response;
   }
 
@@ -92,6 +95,16 @@ class ApiClient {
     const etag = response.headers.get('etag');
     if (etag) this.cache.set(path, { etag, body });
     return { body, etag, changed: true };
+  }
+
+  /**
+   * Opens a Server-Sent Events stream. Through fetch, not EventSource: EventSource cannot send the bearer token, and
+   * the token never goes into a URL. The caller reads the body and closes it with `signal`.
+   */
+  async stream(path: string, signal: AbortSignal): Promise<Response> {
+    const response = await this.send(path, { headers: { accept: 'text/event-stream' }, signal }, session.token(), false);
+    if (!response.ok || !response.body) return this.fail(response);
+    return response;
   }
 
   /**

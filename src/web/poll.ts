@@ -3,7 +3,7 @@
  * is hidden, and while the API is unreachable the delay doubles up to a minute, so a dead API is not hammered.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, Unreachable, type Answer } from './api.ts';
+import { api, ApiError, Unreachable } from './api.ts';
 
 export interface Polled<T> {
   data: T | undefined;
@@ -15,15 +15,13 @@ export interface Polled<T> {
 
 const MAX_BACKOFF_MS = 60_000;
 
-export function usePoll<T>(path: string | null, intervalMs: number, onChange?: (answer: Answer<T>) => void): Polled<T> {
+export function usePoll<T>(path: string | null, intervalMs: number): Polled<T> {
   const [state, setState] = useState<{ data: T | undefined; etag: string | null; error: ApiError | undefined }>({
     data: undefined,
     etag: null,
     error: undefined,
   });
   const kick = useRef<() => void>(() => {});
-  const changeRef = useRef(onChange);
-  changeRef.current = onChange;
 
   useEffect(() => {
     if (path === null) return;
@@ -42,10 +40,7 @@ export function usePoll<T>(path: string | null, intervalMs: number, onChange?: (
         const answer = await api.get<T>(path);
         if (stopped) return;
         delay = intervalMs;
-        if (answer.changed) {
-          setState({ data: answer.body, etag: answer.etag, error: undefined });
-          changeRef.current?.(answer);
-        }
+        if (answer.changed) setState({ data: answer.body, etag: answer.etag, error: undefined });
       } catch (err) {
         if (stopped) return;
         if (err instanceof Unreachable) delay = Math.min(Math.max(delay * 2, 1000), MAX_BACKOFF_MS);

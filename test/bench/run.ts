@@ -23,17 +23,19 @@ let simNote: string | undefined;
 
 /** Every scenario, in the order a full run takes them: the quick ones first. */
 async function loadScenarios(): Promise<Scenario[]> {
-  const [{ judgeScenario }, { rollbackScenario }, { commandScenario }, { scaleScenario }, { pollScenario }, { dashboardScenario }, { slackScenario }, { notifyScenario }] = await Promise.all([
-    import('./scenarios/judge.ts'),
-    import('./scenarios/rollback.ts'),
-    import('./scenarios/command.ts'),
-    import('./scenarios/scale.ts'),
-    import('./scenarios/poll.ts'),
-    import('./scenarios/dashboard.ts'),
-    import('./scenarios/slack.ts'),
-    import('./scenarios/notify.ts'),
-  ]);
-  const list = [judgeScenario, rollbackScenario, commandScenario, slackScenario, pollScenario, dashboardScenario, notifyScenario, scaleScenario];
+  const [{ judgeScenario }, { rollbackScenario }, { commandScenario }, { scaleScenario }, { pollScenario }, { dashboardScenario }, { slackScenario }, { notifyScenario }, { followersScenario }] =
+    await Promise.all([
+      import('./scenarios/judge.ts'),
+      import('./scenarios/rollback.ts'),
+      import('./scenarios/command.ts'),
+      import('./scenarios/scale.ts'),
+      import('./scenarios/poll.ts'),
+      import('./scenarios/dashboard.ts'),
+      import('./scenarios/slack.ts'),
+      import('./scenarios/notify.ts'),
+      import('./scenarios/followers.ts'),
+    ]);
+  const list = [judgeScenario, rollbackScenario, commandScenario, slackScenario, pollScenario, dashboardScenario, followersScenario, notifyScenario, scaleScenario];
   // kube-sim's own benchmark belongs to kube-sim; it joins the run when it exists and exports something runnable.
   if (existsSync(SIM_BENCH)) {
     const { simScenario } = await import('./scenarios/sim.ts');

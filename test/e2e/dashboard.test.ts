@@ -60,6 +60,20 @@ async function createRollout(overrides: Record<string, unknown>): Promise<string
   return body.id;
 }
 
+/** The page's requests about one rollout: its event streams, and its polls of the status and the events. */
+function watchRolloutRequests(page: Page) {
+  const seen: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/api/v1/rollouts/')) seen.push(url.pathname + url.search);
+  });
+  return {
+    streams: (id: string) => seen.filter((path) => path.startsWith(`/api/v1/rollouts/${id}/events/stream`)),
+    polls: (id: string) => seen.filter((path) => path === `/api/v1/rollouts/${id}` || path.startsWith(`/api/v1/rollouts/${id}/events?`)),
+    samples: (id: string) => seen.filter((path) => path.startsWith(`/api/v1/rollouts/${id}/analysis?`)),
+  };
+}
+
 const [staging, europe, americas] = [0, 1, 2];
 const clusterName = (i: number) => dash.stack.clusters[i]!;
 
@@ -97,11 +111,12 @@ describe('the dashboard', () => {
     await context.close();
   });
 
-  it('shows a rollout progressing wave by wave without a reload, and approving from the page moves the next wave on', async () => {
+  it('shows a rollout progressing wave by wave without a reload, live on the event stream, and approving from the page moves the next wave on', async () => {
     const { context, page, problems } = await openPage();
     await signIn(page, TOKENS.deployer);
     const loads: string[] = [];
     page.on('load', () => loads.push(page.url()));
+    const requests = watchRolloutRequests(page);
     // The list picks up a rollout created after the page opened.
     const id = await createRollout(threeWaves('registry.example.com/checkout:1.1.0'));
     await page.getByRole('link', { name: 'checkout' }).first().click();
@@ -138,7 +153,46 @@ describe('the dashboard', () => {
     // The events of the run appeared on the page as they happened.
     expect(await page.getByRole('list').filter({ hasText: 'approved' }).count()).toBeGreaterThan(0);
     expect(loads).toEqual([]);
+    // All of it came on the stream: one stream, opened once, and not one poll of the status or the events.
+    expect(requests.streams(id)).toEqual([`/api/v1/rollouts/${id}/events/stream?status=true&after=0`]);
+    expect(requests.polls(id)).toEqual([]);
+    expect(await page.getByLabel('Updates').textContent()).toContain('Final');
+    // The charts grew from the statuses: each sample the API holds is drawn, with fewer reads of the list than samples.
+    const stored = (await (await dash.api(`/api/v1/rollouts/${id}/analysis?cluster=${clusterName(staging)}&judgements=0`, 'viewer')).json()) as { items: unknown[] };
+    const caption = page.getByRole('figure').filter({ hasText: `error-rate on ${clusterName(staging)}` }).locator('figcaption');
+    expect(await caption.textContent()).toContain(`${stored.items.length} samples`);
+    expect(stored.items.length).toBeGreaterThan(1);
+    expect(requests.samples(id).length).toBeLessThan(stored.items.length);
     expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('falls back to polling when the event stream is cut, and still shows the rollout moving', async () => {
+    const id = await createRollout({
+      image: 'registry.example.com/checkout:1.2.5',
+      steps: [{ setWeight: 25 }, { pause: {} }],
+      waves: [{ name: 'canary', clusters: [clusterName(staging)] }],
+    });
+    const { context, page, problems } = await openPage();
+    const requests = watchRolloutRequests(page);
+    // A proxy that refuses streams: every attempt fails at once.
+    await context.route('**/events/stream?**', (route) => route.abort('connectionreset'));
+    await signIn(page, TOKENS.deployer);
+    await page.goto(`${dash.url}/rollouts/${id}`);
+    await page.getByLabel('Updates').filter({ hasText: 'the live stream is unavailable' }).waitFor();
+    const card = page.getByRole('article', { name: clusterName(staging) });
+    await card.getByText('Canary', { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByRole('list').filter({ hasText: 'weight' }).waitFor();
+
+    const promote = await dash.api(`/api/v1/rollouts/${id}/promote`, 'deployer', { method: 'POST', body: JSON.stringify({ cluster: clusterName(staging), full: true }) });
+    expect(promote.status).toBe(202);
+    await promote.body?.cancel();
+    await page.locator('.rollout-head').getByText('Succeeded', { exact: true }).waitFor({ timeout: 60_000 });
+    expect(requests.polls(id).length).toBeGreaterThan(1);
+    expect(requests.streams(id).length).toBeGreaterThanOrEqual(1);
+    // The banner is for an API that does not answer; a refused stream alone does not raise it.
+    expect(await page.getByText('The Oleada API is unreachable').count()).toBe(0);
+    expect(problems.filter((p) => !/ERR_CONNECTION_RESET|Failed to fetch/.test(p))).toEqual([]);
     await context.close();
   });
 

@@ -45,6 +45,23 @@ describe('serving the dashboard', () => {
     await again.arrayBuffer();
   });
 
+  it('sends the same security headers with API answers, a 304 and a refusal included', async () => {
+    const id = await create({ app: 'headers' });
+    const full = await api.request(`/api/v1/rollouts/${id}`);
+    await full.arrayBuffer();
+    const notModified = await api.request(`/api/v1/rollouts/${id}`, { headers: { 'if-none-match': full.headers.get('etag')! } });
+    const refused = await api.request(`/api/v1/rollouts/${id}`, { as: null });
+    await refused.arrayBuffer();
+    expect([full.status, notModified.status, refused.status]).toEqual([200, 304, 401]);
+    for (const response of [full, notModified, refused]) {
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
+    }
+  });
+
   it('serves the hashed assets for a year, and unknown ones as 404', async () => {
     const index = await (await api.request('/', { as: null })).text();
     const assets = [...index.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);

@@ -41,48 +41,55 @@ export function routeAccess(url: string, configured: Access | undefined, metrics
   return url.startsWith('/api/v1/') ? 'viewer' : 'open';
 }
 
+// Both hooks take a callback rather than being async: every request passes them, and an async hook costs a promise
+// and a microtask each (docs/performance.md, the poll scenario).
 function identify(tokens: () => TokenStore): onRequestHookHandler {
-  return async (request) => {
+  return (request, _reply, done) => {
     request.principal = undefined;
     request.authProblem = undefined;
     const header = request.headers.authorization;
-    if (header === undefined) return;
-    const match = BEARER.exec(header);
-    if (!match) {
-      request.authProblem = 'the Authorization header must be "Bearer <token>"';
-      return;
+    if (header !== undefined) {
+      const match = BEARER.exec(header);
+      if (!match) request.authProblem = 'the Authorization header must be "Bearer <token>"';
+      else {
+        const principal = tokens().authenticate(match[1]!);
+        if (principal) request.principal = principal;
+        else request.authProblem = 'the token is not known; check OLEADA_TOKEN against the tokens file';
+      }
     }
-    const principal = tokens().authenticate(match[1]!);
-    if (principal) request.principal = principal;
-    else request.authProblem = 'the token is not known; check OLEADA_TOKEN against the tokens file';
+    done();
   };
 }
 
 function enforce(access: Access): onRequestHookHandler {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (access === 'open') return;
-    const principal = request.principal;
-    if (!principal) {
-      const invalid = request.authProblem !== undefined;
-      reply.header('www-authenticate', invalid ? 'Bearer realm="oleada", error="invalid_token"' : 'Bearer realm="oleada"');
-      return sendProblem(
-        request,
-        reply,
-        401,
-        invalid ? 'invalid_token' : 'token_required',
-        request.authProblem ?? 'this endpoint needs a token: send "Authorization: Bearer <token>" (the CLI reads OLEADA_TOKEN)',
-      );
-    }
-    if (!roleAllows(principal.role, access)) {
-      return sendProblem(
-        request,
-        reply,
-        403,
-        'role_insufficient',
-        `the token "${principal.name}" has the role ${principal.role}; this needs ${access} or above`,
-      );
-    }
+  return (request, reply, done) => {
+    const refusal = refuse(access, request, reply);
+    // A refusal has been sent: the request goes no further, so `done` is not called.
+    if (!refusal) done();
   };
+}
+
+/** Sends the 401 or 403 the request earns, if any; returns whether it did. */
+function refuse(access: Access, request: FastifyRequest, reply: FastifyReply): boolean {
+  if (access === 'open') return false;
+  const principal = request.principal;
+  if (!principal) {
+    const invalid = request.authProblem !== undefined;
+    reply.header('www-authenticate', invalid ? 'Bearer realm="oleada", error="invalid_token"' : 'Bearer realm="oleada"');
+    sendProblem(
+      request,
+      reply,
+      401,
+      invalid ? 'invalid_token' : 'token_required',
+      request.authProblem ?? 'this endpoint needs a token: send "Authorization: Bearer <token>" (the CLI reads OLEADA_TOKEN)',
+    );
+    return true;
+  }
+  if (!roleAllows(principal.role, access)) {
+    sendProblem(request, reply, 403, 'role_insufficient', `the token "${principal.name}" has the role ${principal.role}; this needs ${access} or above`);
+    return true;
+  }
+  return false;
 }
 
 /**

@@ -67,8 +67,24 @@ function toSlackUser(entry: Static<typeof SlackSectionSchema>['users'][number]):
   return { id: entry.id, name: entry.name, role: entry.role, ...appsOf(entry.apps) };
 }
 
-/** The tokens the API accepts. Immutable: reloading builds a new one. */
+/**
+ * How many accepted tokens a store remembers unhashed. Only tokens that matched an entry are remembered, so there are
+ * never more than the file has entries; the bound is for a file of many thousands.
+ */
+const ACCEPTED_CACHE_SIZE = 1_000;
+
+/** The tokens the API accepts. Immutable: reloading builds a new one, with an empty cache. */
 export class TokenStore {
+  /**
+   * Tokens already accepted, by the token itself: a dashboard or CI script presents the same token on every poll, and
+   * hashing it and comparing it with every entry is the largest part of authenticating. The cache belongs to this
+   * store, so a reloaded tokens file (a new store) starts empty and a revoked token is refused at once. A miss (an
+   * unknown token) is never cached: guessing fills nothing, and each guess pays the full constant-time comparison.
+   * The lookup itself hashes the presented string with V8's per-process random seed, so its timing tells nothing about
+   * the accepted tokens.
+   */
+  private readonly accepted = new Map<string, Principal>();
+
   private constructor(
     private readonly tokens: StoredToken[],
     private readonly slackUsers: ReadonlyMap<string, SlackUser> = new Map(),
@@ -134,6 +150,17 @@ export class TokenStore {
    * matched earlier: neither the timing of one comparison nor the number of comparisons tells which token was near.
    */
   authenticate(token: string): Principal | undefined {
+    const known = this.accepted.get(token);
+    if (known) return known;
+    const found = this.compareAll(token);
+    if (found) {
+      if (this.accepted.size >= ACCEPTED_CACHE_SIZE) this.accepted.delete(this.accepted.keys().next().value!);
+      this.accepted.set(token, found);
+    }
+    return found;
+  }
+
+  private compareAll(token: string): Principal | undefined {
     const presented = hashToken(token);
     let found: Principal | undefined;
     for (const stored of this.tokens) {

@@ -2,6 +2,8 @@
  * Server-Sent Events for one rollout's event log. The stream sends every event after the client's position (the
  * Last-Event-ID it reconnects with, or ?after), then waits for the change feed (or a poll, if the feed is down) and
  * sends what is new. It ends itself once the rollout is terminal and every event was sent, with a final `end` event.
+ * Asked for (the dashboard does), it also sends the rollout's whole status whenever its version moves, as a `status`
+ * message without an id (so Last-Event-ID stays an event's sequence number): one stream then replaces polling.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
@@ -12,6 +14,8 @@ import type { Pool } from '../../store/pool.ts';
 import { getRolloutHead } from '../../store/rollout-reads.ts';
 import { toEventView } from '../responses/events.ts';
 import type { ChangeFeed } from './change-feed.ts';
+import { formatSseEvent } from './sse-format.ts';
+import type { StatusSnapshots } from './status-snapshots.ts';
 
 export interface StreamOptions {
   /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
@@ -53,20 +57,13 @@ export class StreamRegistry {
   }
 }
 
-export function formatSseEvent(fields: { id?: string | number; event?: string; data: unknown }): string {
-  let text = '';
-  if (fields.id !== undefined) text += `id: ${fields.id}\n`;
-  if (fields.event !== undefined) text += `event: ${fields.event}\n`;
-  // JSON.stringify never emits a raw newline, so one data line carries the whole payload.
-  text += `data: ${JSON.stringify(fields.data)}\n\n`;
-  return text;
-}
-
 export interface StreamDeps {
   pool: Pool;
   feed: ChangeFeed | undefined;
   streams: StreamRegistry;
   options: StreamOptions;
+  /** Given, the stream also sends the rollout's status at every new version (`event: status`). */
+  status?: StatusSnapshots | undefined;
 }
 
 /** Takes the reply over and streams until the rollout ends, the client leaves, or the API shuts down. */
@@ -125,12 +122,20 @@ export async function streamRolloutEvents(
   try {
     await write(`retry: ${deps.options.retryMs}\n\n`);
     let lastSent = afterSeq;
+    let statusVersion = -1;
     let lastWrite = Date.now();
     while (!closed) {
       // The head is read before the events: events are written in the same transaction as the state, so once a
       // terminal phase is seen here, the query that follows sees every event the rollout will ever have.
       const head = await getRolloutHead(deps.pool, rolloutId);
       if (!head) break;
+      if (deps.status && head.version > statusVersion) {
+        const status = await deps.status.message(rolloutId, head.version);
+        if (!status) break;
+        await write(status.text);
+        statusVersion = status.version;
+        lastWrite = Date.now();
+      }
       const events = await listEvents(deps.pool, rolloutId, lastSent, BATCH);
       for (const event of events) {
         await write(formatSseEvent({ id: event.seq, event: 'event', data: toEventView(event) }));

@@ -71,12 +71,25 @@ export function eventRoutes(context: ApiContext): FastifyPluginAsync {
           summary: "The rollout's events as Server-Sent Events",
           description:
             'Each event is `id: <seq>`, `event: event`, `data: <event JSON>`. A reconnecting client sends Last-Event-ID ' +
-            '(or ?after=) and gets only what it missed. A comment line comes every 15 s while quiet. Once the rollout has ' +
-            'ended and every event was sent, the stream sends `event: end` with the final phase and closes.',
+            '(or ?after=) and gets only what it missed. A comment line comes every 15 s while quiet. With ?status=true the ' +
+            'stream also sends `event: status` (no id) with `{ etag, rollout }` when it opens and whenever the rollout changes, ' +
+            'so a client that shows the status needs no polling. Once the rollout has ended and every event was sent, the ' +
+            'stream sends `event: end` with the final phase and closes.',
           security: [{ bearer: [] }],
           params: RolloutIdParams,
           headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 20 })) }),
-          querystring: Type.Object({ after: Type.Optional(Seq('start after this sequence number')) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            {
+              after: Type.Optional(Seq('start after this sequence number')),
+              status: Type.Optional(
+                Type.Boolean({
+                  default: false,
+                  description: 'also send the whole rollout status (`event: status`, data `{ etag, rollout }`) at the start and whenever it changes',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
           produces: ['text/event-stream'],
           response: {
             200: Type.String({ description: 'text/event-stream' }),
@@ -89,7 +102,13 @@ export function eventRoutes(context: ApiContext): FastifyPluginAsync {
         const resumeFrom = lastEventId(request.headers['last-event-id']) ?? request.query.after ?? 0;
         const head = await readableHead(context, request, request.params.id);
         await streamRolloutEvents(
-          { pool: context.pool, feed: context.feed, streams: context.streams, options: context.streamOptions },
+          {
+            pool: context.pool,
+            feed: context.feed,
+            streams: context.streams,
+            options: context.streamOptions,
+            status: request.query.status ? context.statusSnapshots : undefined,
+          },
           request,
           reply,
           head.id,

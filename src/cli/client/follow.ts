@@ -6,7 +6,7 @@
 import type { RolloutEvent } from './types.ts';
 import { toError } from '../../errors.ts';
 import { ApiError, type ApiClient } from './http.ts';
-import { SseParser } from './sse.ts';
+import { SseParser } from '../../model/sse.ts';
 
 export type FollowItem = { kind: 'event'; event: RolloutEvent } | { kind: 'end'; phase: string };
 

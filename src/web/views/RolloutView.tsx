@@ -1,12 +1,13 @@
 /** One rollout: waves with their clusters, the actions, the rollout file, and the live event timeline. */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Answer } from '../api.ts';
+import { api, ApiError } from '../api.ts';
 import { Badge } from '../components/Badge.tsx';
 import type { Threshold } from '../components/MetricChart.tsx';
 import { isTerminal } from '../../model/state.ts';
 import { countdown, PHASES, WAVE_STATES, when } from '../format.ts';
-import { useNow, usePoll } from '../poll.ts';
-import type { Rollout, RolloutEvent, RolloutFile, Sample, WhoAmI } from '../types.ts';
+import { useLiveRollout, type LiveMode } from '../live.ts';
+import { useNow } from '../poll.ts';
+import type { RolloutFile, Sample, WhoAmI } from '../types.ts';
 import { useCommands } from './Actions.tsx';
 import { ClusterCard } from './ClusterCard.tsx';
 import { NotFound } from './NotFound.tsx';
@@ -14,62 +15,57 @@ import { NotFound } from './NotFound.tsx';
 /** Charts start open while few clusters have samples; with many, a person opens the ones they want. */
 const OPEN_CHARTS_UP_TO = 6;
 
-function measurements(rollout: Rollout): number {
-  return rollout.clusters.reduce((sum, c) => sum + c.metrics.reduce((s, m) => s + m.measurements, 0), 0);
-}
-
 export function RolloutView(props: { id: string; me: WhoAmI }) {
   const { id, me } = props;
-  const [events, setEvents] = useState<RolloutEvent[]>([]);
   const [samples, setSamples] = useState<Sample[]>([]);
   const [file, setFile] = useState<RolloutFile | null>(null);
-  const [measured, setMeasured] = useState(-1);
   const path = `/api/v1/rollouts/${encodeURIComponent(id)}`;
-  const status = usePoll<Rollout>(path, 2000, (answer: Answer<Rollout>) => {
-    void loadEvents(answer.body.lastEventSeq);
-    const count = measurements(answer.body);
-    if (count !== measured) {
-      setMeasured(count);
-      void api.get<{ items: Sample[] }>(`${path}/analysis?limit=10000`).then((a) => setSamples(a.body.items), () => {});
-    }
-  });
-  const rollout = status.data;
+  const live = useLiveRollout(id);
+  const rollout = live.rollout;
+  const events = live.events;
   const now = useNow();
-  const commands = useCommands(rollout, status.etag, status.refresh);
+  const commands = useCommands(rollout, live.etag, live.refresh);
 
   useEffect(() => {
-    setEvents([]);
-    eventsShown.current = 0;
-    eventsWanted.current = 0;
     setSamples([]);
+    counted.current = null;
     setFile(null);
-    setMeasured(-1);
     api.get<RolloutFile>(`${path}/file`).then((a) => setFile(a.body), () => {});
   }, [path]);
 
-  // Only the events after the last one shown are asked for; a change that comes during a load is caught up after it.
-  const eventsLoading = useRef(false);
-  const eventsWanted = useRef(0);
-  const eventsShown = useRef(0);
-  async function loadEvents(lastSeq: number) {
-    eventsWanted.current = Math.max(eventsWanted.current, lastSeq);
-    if (eventsLoading.current) return;
-    eventsLoading.current = true;
-    try {
-      while (eventsWanted.current > eventsShown.current) {
-        const after = eventsShown.current;
-        const answer = await api.get<{ items: RolloutEvent[] }>(`${path}/events?after=${after}&limit=1000`);
-        const fresh = answer.body.items.filter((e) => e.seq > after);
-        if (fresh.length === 0) break;
-        eventsShown.current = fresh.at(-1)!.seq;
-        setEvents((shown) => [...fresh.reverse(), ...shown]);
+  // The samples behind the charts: read once, then taken from the status itself. Each status carries every metric's
+  // last measurement, so one new measurement is one new sample and costs no request; only a gap (more than one new
+  // measurement between two statuses, as after a reconnect) reads the whole list again.
+  const counted = useRef<Map<string, number> | null>(null);
+  useEffect(() => {
+    if (!rollout) return;
+    const counts = new Map<string, number>();
+    const fresh: Sample[] = [];
+    let reread = counted.current === null;
+    for (const cluster of rollout.clusters) {
+      for (const metric of cluster.metrics) {
+        const key = `${cluster.name}\u0000${metric.name}`;
+        counts.set(key, metric.measurements);
+        const before = counted.current?.get(key) ?? 0;
+        if (metric.measurements === before) continue;
+        if (metric.measurements === before + 1 && metric.lastAt && metric.lastVerdict) {
+          fresh.push({ wave: cluster.wave, cluster: cluster.name, metric: metric.name, query: '', value: metric.lastValue, verdict: metric.lastVerdict, error: metric.lastError, measuredAt: metric.lastAt });
+        } else reread = true;
       }
-    } catch {
-      // The next change of the rollout asks again.
-    } finally {
-      eventsLoading.current = false;
     }
-  }
+    counted.current = counts;
+    if (reread) {
+      api.get<{ items: Sample[] }>(`${path}/analysis?limit=10000&judgements=0`).then(
+        (a) =>
+          setSamples((shown) => {
+            // Keep what statuses added while the list was on its way.
+            const newest = a.body.items.reduce((max, x) => (x.measuredAt > max ? x.measuredAt : max), '');
+            return [...a.body.items, ...shown.filter((x) => x.query === '' && x.measuredAt > newest)];
+          }),
+        () => {},
+      );
+    } else if (fresh.length > 0) setSamples((shown) => [...shown, ...fresh]);
+  }, [rollout, path]);
 
   const thresholds = useMemo(() => new Map<string, Threshold>((file?.metrics ?? []).map((m) => [m.name, m])), [file]);
   const samplesByCluster = useMemo(() => {
@@ -82,12 +78,12 @@ export function RolloutView(props: { id: string; me: WhoAmI }) {
     return map;
   }, [samples]);
 
-  if (status.error?.status === 404) return <NotFound what={`There is no rollout ${id}.`} />;
-  if (status.error && !rollout) {
+  if (live.error?.status === 404) return <NotFound what={`There is no rollout ${id}.`} />;
+  if (live.error && !rollout) {
     return (
       <main id="main">
         <p role="alert" class="error">
-          {status.error instanceof ApiError ? status.error.message : 'The rollout could not be read.'}
+          {live.error instanceof ApiError ? live.error.message : 'The rollout could not be read.'}
         </p>
       </main>
     );
@@ -112,6 +108,7 @@ export function RolloutView(props: { id: string; me: WhoAmI }) {
           {rollout.image ? ` · ${rollout.image}` : ''}
           {rollout.namespace ? ` · namespace ${rollout.namespace}` : ''}
         </p>
+        <LiveNote mode={live.mode} />
         {rollout.paused && (
           <p class="notice">
             Paused by {rollout.paused.actor}: {rollout.paused.reason}
@@ -203,5 +200,22 @@ export function RolloutView(props: { id: string; me: WhoAmI }) {
         <pre>{file ? JSON.stringify(file.spec, null, 2) : 'Loading…'}</pre>
       </details>
     </main>
+  );
+}
+
+/** How the page stays current, in words: live on the stream, or polling while the stream is unavailable. */
+function LiveNote(props: { mode: LiveMode | undefined }) {
+  const text =
+    props.mode === 'stream'
+      ? '● Live: changes appear as they happen'
+      : props.mode === 'polling'
+        ? '↻ Refreshing every 2 s: the live stream is unavailable'
+        : props.mode === 'ended'
+          ? '■ Final: this rollout has ended'
+          : '';
+  return (
+    <p class="live-note" aria-label="Updates">
+      {text}
+    </p>
   );
 }

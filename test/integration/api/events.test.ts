@@ -76,6 +76,37 @@ describe('GET /rollouts/{id}/events/stream', () => {
     }
   });
 
+  it('with ?status=true, sends the whole status at the start and at every change (an analysis without an event too), the same for every stream', async () => {
+    const id = await newRollout('streamed-status');
+    await drive(api.pool, id, (s) => canaryAt(s, 'staging-eu', 0, 10), [{ type: 'rollout_started', message: 'started' }]);
+    const url = `${api.url}/api/v1/rollouts/${id}/events/stream`;
+    const streams = [await openStream(`${url}?status=true`, auth), await openStream(`${url}?status=true`, auth), await openStream(url, auth)];
+    const statuses = (i: number) => streams[i]!.messages.filter((m) => m.event === 'status').map((m) => JSON.parse(m.data) as { etag: string; rollout: { revision: number; phase: string; reason: string } });
+    try {
+      for (const stream of streams) await stream.until((m) => m.some((x) => x.event === 'event'));
+      const get = await api.request(`/api/v1/rollouts/${id}`);
+      const current = await json(get);
+      expect(streams[0]!.messages.map((m) => `${m.event}:${m.id ?? ''}`)).toEqual(['status:', 'event:1']);
+      expect(statuses(0)[0]).toEqual({ etag: get.headers.get('etag'), rollout: current });
+
+      // A change with no event (as an analysis that only counts a measurement) still moves the status on.
+      const version = await drive(api.pool, id, (s) => {
+        s.reason = 'measured once more';
+      });
+      for (const i of [0, 1]) await streams[i]!.until(() => statuses(i).some((s) => s.rollout.reason === 'measured once more'));
+      expect(statuses(0).at(-1)!.etag).toBe(`"v2.${version}"`);
+      expect(statuses(1).at(-1)).toEqual(statuses(0).at(-1));
+
+      await drive(api.pool, id, (s) => finish(s, 'succeeded', 'every wave succeeded'), [{ type: 'rollout_succeeded', message: 'succeeded' }]);
+      for (const stream of streams) await stream.ended;
+      expect(streams[0]!.messages.map((m) => m.event).slice(-3)).toEqual(['status', 'event', 'end']);
+      expect(statuses(0).at(-1)!.rollout.phase).toBe('succeeded');
+      expect(streams[2]!.messages.some((m) => m.event === 'status')).toBe(false);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+  });
+
   it('resumes after Last-Event-ID with only what the client missed', async () => {
     const id = await newRollout('resumed');
     await drive(api.pool, id, (s) => finish(s, 'rolled_back', 'error-rate failed in staging-eu'), [

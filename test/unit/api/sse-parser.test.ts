@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatSseEvent } from '../../../src/api/live/event-stream.ts';
-import { SseParser } from '../../../src/cli/client/sse.ts';
+import { formatSseEvent } from '../../../src/api/live/sse-format.ts';
+import { SseParser } from '../../../src/model/sse.ts';
 
 describe('SseParser', () => {
   it('reads events with ids, names, comments and retry advice', () => {

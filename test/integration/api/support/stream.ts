@@ -1,5 +1,5 @@
 /** Reads an Oleada event stream in a test, with the CLI's own SSE parser, waiting on conditions with deadlines. */
-import { SseParser, type SseMessage } from '../../../../src/cli/client/sse.ts';
+import { SseParser, type SseMessage } from '../../../../src/model/sse.ts';
 
 export interface TestStream {
   response: Response;

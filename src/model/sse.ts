@@ -1,6 +1,7 @@
 /**
  * A Server-Sent Events parser (the WHATWG event-stream format), fed chunk by chunk as they arrive. It knows nothing
- * about Oleada, so the API's tests use it to read the stream exactly as the CLI does.
+ * about Oleada and does no I/O; it lives in model/ because the CLI's --wait, the dashboard (which reads the stream
+ * through fetch, since EventSource cannot send a bearer token) and the API's tests all read the stream with it.
  */
 
 export interface SseMessage {
