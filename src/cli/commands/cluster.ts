@@ -28,11 +28,18 @@ import { stringOption, UsageError, type Command, type ParsedArgs } from '../comm
  *   replicas and image), create (kube-apiserver authorises an apply that creates an object as a create too: see
  *   kubernetes.io/docs/reference/using-api/api-concepts/#patch-and-apply), delete (the canary);
  * - pods: list (why a workload is not ready: crash loops, image pulls).
+ * And what the gateway-api router adds (docs/traffic.md):
+ * - services: get (the app's Service), create and patch (server-side apply of `<service>-stable` and
+ *   `<service>-canary`), delete (those two, at finalize);
+ * - httproutes: get and patch (the user's HTTPRoute, merge patches carrying its resourceVersion).
+ * A cluster that only ever uses `replicas` may drop the last two rules.
  * No list or watch of Deployments, no Secrets, no cluster-wide access. GET /version needs no grant.
  */
 export const TARGET_RULES: V1PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'create', 'patch', 'delete'] },
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: ['get', 'patch'] },
 ];
 export const ROLE_NAME = 'oleada-rollouts';
 const FIELD_MANAGER = 'oleada-cluster-credentials';
@@ -44,7 +51,8 @@ const USAGE = `Usage: oleada cluster credentials NAME --namespace NS[,NS...] [op
 
 Run with an admin kubeconfig for the target cluster. Creates (or updates) there:
   - the ServiceAccount ACCOUNT in ACCOUNT_NAMESPACE (default: the first --namespace),
-  - in each --namespace, the Role ${ROLE_NAME} (get, create, patch, delete deployments; list pods) and a RoleBinding
+  - in each --namespace, the Role ${ROLE_NAME} (get, create, patch, delete deployments and
+    services; list pods; get, patch httproutes) and a RoleBinding
     of it to that account,
 then requests a token for the account with the TokenRequest API, valid for --duration. It prints the clusters-file
 entry for NAME and the kubeconfig Oleada should use (or writes the kubeconfig to --kubeconfig-out, mode 0600).

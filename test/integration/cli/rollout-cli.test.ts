@@ -236,7 +236,7 @@ describe('other rollout commands', () => {
 
     const plan = await oleada(['rollout', 'plan', '-f', await rolloutFile('cli-plan')], { OLEADA_TOKEN: TOKENS.viewer.token }).done;
     expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.stdout).toContain('wave 2 europe: prod-eu-1 (approval first)');
+    expect(plan.stdout).toContain('wave 2 europe: prod-eu-1 [replicas] (approval first)');
     expect(plan.stdout).toContain('steps: 10% -> pause 1m -> 50% -> pause until promoted');
   });
 });
