@@ -19,7 +19,13 @@ export type Action =
   | { type: 'deleteCanary'; cluster: string }
   | { type: 'restoreStable'; cluster: string; snapshot: Snapshot }
   /** analysis.baseline: deployment (src/clusters/baseline.ts). */
-  | { type: 'ensureBaseline'; cluster: string; replicas: number; image: string; stableVersion: string | null }
+  | { type: 'ensureBaseline'; cluster: string; size: BaselineSize; image: string; stableVersion: string | null }
   | { type: 'deleteBaseline'; cluster: string };
 
 export type ActionResult = { action: Action; ok: true } | { action: Action; ok: false; kind: 'retryable' | 'conflict' | 'final'; message: string };
+
+/**
+ * The baseline's size: the canary's as observed, or, when the canary is written in the same tick, the size its provider
+ * gives this weight next to the stable's pods (so both sides start together and their pods are as old).
+ */
+export type BaselineSize = { replicas: number } | { weight: number; stableReplicas: number };

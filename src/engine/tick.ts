@@ -255,7 +255,11 @@ async function perform(clusters: ClusterAccess, { workload, router }: TrafficPro
     case 'restoreStable':
       return workload.restore(target, action.snapshot);
     case 'ensureBaseline':
-      return clusters.baselines(target.cluster).ensure(target, { replicas: action.replicas, image: action.image, stableVersion: action.stableVersion });
+      return clusters.baselines(target.cluster).ensure(target, {
+        replicas: 'replicas' in action.size ? action.size.replicas : router.canaryReplicas(action.size.weight, action.size.stableReplicas),
+        image: action.image,
+        stableVersion: action.stableVersion,
+      });
     case 'deleteBaseline':
       return clusters.baselines(target.cluster).delete(target);
     default:

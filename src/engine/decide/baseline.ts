@@ -16,14 +16,19 @@ export function reconcileBaseline(draft: Draft, cluster: ClusterState): void {
   if (!wanted(draft) || cluster.phase !== 'canary' || !cluster.snapshot) return;
   const workload = draft.workload(cluster.name);
   if (!workload) return;
-  // The canary's size as observed: the cluster's provider sizes the canary from a weight, so a canary written in this
-  // tick is matched by the next one (a tick later, while the canary's pods are still starting).
+  const { image, version: stableVersion } = cluster.snapshot;
+  // A canary written in this tick is sized by its provider from the weight; the baseline is sized the same way in the
+  // same tick, so both sides' pods are as old.
+  const writing = draft.actions.find((a) => (a.type === 'ensureCanary' || a.type === 'setWeight') && a.cluster === cluster.name);
+  if (writing && (writing.type === 'ensureCanary' || writing.type === 'setWeight') && writing.weight > 0 && workload.stable) {
+    draft.actions.push({ type: 'ensureBaseline', cluster: cluster.name, size: { weight: writing.weight, stableReplicas: workload.stable.replicas }, image, stableVersion });
+    return;
+  }
   const replicas = workload.canary?.replicas ?? 0;
   if (replicas === 0) return;
-  const { image, version: stableVersion } = cluster.snapshot;
   const live = workload.baseline;
   if (live && live.replicas === replicas && live.image === image) return;
-  draft.actions.push({ type: 'ensureBaseline', cluster: cluster.name, replicas, image, stableVersion });
+  draft.actions.push({ type: 'ensureBaseline', cluster: cluster.name, size: { replicas }, image, stableVersion });
 }
 
 /**

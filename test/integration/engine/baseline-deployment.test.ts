@@ -67,8 +67,12 @@ describe('a dedicated baseline Deployment (analysis.baseline: deployment)', () =
     const baseline = baselineOf(cluster)!;
     expect(deploymentImage(stack, cluster, 'checkout-baseline')).toBe('registry.example.com/checkout:1.0.0');
     expect(baseline.spec.template.metadata.labels).toMatchObject({ app: 'checkout', version: '1.0.0-baseline', 'oleada.dev/role': 'baseline' });
-    const canary = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', 'checkout-canary') as DeploymentObject | undefined;
-    expect(baseline.spec.replicas).toBe(canary?.spec.replicas);
+    // It follows the canary's size as observed, so it may trail a canary write by one readiness poll.
+    await waitFor('the baseline at the canary size', () => {
+      const canary = stack.sim.cluster(cluster).get('apps/v1/Deployment', 'shop', 'checkout-canary') as DeploymentObject | undefined;
+      const now = baselineOf(cluster);
+      return canary !== undefined && now !== undefined && now.spec.replicas === canary.spec.replicas;
+    }, 10_000);
 
     const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase, done.reason ?? '').toBe('rolled_back');

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { READINESS_POLL_MS } from '../../../src/engine/decide/draft.ts';
 import { runRollout, makePlan, World, STABLE_IMAGE } from './world.ts';
 
 const CLUSTERS = ['staging-eu', 'prod-eu-1'];
@@ -10,7 +9,7 @@ function baselinePlan() {
 }
 
 describe('the baseline Deployment in the decisions', () => {
-  it('starts one readiness poll after the canary, follows its size, and is gone before each cluster is promoted', () => {
+  it('starts with the canary in the same tick, follows its size, and is gone before each cluster is promoted', () => {
     const world = new World(CLUSTERS, { baselineDeployment: true });
     const run = runRollout(baselinePlan(), {
       world,
@@ -26,12 +25,11 @@ describe('the baseline Deployment in the decisions', () => {
     const staging = world.writes.filter((w) => w.cluster === 'staging-eu');
     const firstCanary = staging.find((w) => w.type === 'ensureCanary')!;
     const firstBaseline = staging.find((w) => w.type === 'ensureBaseline')!;
-    // The canary is sized by its provider from a weight, so the baseline matches the size the next tick observes.
-    expect(firstBaseline.at).toBeGreaterThan(firstCanary.at);
-    expect(firstBaseline.at - firstCanary.at).toBeLessThanOrEqual(READINESS_POLL_MS);
-    expect(firstBaseline).toMatchObject({ image: STABLE_IMAGE, stableVersion: '1.0.0', replicas: 1 });
-    // 25% then 50% next to 4 stable pods (1 and 4 canary pods): the baseline is written at each canary size, and deleted once.
-    expect(staging.filter((w) => w.type === 'ensureBaseline').map((w) => (w.type === 'ensureBaseline' ? w.replicas : 0))).toEqual([1, 4]);
+    expect(firstBaseline.at).toBe(firstCanary.at);
+    expect(firstBaseline).toMatchObject({ image: STABLE_IMAGE, stableVersion: '1.0.0', size: { weight: 25, stableReplicas: 4 } });
+    // 25% then 50% next to 4 stable pods (1 and 4 canary pods): the baseline is written with each canary size, and deleted once.
+    const sizes = staging.filter((w) => w.type === 'ensureBaseline').map((w) => (w.type === 'ensureBaseline' ? w.size : null));
+    expect(sizes).toEqual([{ weight: 25, stableReplicas: 4 }, { weight: 50, stableReplicas: 4 }]);
     expect(staging.filter((w) => w.type === 'deleteBaseline')).toHaveLength(1);
   });
 

@@ -131,7 +131,8 @@ export class World {
         this.baselines.set(action.cluster, {
           image: action.image,
           version: `${action.stableVersion}-baseline`,
-          replicas: action.replicas,
+          // Sized as the replicas provider sizes the canary, when decide gives a weight.
+          replicas: 'replicas' in action.size ? action.size.replicas : canaryReplicasFor(action.size.weight, action.size.stableReplicas),
           generation: (this.baselines.get(action.cluster)?.generation ?? 0) + 1,
           settlingTicks: settle,
         });
