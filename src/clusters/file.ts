@@ -2,7 +2,6 @@ import { constants, readFileSync } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
-import { Value } from 'typebox/value';
 import { redactUrl } from '../redact.ts';
 import { toError } from '../errors.ts';
 import { readDocument } from '../spec/document.ts';
@@ -11,7 +10,7 @@ import type { SpecError } from '../spec/errors.ts';
 import { DnsLabel, Duration, Labels } from '../spec/names.ts';
 import type { ClusterInfo } from '../spec/plan.ts';
 import { ProviderKindSchema, type ProviderKind } from '../spec/traffic.ts';
-import { validate } from '../spec/validate.ts';
+import { readConfigFile } from '../spec/config-file.ts';
 import { watchReloads } from './file-watch.ts';
 
 /*
@@ -109,20 +108,12 @@ const URL_POINTER = /^\/clusters\/\d+\/prometheus\/url$/;
  */
 export function parseClustersFile(text: string, file: string): ClusterEntry[] {
   const path = resolve(file);
-  const document = readDocument(text, 'yaml');
-  if (!document.ok) throw new ClustersFileError(path, document.errors);
-  const located = (problems: SpecError[]) => problems.map((problem) => ({ ...problem, ...document.locate(problem.path) }));
-
-  const validated = validate(ClustersFileSchema, document.value, {
+  const read = readConfigFile(text, ClustersFileSchema, {
     // A password in a Prometheus URL must not reach a log line through an error message.
     redact: (pointer, value) => (URL_POINTER.test(pointer) && typeof value === 'string' ? redactUrl(value) : value),
   });
-  if (validated.errors.length > 0) throw new ClustersFileError(path, located(validated.errors));
-  if (!Value.Check(ClustersFileSchema, validated.value)) {
-    const errors = [...Value.Errors(ClustersFileSchema, validated.value)].slice(0, 10);
-    throw new ClustersFileError(path, errors.map((error) => ({ path: error.instancePath, message: error.message })));
-  }
-  const input = validated.value as Static<typeof ClustersFileSchema>;
+  if (!read.ok) throw new ClustersFileError(path, read.errors);
+  const { value: input, located } = read;
 
   const problems: SpecError[] = [];
   const seen = new Map<string, number>();

@@ -6,17 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Type, type Static } from 'typebox';
-import { Value } from 'typebox/value';
+import { Type } from 'typebox';
 import { watchReloads, type DirectoryWatch } from '../clusters/file-watch.ts';
 import { namedSecret } from '../config.ts';
 import { toError } from '../errors.ts';
 import { compileGlobs } from '../model/glob.ts';
 import { allowListAdvice, urlAllowed } from '../model/url-allow-list.ts';
-import { readDocument } from '../spec/document.ts';
 import type { SpecError } from '../spec/errors.ts';
 import { DnsLabel } from '../spec/names.ts';
-import { validate } from '../spec/validate.ts';
+import { readConfigFile } from '../spec/config-file.ts';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from './events.ts';
 
 const ENV_NAME = '^[A-Z_][A-Z0-9_]*$';
@@ -110,16 +108,9 @@ export class NotificationsFileError extends Error {
 
 export function parseNotificationsFile(text: string, file: string, options: NotificationsFileOptions): Notifications {
   const path = resolve(file);
-  const document = readDocument(text, 'yaml');
-  if (!document.ok) throw new NotificationsFileError(path, document.errors);
-  const located = (problems: SpecError[]) => problems.map((problem) => ({ ...problem, ...document.locate(problem.path) }));
-  const validated = validate(NotificationsFileSchema, document.value);
-  if (validated.errors.length > 0) throw new NotificationsFileError(path, located(validated.errors));
-  if (!Value.Check(NotificationsFileSchema, validated.value)) {
-    const errors = [...Value.Errors(NotificationsFileSchema, validated.value)].slice(0, 10);
-    throw new NotificationsFileError(path, errors.map((error) => ({ path: error.instancePath, message: error.message })));
-  }
-  const input = validated.value as Static<typeof NotificationsFileSchema>;
+  const read = readConfigFile(text, NotificationsFileSchema);
+  if (!read.ok) throw new NotificationsFileError(path, read.errors);
+  const { value: input, located } = read;
 
   const problems: SpecError[] = [];
   const channels: Channel[] = [];
