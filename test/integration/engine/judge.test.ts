@@ -52,8 +52,9 @@ describe('judging the canary against its baseline', () => {
     const { rollout } = await stack.runtime.service.create({ input: judgedRollout(stack, 'registry.example.com/checkout:1.1.0-slow13'), actor: 'ci' });
     const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase, done.reason ?? '').toBe('rolled_back');
-    // The first window's rate() may still mix in the canary's first scrapes, so the effect reads anywhere near +30%.
-    expect(done.reason).toMatch(/analysis failed: score 0 < marginal 75: latency \+(1[5-9]|[23]\d)% vs baseline, 98% confidence/);
+    // The first window's rate() may still mix in the canary's first scrapes (slow starts on a loaded machine), so the
+    // effect reads anywhere from +15% to +59% (seen: +45% at load 15).
+    expect(done.reason).toMatch(/analysis failed: score 0 < marginal 75: latency \+(1[5-9]|[2-5]\d)% vs baseline, 98% confidence/);
     expect(deploymentImage(stack, cluster, 'checkout-canary')).toBeUndefined();
     expect(deploymentImage(stack, cluster)).toBe('registry.example.com/checkout:1.0.0');
 
