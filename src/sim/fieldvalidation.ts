@@ -25,13 +25,14 @@ function resolve(schema: Schema, schemas: Record<string, Schema>): Schema {
 /**
  * The paths of the fields in `value` that its schema does not declare, in the API server's notation
  * (`spec.template.spec.containers[0].imagePullPolicyy`). Keys starting with `$` are strategic-merge-patch directives.
+ * In a patch, a null removes a field, which is fine even for a field the schema does not declare.
  */
-export function unknownFields(value: unknown, schema: Schema, schemas: Record<string, Schema>, path = ''): string[] {
+export function unknownFields(value: unknown, schema: Schema, schemas: Record<string, Schema>, options: { patch?: boolean } = {}, path = ''): string[] {
   const s = resolve(schema, schemas);
   if (s['x-kubernetes-preserve-unknown-fields'] === true) return [];
   if (Array.isArray(value)) {
     const items = isPlainObject(s.items) ? s.items : undefined;
-    return items ? value.flatMap((v, i) => unknownFields(v, items, schemas, `${path}[${i}]`)) : [];
+    return items ? value.flatMap((v, i) => unknownFields(v, items, schemas, options, `${path}[${i}]`)) : [];
   }
   if (!isPlainObject(value)) return [];
   const properties = isPlainObject(s.properties) ? (s.properties as Record<string, Schema>) : undefined;
@@ -39,10 +40,10 @@ export function unknownFields(value: unknown, schema: Schema, schemas: Record<st
   if (!properties && !additional) return [];
   const found: string[] = [];
   for (const [key, child] of Object.entries(value)) {
-    if (key.startsWith('$')) continue;
+    if (key.startsWith('$') || (options.patch && child === null)) continue;
     const childPath = path ? `${path}.${key}` : key;
     const declared = properties?.[key] ?? additional;
-    if (declared) found.push(...unknownFields(child, declared, schemas, childPath));
+    if (declared) found.push(...unknownFields(child, declared, schemas, options, childPath));
     else found.push(childPath);
   }
   return found;

@@ -170,7 +170,7 @@ async function checkFields(call: Call, body: unknown, shape: WriteShape): Promis
   // The scale subresource takes another kind (Scale); the status subresource takes the object itself.
   if ((mode !== 'Strict' && mode !== 'Warn') || (call.r.subresource !== undefined && call.r.subresource !== 'status')) return;
   const found = await kindSchema(call.deps.resources, call.type, call.r.version);
-  if (found) enforceFieldValidation(call.res, mode, unknownFields(body, found.schema, found.schemas), shape);
+  if (found) enforceFieldValidation(call.res, mode, unknownFields(body, found.schema, found.schemas, { patch: shape.kind !== 'object' }), shape);
 }
 
 function objectShape(type: ResourceType, version: string): WriteShape {

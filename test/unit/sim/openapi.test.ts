@@ -60,6 +60,12 @@ describe('unknown fields', () => {
     expect(unknownFields(body, deployment.schema, deployment.schemas)).toEqual([]);
   });
 
+  it('lets a patch remove an undeclared field with null, which an object may not carry', () => {
+    const body = { spec: { replicaz: null, replicas: 2 } };
+    expect(unknownFields(body, deployment.schema, deployment.schemas, { patch: true })).toEqual([]);
+    expect(unknownFields(body, deployment.schema, deployment.schemas)).toEqual(['spec.replicaz']);
+  });
+
   it("walks a custom resource by its CRD's schema and stops where it preserves unknown fields", async () => {
     const registry = new ResourceRegistry();
     const widget = resourceFromCrd({
