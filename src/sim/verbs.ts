@@ -164,13 +164,17 @@ function serveWatchRequest({ deps, req, res, r, type, namespace, query }: Call):
   serveWatch(deps.store, { type, version: r.version, namespace, labels, fields, resourceVersion, timeoutSeconds: timeout ? Number(timeout) : undefined, bookmarks: query.get('allowWatchBookmarks') === 'true', asTable, ...(deps.faults && { faults: deps.faults }) }, res, () => undefined);
 }
 
-/** Applies the fieldValidation parameter to a write's body, against the kind's schema in /openapi/v3. */
-async function checkFields(call: Call, body: unknown, shape: WriteShape): Promise<void> {
+/** Whether a write asks for field validation that kube-sim does (Strict or Warn) on a body it can check. */
+function wantsFieldValidation(call: Call): boolean {
   const mode = fieldValidationOf(call.query);
   // The scale subresource takes another kind (Scale); the status subresource takes the object itself.
-  if ((mode !== 'Strict' && mode !== 'Warn') || (call.r.subresource !== undefined && call.r.subresource !== 'status')) return;
+  return (mode === 'Strict' || mode === 'Warn') && (call.r.subresource === undefined || call.r.subresource === 'status');
+}
+
+/** Applies the fieldValidation parameter to a write's body, against the kind's schema in /openapi/v3. */
+async function checkFields(call: Call, body: unknown, shape: WriteShape): Promise<void> {
   const found = await kindSchema(call.deps.resources, call.type, call.r.version);
-  if (found) enforceFieldValidation(call.res, mode, unknownFields(body, found.schema, found.schemas, { patch: shape.kind !== 'object' }), shape);
+  if (found) enforceFieldValidation(call.res, fieldValidationOf(call.query), unknownFields(body, found.schema, found.schemas, { patch: shape.kind !== 'object' }), shape);
 }
 
 function objectShape(type: ResourceType, version: string): WriteShape {
@@ -182,7 +186,7 @@ async function serveCreate(call: Call): Promise<void> {
   if (r.name !== undefined) throw methodNotAllowed();
   if (type.namespaced && namespace === undefined) throw notFoundPath();
   const body = await readObject(req, contentType);
-  await checkFields(call, body, objectShape(type, r.version));
+  if (wantsFieldValidation(call)) await checkFields(call, body, objectShape(type, r.version));
   send(res, write.dryRun ? 200 : 201, toJson(deps.rest.create(type, namespace, body, write)));
 }
 
@@ -201,7 +205,7 @@ async function serveEviction({ deps, req, res, r, namespace, contentType }: Call
 async function serveUpdate(call: Call): Promise<void> {
   const { deps, req, res, r, type, namespace, write, contentType } = call;
   const body = await readObject(req, contentType);
-  await checkFields(call, body, objectShape(type, r.version));
+  if (wantsFieldValidation(call)) await checkFields(call, body, objectShape(type, r.version));
   send(res, 200, toJson(deps.rest.update(type, namespace, r.name!, body, write)));
 }
 
@@ -209,7 +213,7 @@ async function servePatch(call: Call): Promise<void> {
   const { deps, req, res, r, type, namespace, write, contentType } = call;
   const raw = await readBody(req);
   // A JSON patch names paths rather than fields; a body that does not parse is refused by the patch itself.
-  if (!contentType.startsWith('application/json-patch')) {
+  if (!contentType.startsWith('application/json-patch') && wantsFieldValidation(call)) {
     let patch: unknown;
     try {
       patch = parseBody(raw, contentType);
