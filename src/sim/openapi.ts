@@ -144,12 +144,12 @@ interface Rendered extends Built {
   hash: string;
 }
 
-// Keyed by what a document depends on: the group-version, and each type's kind and (for custom resources) schema.
+// Keyed by what a document depends on: the group-version, and each type's names, verbs and (custom resources) schema.
 const rendered = new Map<string, Promise<Rendered>>();
 const CACHE_LIMIT = 64;
 
 function documentKey(types: ResourceType[], group: string, version: string): string {
-  return JSON.stringify([group, version, types.map((t) => [t.plural, t.kind, t.namespaced, t.builtin ? null : (t.schemas?.[version] ?? null)])]);
+  return JSON.stringify([group, version, types.map((t) => [t.plural, t.kind, t.listKind, t.namespaced, t.verbs, t.builtin ? null : (t.schemas?.[version] ?? null)])]);
 }
 
 /** One group-version's document, rendered once per distinct content; undefined when nothing is served there. */
