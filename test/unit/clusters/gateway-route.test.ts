@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  acceptance,
-  desiredRouteSpec,
-  gatewayHeaders,
-  HEADER_ROUTE_ANNOTATION,
-  ORIGINAL_SPEC_ANNOTATION,
-  readRoute,
-  restorePatch,
-  rewritePatch,
-  type RouteObject,
-} from '../../../src/clusters/providers/gateway-route.ts';
+import { acceptance, desiredRouteSpec, gatewayHeaders, readRoute, rewritePatch } from '../../../src/clusters/providers/gateway-route.ts';
+import { HEADER_ROUTE_ANNOTATION, ORIGINAL_SPEC_ANNOTATION, restorePatch, type RouteObject } from '../../../src/clusters/providers/route-object.ts';
 import { buildRouteServices } from '../../../src/clusters/providers/route-services.ts';
-import { routedCanaryReplicas } from '../../../src/clusters/providers/gateway.ts';
+import { routedCanaryReplicas } from '../../../src/clusters/providers/routed.ts';
 
 const USER_SPEC = {
   parentRefs: [{ name: 'web', namespace: 'infra' }],
