@@ -107,6 +107,38 @@ describe('the istio provider', () => {
     }
   });
 
+  it('fails a cluster whose VirtualService is missing, or routes nowhere near the Service, saying what to change and writing nothing', async () => {
+    const [, cluster] = stack.clusters as [string, string];
+    const client = stack.runtime.clusters.get(cluster).client;
+    await client.call({ verb: 'create', resource: 'virtualservices' }, (apis, options) =>
+      apis.custom.createNamespacedCustomObject(
+        {
+          ...ISTIO,
+          namespace: 'shop',
+          body: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'payments', namespace: 'shop' }, spec: { hosts: ['payments'], http: [{ route: [{ destination: { host: 'payments' } }] }] } },
+        },
+        options,
+      ),
+    );
+    for (const [name, reason] of [
+      ['nope', /VirtualService shop\/nope was not found: create it, or check traffic\.virtualService and namespace in the rollout file/],
+      ['payments', /VirtualService shop\/payments has no http route whose destination host is Service checkout \(checkout\.shop\.svc\.cluster\.local\): point an http route at it/],
+    ] as const) {
+      const { rollout } = await stack.runtime.service.create({
+        input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.5.0', traffic: { ...TRAFFIC, virtualService: name }, waves: [{ name: 'only', clusters: [cluster] }] }),
+        actor: 'ci',
+      });
+      const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
+      expect(done.phase).toBe('rolled_back');
+      expect(done.reason).toMatch(reason);
+      expect(stack.sim.cluster(cluster).get('services', 'shop', 'checkout-stable')).toBeUndefined();
+      expect(deploymentImage(stack, cluster, 'checkout-canary')).toBeUndefined();
+    }
+    expect(JSON.stringify(stack.sim.cluster(cluster).get('virtualservices', 'shop', 'payments')!.spec)).toBe(
+      JSON.stringify({ hosts: ['payments'], http: [{ route: [{ destination: { host: 'payments' } }] }] }),
+    );
+  });
+
   it('puts back a weight someone edited with an event, then aborts mid-rollout and restores everything', async () => {
     const [cluster] = stack.clusters as [string];
     const before = spec(cluster);
@@ -122,12 +154,15 @@ describe('the istio provider', () => {
     http[0]!.route[0]!.weight = 50;
     http[0]!.route[1]!.weight = 50;
     await client.mergePatchCustomObject(ref, { spec: { http } });
-    await stack.waitFor('the weight to be put back', async () => destinations(stack, cluster)[1]?.[1] === 10);
+    // The tick writes the VirtualService before it stores its events: wait for both.
+    const repaired = await stack.waitFor('the weight to be put back and the repair recorded', async () =>
+      destinations(stack, cluster)[1]?.[1] === 10 && (await stack.events(rollout.id)).find((e) => e.type === 'cluster.traffic_repaired'),
+    );
+    expect(repaired.message).toMatch(/the canary weight was 50% instead of 10%/);
     expect(destinations(stack, cluster)).toEqual([
       [STABLE, 90],
       [CANARY, 10],
     ]);
-    expect((await stack.events(rollout.id)).some((e) => e.type === 'cluster.traffic_repaired' && /50% instead of 10%/.test(e.message))).toBe(true);
 
     await stack.runtime.service.command({ rolloutId: rollout.id, type: 'abort', args: {}, reason: 'change freeze', actor: 'carol' });
     const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
