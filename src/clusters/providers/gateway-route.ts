@@ -14,7 +14,7 @@ import {
   isObject,
   list,
   originalSpec,
-  percent,
+  splitWeight,
   readRoute as readWith,
   routeName,
   weightProblem,
@@ -104,21 +104,8 @@ export function rewritePatch(route: RouteObject, spec: Json, headerRoute: Header
 
 /** The canary's share of the first split rule (the header rule has only the canary, so it is skipped). */
 function canaryWeight(route: RouteObject, service: string): number {
-  const stable = stableServiceName(service);
-  const canary = canaryServiceName(service);
-  for (const rule of list(route.spec?.rules)) {
-    const refs = list(rule.backendRefs);
-    if (!refs.some((ref) => ref.name === stable)) continue;
-    let stableWeight = 0;
-    let canaryWeight = 0;
-    for (const ref of refs) {
-      const weight = typeof ref.weight === 'number' ? ref.weight : 1;
-      if (ref.name === stable) stableWeight += weight;
-      if (ref.name === canary) canaryWeight += weight;
-    }
-    return percent(canaryWeight, stableWeight + canaryWeight);
-  }
-  return 0;
+  const weight = (ref: Json) => (typeof ref.weight === 'number' ? ref.weight : 1);
+  return splitWeight(list(route.spec?.rules).map((rule) => list(rule.backendRefs)), (ref) => ref.name, weight, service);
 }
 
 const GATEWAY: RouteDialect = { field: 'rules', weightOf: canaryWeight, desired: desiredRouteSpec, acceptance };

@@ -15,7 +15,7 @@ import {
   isObject,
   list,
   originalSpec,
-  percent,
+  splitWeight,
   readRoute,
   routeName,
   weightProblem,
@@ -132,22 +132,9 @@ export function virtualServicePatch(vs: RouteObject, spec: Json, headerRoute: He
 
 /** The canary's share of the Service's traffic in the first split route (the header route has only the canary). */
 function canaryWeight(vs: RouteObject, service: string): number {
-  const stable = stableServiceName(service);
-  const canary = canaryServiceName(service);
   const namespace = vs.metadata?.namespace ?? '';
-  for (const entry of list(vs.spec?.http)) {
-    const routes = list(entry.route);
-    const host = (r: Json) => hostService(isObject(r.destination) ? r.destination.host : undefined, namespace)?.name;
-    if (!routes.some((r) => host(r) === stable)) continue;
-    let stableWeight = 0;
-    let canaryWeight = 0;
-    for (const r of routes) {
-      if (host(r) === stable) stableWeight += weightOf(r, routes);
-      if (host(r) === canary) canaryWeight += weightOf(r, routes);
-    }
-    return percent(canaryWeight, stableWeight + canaryWeight);
-  }
-  return 0;
+  const host = (r: Json) => hostService(isObject(r.destination) ? r.destination.host : undefined, namespace)?.name;
+  return splitWeight(list(vs.spec?.http).map((entry) => list(entry.route)), host, weightOf, service);
 }
 
 /**

@@ -5,6 +5,7 @@
  * restore. Each router's own rewriting (gateway-route.ts, istio-route.ts) only says how a weight looks in its spec.
  */
 import { canonicalJson } from '../canary-template.ts';
+import { canaryServiceName, stableServiceName } from './route-services.ts';
 import type { HeaderMatch } from './types.ts';
 
 export const ORIGINAL_SPEC_ANNOTATION = 'oleada.dev/original-spec';
@@ -146,8 +147,17 @@ export function readRoute(route: RouteObject, service: string, dialect: RouteDia
   return { inPlace, weight, headerRoute, drifted, accepted, message };
 }
 
-/** The share of `canary` in percent, to a tenth. */
-export function percent(canary: number, total: number): number {
-  return total === 0 ? 0 : Math.round((1000 * canary) / total) / 10;
+/**
+ * The canary's weight in percent (to a tenth) of the first split among `groups` (a route's rules or http routes, each
+ * a list of backends): the first group naming the stable, since a header route's names only the canary.
+ */
+export function splitWeight(groups: readonly Json[][], name: (backend: Json) => unknown, weight: (backend: Json, group: readonly Json[]) => number, service: string): number {
+  const stable = stableServiceName(service);
+  const canary = canaryServiceName(service);
+  const group = groups.find((backends) => backends.some((b) => name(b) === stable));
+  if (!group) return 0;
+  const sum = (wanted: string) => group.filter((b) => name(b) === wanted).reduce((total, b) => total + weight(b, group), 0);
+  const total = sum(stable) + sum(canary);
+  return total === 0 ? 0 : Math.round((1000 * sum(canary)) / total) / 10;
 }
 
