@@ -18,7 +18,7 @@ export { deriveLabels } from './kubeconfig.ts';
 
 export interface StartSimOptions {
   /** Cluster names (labels derived from `<env>-<region>[-n]`), or names with explicit labels that override those. */
-  clusters: Array<string | { name: string; labels?: Record<string, string> }>;
+  clusters: Array<string | { name: string; labels?: Record<string, string>; traffic?: string }>;
   /** Where kubeconfig.yaml and clusters.yaml are written; nothing is written without it. */
   outDir?: string;
   /** A YAML file of objects, or the objects; the default seed (shop/checkout) when absent. */
@@ -66,7 +66,7 @@ export interface Sim {
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export async function startSim(options: StartSimOptions): Promise<Sim> {
-  const specs = options.clusters.map((c) => (typeof c === 'string' ? { name: c, labels: undefined } : c));
+  const specs = options.clusters.map((c) => (typeof c === 'string' ? { name: c, labels: undefined, traffic: undefined } : c));
   if (specs.length === 0) throw new Error('kube-sim: at least one cluster is needed');
   const seen = new Set<string>();
   for (const { name } of specs) {
@@ -122,7 +122,7 @@ export async function startSim(options: StartSimOptions): Promise<Sim> {
       await mkdir(dir, { recursive: true });
       kubeconfigPath = join(dir, 'kubeconfig.yaml');
       clustersFilePath = join(dir, 'clusters.yaml');
-      const entries = clusters.map((c) => ({ name: c.name, url: c.url, token: c.token, labels: c.labels }));
+      const entries = clusters.map((c, i) => ({ name: c.name, url: c.url, token: c.token, labels: c.labels, traffic: specs[i]!.traffic }));
       await writeAtomically(kubeconfigPath, kubeconfigYaml(entries, tls?.caCert));
       await writeAtomically(clustersFilePath, clustersYaml(entries, kubeconfigPath, options.prometheusUrl));
     }

@@ -8,6 +8,8 @@ export interface ClusterEntry {
   url: string;
   token: string;
   labels: Record<string, string>;
+  /** The clusters file's `traffic:` for it (the provider it supports); absent: Oleada's default, replicas. */
+  traffic?: string | undefined;
 }
 
 /**
@@ -48,6 +50,7 @@ export function clustersYaml(clusters: ClusterEntry[], kubeconfigPath: string, p
       kubeconfig: kubeconfigPath,
       context: c.name,
       labels: c.labels,
+      ...(c.traffic ? { traffic: c.traffic } : {}),
       ...(prometheusUrl ? { prometheus: { url: prometheusUrl } } : {}),
     })),
   });

@@ -1,7 +1,7 @@
 // A simulated Gateway API controller and Istio control plane: they do not route (traffic.ts does that), they only
 // report, as the real ones do, whether they took a route. An HTTPRoute gets status.parents with Accepted and
-// ResolvedRefs conditions per parentRef at the route's generation; a VirtualService gets a Reconciled condition and
-// status.observedGeneration. The fault control `rejectRoutes` makes routes not Accepted, with a message, to test
+// ResolvedRefs conditions per parentRef at the route's generation; a VirtualService gets istiod's Reconciled condition
+// and status.observedGeneration. The fault control `rejectRoutes` makes routes not Accepted, with a message, to test
 // what Oleada does with a route no gateway takes.
 import { isPlainObject, type KubeObject } from './objects.ts';
 import type { ResourceType } from './resources.ts';
@@ -77,19 +77,28 @@ export class RouteStatusController {
     this.rt.store.update(type, { ...route, status: { ...statusOf(route), parents } });
   }
 
+  /**
+   * istiod's status, as it writes it with status reporting on: one `Reconciled` condition (True once every proxy has
+   * the config, with "N/N proxies up to date."; no reason) and `observedGeneration` as a string, protobuf's JSON form of
+   * an int64. A refused VirtualService stays Reconciled=False with the refusal as its message, as one that proxies
+   * keep rejecting does.
+   */
   reconcileVirtualService(namespace: string, name: string): void {
     const type = this.types.virtualServices;
     const vs = type ? this.rt.store.get(type, namespace, name) : undefined;
     if (!type || !vs) return;
-    const generation = vs.metadata.generation ?? 1;
     const refusal = this.refusal(vs);
+    const proxies = [...this.rt.store.each(this.rt.types.pods)].length;
     const previous = Array.isArray(statusOf(vs).conditions) ? (statusOf(vs).conditions as unknown[]).filter(isPlainObject) : [];
+    const now = new Date().toISOString();
     const conditions = keepTransitionTimes(
-      [condition('Reconciled', refusal === undefined, refusal === undefined ? 'Reconciled' : 'Rejected', refusal ?? 'Resource is reconciled', generation)],
+      [{ type: 'Reconciled', status: refusal === undefined ? 'True' : 'False', lastProbeTime: now, lastTransitionTime: now, message: refusal ?? `${proxies}/${proxies} proxies up to date.` }],
       { conditions: previous },
     );
-    const status = { ...statusOf(vs), observedGeneration: generation, conditions };
-    if (JSON.stringify(status) === JSON.stringify(statusOf(vs))) return;
+    const status = { ...statusOf(vs), conditions, observedGeneration: String(vs.metadata.generation ?? 1) };
+    // Probing again is no news: only a change of condition, message or generation is written.
+    const withoutProbe = (s: Record<string, unknown>) => JSON.stringify({ ...s, conditions: (Array.isArray(s.conditions) ? s.conditions.filter(isPlainObject) : []).map(({ lastProbeTime: _p, ...c }) => c) });
+    if (withoutProbe(status) === withoutProbe(statusOf(vs))) return;
     this.rt.store.update(type, { ...vs, status });
   }
 

@@ -42,6 +42,8 @@ export interface Stack {
 export interface StackOptions {
   /** Short names such as staging-eu; each gets a unique prefix. */
   clusters: string[];
+  /** The clusters file's `traffic:` by short cluster name (the provider each supports); replicas when absent. */
+  traffic?: Record<string, string>;
   timeScale?: number;
   trafficRate?: number;
   /** kube-sim behaviours by version; cluster names in them are the short ones given in `clusters`. */
@@ -63,7 +65,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'oleada-stack-'));
   const { redisUrl, prometheusUrl, prometheusTargetsDir } = services();
   const sim = await startSim({
-    clusters,
+    clusters: clusters.map((name, i) => ({ name, traffic: options.traffic?.[options.clusters[i]!] })),
     outDir: dir,
     timeScale: options.timeScale ?? 10,
     trafficRate: options.trafficRate ?? 50,

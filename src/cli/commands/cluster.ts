@@ -32,7 +32,8 @@ import { stringOption, UsageError, type Command, type ParsedArgs } from '../comm
  * - services: get (the app's Service), create and patch (server-side apply of `<service>-stable` and
  *   `<service>-canary`), delete (those two, at finalize);
  * - httproutes: get and patch (the user's HTTPRoute, merge patches carrying its resourceVersion).
- * A cluster that only ever uses `replicas` may drop the last two rules.
+ * And the istio router: the same services, and virtualservices get and patch (the user's VirtualService, likewise).
+ * A cluster that only ever uses `replicas` may drop the last three rules; one without Istio, the last.
  * No list or watch of Deployments, no Secrets, no cluster-wide access. GET /version needs no grant.
  */
 export const TARGET_RULES: V1PolicyRule[] = [
@@ -40,6 +41,7 @@ export const TARGET_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'create', 'patch', 'delete'] },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: ['get', 'patch'] },
+  { apiGroups: ['networking.istio.io'], resources: ['virtualservices'], verbs: ['get', 'patch'] },
 ];
 export const ROLE_NAME = 'oleada-rollouts';
 const FIELD_MANAGER = 'oleada-cluster-credentials';
@@ -52,7 +54,7 @@ const USAGE = `Usage: oleada cluster credentials NAME --namespace NS[,NS...] [op
 Run with an admin kubeconfig for the target cluster. Creates (or updates) there:
   - the ServiceAccount ACCOUNT in ACCOUNT_NAMESPACE (default: the first --namespace),
   - in each --namespace, the Role ${ROLE_NAME} (get, create, patch, delete deployments and
-    services; list pods; get, patch httproutes) and a RoleBinding
+    services; list pods; get, patch httproutes and virtualservices) and a RoleBinding
     of it to that account,
 then requests a token for the account with the TokenRequest API, valid for --duration. It prints the clusters-file
 entry for NAME and the kubeconfig Oleada should use (or writes the kubeconfig to --kubeconfig-out, mode 0600).

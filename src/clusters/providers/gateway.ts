@@ -1,138 +1,24 @@
-import type { V1Service } from '@kubernetes/client-node';
-import { canonicalJson } from '../canary-template.ts';
-import type { CustomObjectRef, KubeClient } from '../client.ts';
-import { KubeError } from '../errors.ts';
-import { VERSION_LABEL } from '../workload.ts';
-import { retryOnConflict } from './conflict.ts';
-import { desiredRouteSpec, readRoute, restorePatch, rewritePatch, type RouteObject } from './gateway-route.ts';
-import { buildRouteServices, canaryServiceName, selectedVersion, stableServiceName } from './route-services.ts';
-import type { HeaderMatch, Router, TrafficObservation, TrafficTarget } from './types.ts';
+import type { KubeClient } from '../client.ts';
+import { desiredRouteSpec, readRoute, rewritePatch } from './gateway-route.ts';
+import { RoutedRouter, type RouteKind } from './routed.ts';
 
-/** How many canary pods a routed weight needs: its share of the stable's pods, at least one (header routes need it). */
-export function routedCanaryReplicas(weight: number, stableReplicas: number): number {
-  return Math.max(1, Math.ceil((Math.max(0, stableReplicas) * weight) / 100));
-}
+/** The user's HTTPRoute (gateway.networking.k8s.io/v1), rewritten by gateway-route.ts. */
+export const HTTP_ROUTE: RouteKind = {
+  provider: 'gateway-api',
+  objectKind: 'HTTPRoute',
+  field: 'httpRoute',
+  ref: (namespace, name) => ({ group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespace, name }),
+  desired: desiredRouteSpec,
+  read: readRoute,
+  rewritePatch,
+};
 
 /**
- * The `gateway-api` router: works on the user's own HTTPRoute (gateway.networking.k8s.io/v1), as Argo Rollouts' Gateway
- * API plugin does. The rewriting itself is in gateway-route.ts; this class reads and writes, in an order that never
- * routes to a Service that does not exist: the Services first, then the route.
+ * The `gateway-api` router: works on the user's own HTTPRoute, as Argo Rollouts' Gateway API plugin does. Reading and
+ * writing are the routed routers' (routed.ts); the rewriting is in gateway-route.ts.
  */
-export class GatewayRouter implements Router {
-  readonly kind = 'gateway-api' as const;
-
-  constructor(private readonly client: KubeClient) {}
-
-  canaryReplicas(weight: number, stableReplicas: number): number {
-    return routedCanaryReplicas(weight, stableReplicas);
-  }
-
-  async observe(target: TrafficTarget): Promise<TrafficObservation> {
-    const { service, ref } = this.names(target);
-    const [route, app, stable, canary] = await Promise.all([
-      this.client.getCustomObject(ref),
-      this.client.getService(target.namespace, service),
-      this.client.getService(target.namespace, stableServiceName(service)),
-      this.client.getService(target.namespace, canaryServiceName(service)),
-    ]);
-    const base = { share: 0, headerRoute: null, settled: false, message: null, drifted: false, stableVersion: selectedVersion(stable) };
-    if (!route) return { ...base, weight: 0, inPlace: stable !== null || canary !== null, invalid: this.missingRoute(target, ref) };
-    if (!app) return { ...base, weight: 0, inPlace: stable !== null || canary !== null, invalid: this.missingService(target, service) };
-    const routeObject = route as RouteObject;
-    const check = desiredRouteSpec(routeObject, { service, weight: 0, headerRoute: null });
-    const reading = readRoute(routeObject, service);
-    // A route rewritten without both Services (a crash between the writes, or someone deleted one) is repaired.
-    const servicesMissing = reading.inPlace && (stable === null || canary === null);
-    return {
-      weight: reading.weight,
-      share: reading.weight,
-      headerRoute: reading.headerRoute,
-      settled: reading.accepted,
-      message: reading.message,
-      inPlace: reading.inPlace || stable !== null || canary !== null,
-      drifted: reading.drifted || servicesMissing,
-      stableVersion: selectedVersion(stable),
-      invalid: check.ok ? null : `${target.cluster}: ${check.problem}`,
-    };
-  }
-
-  async setWeight(target: TrafficTarget, weight: number, headerRoute: HeaderMatch[] | null): Promise<void> {
-    const { service, ref } = this.names(target);
-    await this.ensureServices(target, service, null);
-    await retryOnConflict(async () => {
-      const route = await this.client.getCustomObject(ref);
-      if (!route) throw this.invalid(this.missingRoute(target, ref));
-      const routeObject = route as RouteObject & { metadata?: { resourceVersion?: string } };
-      const wanted = desiredRouteSpec(routeObject, { service, weight, headerRoute });
-      if (!wanted.ok) throw this.invalid(`${target.cluster}: ${wanted.problem}`);
-      const reading = readRoute(routeObject, service);
-      if (reading.inPlace && !reading.drifted && reading.weight === weight && canonicalJson(reading.headerRoute) === canonicalJson(headerRoute)) return;
-      await this.client.mergePatchCustomObject(ref, rewritePatch(routeObject, wanted.spec, headerRoute));
-    });
-  }
-
-  async promoteSelector(target: TrafficTarget, version: string): Promise<void> {
-    await this.ensureServices(target, this.names(target).service, version);
-  }
-
-  async finalize(target: TrafficTarget): Promise<void> {
-    const { service, ref } = this.names(target);
-    await retryOnConflict(async () => {
-      const route = await this.client.getCustomObject(ref);
-      const patch = route ? restorePatch(route as RouteObject & { metadata?: { resourceVersion?: string } }) : null;
-      if (patch) await this.client.mergePatchCustomObject(ref, patch);
-    });
-    // Only once nothing routes to them.
-    await this.client.deleteService(target.namespace, canaryServiceName(service));
-    await this.client.deleteService(target.namespace, stableServiceName(service));
-  }
-
-  /**
-   * Creates `<service>-stable` and `<service>-canary` when missing or different. The stable keeps the version it
-   * selects until `version` moves it (promotion); a new one selects the stable Deployment's current version.
-   */
-  private async ensureServices(target: TrafficTarget, service: string, version: string | null): Promise<void> {
-    const [app, stable, canary] = await Promise.all([
-      this.client.getService(target.namespace, service),
-      this.client.getService(target.namespace, stableServiceName(service)),
-      this.client.getService(target.namespace, canaryServiceName(service)),
-    ]);
-    if (!app) throw this.invalid(this.missingService(target, service));
-    let stableVersion = version ?? selectedVersion(stable);
-    if (stableVersion === null) {
-      const deployment = await this.client.getDeployment(target.namespace, target.name);
-      stableVersion = deployment?.spec?.template?.metadata?.labels?.[VERSION_LABEL] ?? null;
-    }
-    const built = buildRouteServices(app, stableVersion);
-    if (!built.ok) throw this.invalid(`${target.cluster}: ${built.problem}`);
-    const writes: Promise<unknown>[] = [];
-    if (differs(stable, built.stable)) writes.push(this.client.applyService(built.stable));
-    if (differs(canary, built.canary)) writes.push(this.client.applyService(built.canary));
-    await Promise.all(writes);
-  }
-
-  private names(target: TrafficTarget): { service: string; ref: CustomObjectRef } {
-    const service = target.route.service;
-    const name = target.route.httpRoute;
-    if (!service || !name) throw this.invalid(`${target.cluster}: the gateway-api provider needs traffic.service and traffic.httpRoute in the rollout file`);
-    return { service, ref: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespace: target.namespace, name } };
-  }
-
-  private missingRoute(target: TrafficTarget, ref: CustomObjectRef): string {
-    return `${target.cluster}: HTTPRoute ${ref.namespace}/${ref.name} was not found: create it, or check traffic.httpRoute and namespace in the rollout file`;
-  }
-
-  private missingService(target: TrafficTarget, service: string): string {
-    return `${target.cluster}: Service ${target.namespace}/${service} was not found: check traffic.service in the rollout file`;
-  }
-
-  private invalid(message: string): KubeError {
-    return new KubeError({ kind: 'final', reason: 'invalid', cluster: this.client.cluster }, message);
+export class GatewayRouter extends RoutedRouter {
+  constructor(client: KubeClient) {
+    super(client, HTTP_ROUTE);
   }
 }
-
-function differs(live: V1Service | null, wanted: V1Service): boolean {
-  if (!live) return true;
-  return canonicalJson({ selector: live.spec?.selector, ports: live.spec?.ports?.map(({ nodePort: _n, ...p }) => p) }) !== canonicalJson({ selector: wanted.spec?.selector, ports: wanted.spec?.ports });
-}
-

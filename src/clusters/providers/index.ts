@@ -1,8 +1,8 @@
 /** The one place a cluster's traffic provider is chosen. */
 import type { KubeClient } from '../client.ts';
-import { KubeError } from '../errors.ts';
 import { DeploymentWorkload } from './deployments.ts';
 import { GatewayRouter } from './gateway.ts';
+import { IstioRouter } from './istio.ts';
 import { ReplicasRouter } from './replicas.ts';
 import type { ProviderKind, Router, TrafficProvider } from './types.ts';
 
@@ -16,11 +16,7 @@ function createRouter(kind: ProviderKind, client: KubeClient): Router {
     case 'gateway-api':
       return new GatewayRouter(client);
     case 'istio':
-      // Planned (docs/traffic.md) but not built yet: a final error fails the cluster before anything is written to it.
-      throw new KubeError(
-        { kind: 'final', reason: 'invalid', cluster: client.cluster },
-        `the istio traffic provider is not built yet in this Oleada; set traffic: gateway-api or replicas for this cluster in the clusters file, or traffic.provider in the rollout file`,
-      );
+      return new IstioRouter(client);
   }
 }
 

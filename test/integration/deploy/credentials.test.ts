@@ -45,10 +45,11 @@ describe('least-privilege access to a target cluster', () => {
       // Server-side apply is a patch, and a create when the object is absent.
       for (const v of verb === 'apply' ? ['patch', 'create'] : [verb]) needed.add(`${resource} ${v}`);
     }
-    // Custom objects (the routers' HTTPRoutes) go through getCustomObject and mergePatchCustomObject: get and patch.
+    // Custom objects (the routers' HTTPRoutes and VirtualServices) go through getCustomObject and mergePatchCustomObject: get and patch.
     const routers = readdirSync(`${ROOT}src/clusters/providers`).map((file) => readFileSync(`${ROOT}src/clusters/providers/${file}`, 'utf8'));
     const customs = routers.flatMap((text) => [...text.matchAll(/group: '([\w.]+)', version: '\w+', plural: '(\w+)'/g)].map((m) => `${m[2]}.${m[1]}`));
     expect(customs).toContain('httproutes.gateway.networking.k8s.io');
+    expect(customs).toContain('virtualservices.networking.istio.io');
     for (const resource of customs) for (const v of ['get', 'patch']) needed.add(`${resource} ${v}`);
     const granted = new Set(
       TARGET_RULES.flatMap((rule) => rule.resources!.flatMap((r) => rule.verbs.map((v) => `${rule.apiGroups![0] ? `${r}.${rule.apiGroups![0]}` : r} ${v}`))),

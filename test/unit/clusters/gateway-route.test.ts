@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  acceptance,
-  desiredRouteSpec,
-  gatewayHeaders,
-  HEADER_ROUTE_ANNOTATION,
-  ORIGINAL_SPEC_ANNOTATION,
-  readRoute,
-  restorePatch,
-  rewritePatch,
-  type RouteObject,
-} from '../../../src/clusters/providers/gateway-route.ts';
+import { acceptance, desiredRouteSpec, gatewayHeaders, readRoute, rewritePatch } from '../../../src/clusters/providers/gateway-route.ts';
+import { HEADER_ROUTE_ANNOTATION, ORIGINAL_SPEC_ANNOTATION, restorePatch, type RouteObject } from '../../../src/clusters/providers/route-object.ts';
+import { applied } from './route-patch.ts';
 import { buildRouteServices } from '../../../src/clusters/providers/route-services.ts';
-import { routedCanaryReplicas } from '../../../src/clusters/providers/gateway.ts';
+import { routedCanaryReplicas } from '../../../src/clusters/providers/routed.ts';
 
 const USER_SPEC = {
   parentRefs: [{ name: 'web', namespace: 'infra' }],
@@ -33,21 +25,6 @@ function route(extra: Partial<RouteObject> = {}): RouteObject & { metadata: { re
     spec: structuredClone(USER_SPEC),
     ...extra,
   } as RouteObject & { metadata: { resourceVersion: string } };
-}
-
-/** The route as the API server would hold it after the merge patch (objects merge, arrays and scalars replace). */
-function applied(live: RouteObject, patch: Record<string, any>): RouteObject {
-  const annotations = { ...live.metadata?.annotations };
-  for (const [key, value] of Object.entries(patch.metadata?.annotations ?? {})) {
-    if (value === null) delete annotations[key];
-    else annotations[key] = value as string;
-  }
-  const spec: Record<string, unknown> = { ...live.spec };
-  for (const [key, value] of Object.entries(patch.spec ?? {})) {
-    if (value === null) delete spec[key];
-    else spec[key] = value;
-  }
-  return { ...live, metadata: { ...live.metadata, annotations }, spec };
 }
 
 describe('rewriting an HTTPRoute for a canary', () => {

@@ -1,26 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../../src/clusters/client.ts';
-import { KubeError } from '../../../src/clusters/errors.ts';
 import { createProvider } from '../../../src/clusters/providers/index.ts';
 
 // Only the cluster's name is read while choosing a provider; no request is made.
 const client = { cluster: 'prod-us-1' } as KubeClient;
 
 describe('the provider factory', () => {
-  it('builds the replicas and gateway-api providers with their kinds', () => {
-    expect(createProvider('replicas', client).kind).toBe('replicas');
-    expect(createProvider('gateway-api', client).kind).toBe('gateway-api');
-  });
-
-  it('refuses istio with a final error that says what to set instead, so the cluster fails before any write', () => {
-    let error: unknown;
-    try {
-      createProvider('istio', client);
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(KubeError);
-    expect(error).toMatchObject({ kind: 'final', cluster: 'prod-us-1' });
-    expect((error as Error).message).toMatch(/set traffic: gateway-api or replicas/);
+  it('builds the replicas, gateway-api and istio providers with their kinds, each sizing a canary its own way', () => {
+    const kinds = (['replicas', 'gateway-api', 'istio'] as const).map((kind) => createProvider(kind, client));
+    expect(kinds.map((p) => [p.kind, p.router.kind])).toEqual([
+      ['replicas', 'replicas'],
+      ['gateway-api', 'gateway-api'],
+      ['istio', 'istio'],
+    ]);
+    // 10% beside 4 stable pods: the closest pod count for replicas, one pod (the route carries the weight) for the routers.
+    expect(kinds.map((p) => p.router.canaryReplicas(10, 4))).toEqual([1, 1, 1]);
+    expect(kinds.map((p) => p.router.canaryReplicas(50, 4))).toEqual([4, 2, 2]);
   });
 });

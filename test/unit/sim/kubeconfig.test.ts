@@ -18,7 +18,7 @@ describe('cluster labels from names', () => {
 describe('the written files', () => {
   const clusters = [
     { name: 'staging-eu', url: 'https://127.0.0.1:6443', token: 'a', labels: { env: 'staging', region: 'eu' } },
-    { name: 'prod-us-1', url: 'https://127.0.0.1:6444', token: 'b', labels: { env: 'prod', region: 'us' } },
+    { name: 'prod-us-1', url: 'https://127.0.0.1:6444', token: 'b', labels: { env: 'prod', region: 'us' }, traffic: 'istio' },
   ];
 
   it('make a kubeconfig with a context, a cluster and a token user per cluster, and the CA when there is one', () => {
@@ -38,7 +38,7 @@ describe('the written files', () => {
     expect(file).toEqual({
       clusters: [
         { name: 'staging-eu', kubeconfig: '/abs/kubeconfig.yaml', context: 'staging-eu', labels: { env: 'staging', region: 'eu' }, prometheus: { url: 'http://127.0.0.1:19090' } },
-        { name: 'prod-us-1', kubeconfig: '/abs/kubeconfig.yaml', context: 'prod-us-1', labels: { env: 'prod', region: 'us' }, prometheus: { url: 'http://127.0.0.1:19090' } },
+        { name: 'prod-us-1', kubeconfig: '/abs/kubeconfig.yaml', context: 'prod-us-1', labels: { env: 'prod', region: 'us' }, traffic: 'istio', prometheus: { url: 'http://127.0.0.1:19090' } },
       ],
     });
   });
