@@ -129,7 +129,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   const tokens = await tokenSource(app, deps);
   const metricsAuth = deps.metricsAuth ?? false;
-  if (deps.rateLimit !== false) await registerRateLimit(app, deps.redis, deps.rateLimit ?? DEFAULT_RATE_LIMIT, metricsAuth);
+  if (deps.rateLimit !== false) registerRateLimit(app, deps.redis, deps.rateLimit ?? DEFAULT_RATE_LIMIT, metricsAuth);
   installAccess(app, { tokens, metricsAuth });
   await registerDashboard(app);
 
