@@ -108,10 +108,12 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
       deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on (or the lease was lost) during the tick; its decision was dropped');
       return;
     }
+    // The first tries go before the two trips to Redis below: they wait for nothing else, and the queued jobs that
+    // follow are only the backup (the claim in PostgreSQL lets one of them send).
+    deps.deliverNow?.(deliveries);
     countTransitions(final);
     await schedule(deps.queues, record.id, version, final.wakeAt);
     await deps.outbox?.dispatch(deliveries);
-    deps.deliverNow?.(deliveries);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) throw err;
     // Another worker has the rollout now and ticks it from the state in PostgreSQL; this tick wrote nothing since.
