@@ -14,6 +14,7 @@ import { WorkerGroup } from './queue/workers.ts';
 import { migrate, MigrationError, migrationStatus } from './store/migrate.ts';
 import { createPool, type Pool } from './store/pool.ts';
 import { runDelivery } from './notifications/deliver.ts';
+import { notificationFirstTry } from './metrics.ts';
 import { NotificationsSource } from './notifications/file.ts';
 import { Outbox } from './notifications/outbox.ts';
 import { createWebhookSender } from './notifications/webhook.ts';
@@ -155,9 +156,10 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
   };
   // The first try of a delivery is made here as soon as its event commits, rather than after a trip through Redis and
   // a worker's poll: the claim in PostgreSQL lets only one of this and the queued job send it.
-  deps.deliverNow = (ids) => {
+  deps.deliverNow = (ids, writeStartedAt) => {
     const committedAt = performance.now();
     for (const deliveryId of ids) {
+      notificationFirstTry.observe({ stage: 'write' }, (committedAt - writeStartedAt) / 1000);
       runDelivery(delivery, { deliveryId, attempt: 0 }, committedAt).catch((err: unknown) =>
         logger.warn({ err, delivery: deliveryId }, 'first try of a delivery failed; its queued job makes it again'),
       );

@@ -168,7 +168,7 @@ export const notifyScenario: Scenario = {
   },
 };
 
-const STAGES = { claim: 'event committed → delivery claimed', send: 'claimed → receiver answered' } as const;
+const STAGES = { write: 'connection asked → event and delivery committed', claim: 'event committed → delivery claimed', send: 'claimed → receiver answered' } as const;
 
 /** The p50 and p99 of each stage of the first tries made at commit (interpolated in their histogram's buckets). */
 function firstTryStages(metrics: MetricsSnapshot): { stage: string; count: number; p50: number; p99: number }[] {
