@@ -113,7 +113,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 }
 
 /** Connections of the deliveries' own pool (see startEngine). */
-const DELIVERY_POOL_SIZE = 4;
+const DELIVERY_POOL_SIZE = 8;
 
 export interface Engine {
   stop(): Promise<void>;
