@@ -63,6 +63,17 @@ export const prometheusRequests = new Histogram({
   registers: [registry],
 });
 
+export const notificationFirstTry = new Histogram({
+  name: 'oleada_notification_first_try_seconds',
+  help:
+    'First tries made at commit, by stage: "write" from asking for a connection to the commit of the transaction that ' +
+    'wrote the event and the delivery, "claim" from that commit to the delivery claimed in PostgreSQL, ' +
+    '"send" from the claim to the receiver\'s answer.',
+  labelNames: ['stage'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
 export const notificationDeliveriesTotal = new Counter({
   name: 'oleada_notification_deliveries_total',
   help: 'Tries of notification deliveries, by channel (its name in the notifications file) and what came of them.',

@@ -14,6 +14,7 @@ import { WorkerGroup } from './queue/workers.ts';
 import { migrate, MigrationError, migrationStatus } from './store/migrate.ts';
 import { createPool, type Pool } from './store/pool.ts';
 import { runDelivery } from './notifications/deliver.ts';
+import { notificationFirstTry } from './metrics.ts';
 import { NotificationsSource } from './notifications/file.ts';
 import { Outbox } from './notifications/outbox.ts';
 import { createWebhookSender } from './notifications/webhook.ts';
@@ -111,6 +112,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   }
 }
 
+/** Connections of the deliveries' own pool (see startEngine). */
+const DELIVERY_POOL_SIZE = 8;
+
 export interface Engine {
   stop(): Promise<void>;
 }
@@ -128,8 +132,11 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     outbox: runtime.outbox,
   };
   const deliveryTimeoutMs = config.OLEADA_DELIVERY_TIMEOUT_SECONDS * 1000;
+  // Deliveries have connections of their own: on the shared pool a first try queued behind every running tick's
+  // queries (the notify benchmark, docs/performance.md), and a try holds its claim for only two short statements.
+  const deliveryPool = createPool(config.DATABASE_URL, { max: DELIVERY_POOL_SIZE, applicationName: 'oleada-deliveries' });
   const delivery = {
-    pool: runtime.pool,
+    pool: deliveryPool,
     queues: runtime.queues,
     notifications: runtime.notifications,
     senders: {
@@ -149,9 +156,11 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
   };
   // The first try of a delivery is made here as soon as its event commits, rather than after a trip through Redis and
   // a worker's poll: the claim in PostgreSQL lets only one of this and the queued job send it.
-  deps.deliverNow = (ids) => {
+  deps.deliverNow = (ids, writeStartedAt) => {
+    const committedAt = performance.now();
     for (const deliveryId of ids) {
-      runDelivery(delivery, { deliveryId, attempt: 0 }).catch((err: unknown) =>
+      notificationFirstTry.observe({ stage: 'write' }, (committedAt - writeStartedAt) / 1000);
+      runDelivery(delivery, { deliveryId, attempt: 0 }, committedAt).catch((err: unknown) =>
         logger.warn({ err, delivery: deliveryId }, 'first try of a delivery failed; its queued job makes it again'),
       );
     }
@@ -176,6 +185,7 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     async stop() {
       await recovery.stop();
       await workers.close(config.OLEADA_SHUTDOWN_TIMEOUT_SECONDS * 1000);
+      await deliveryPool.end();
     },
   };
 }

@@ -18,6 +18,7 @@ import { lazyChildLogger } from './request-logger.ts';
 import { DEFAULT_STREAM_OPTIONS, StreamRegistry, type StreamOptions } from './live/event-stream.ts';
 import { StatusSnapshots } from './live/status-snapshots.ts';
 import { VersionCache } from './live/version-cache.ts';
+import { ListGeneration } from './live/list-generation.ts';
 import { ApiError, handleError, ProblemSchema, sendProblem } from './problem.ts';
 import { DEFAULT_RATE_LIMIT, registerRateLimit, type RateLimitSettings } from './rate-limit.ts';
 import { analysisRoutes } from './routes/analysis.ts';
@@ -129,7 +130,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   const tokens = await tokenSource(app, deps);
   const metricsAuth = deps.metricsAuth ?? false;
-  if (deps.rateLimit !== false) await registerRateLimit(app, deps.redis, deps.rateLimit ?? DEFAULT_RATE_LIMIT, metricsAuth);
+  if (deps.rateLimit !== false) registerRateLimit(app, deps.redis, deps.rateLimit ?? DEFAULT_RATE_LIMIT, metricsAuth);
   installAccess(app, { tokens, metricsAuth });
   await registerDashboard(app);
 
@@ -208,11 +209,13 @@ async function liveContext(app: FastifyInstance, deps: ApiDeps, tokens: () => To
     deps.logger.warn({ err }, 'rollout change notifications are off; conditional GETs and event streams will poll PostgreSQL');
   }
   const versions = feed && (deps.conditionalGets ?? 'notify') === 'notify' ? new VersionCache(feed) : undefined;
+  const listGeneration = feed && versions ? new ListGeneration(feed, deps.pool, deps.logger) : undefined;
   const streams = new StreamRegistry();
   // Open event streams would hold app.close() until their clients left; end them first (clients reconnect elsewhere).
   app.addHook('preClose', async () => streams.endAll());
   app.addHook('onClose', async () => {
     versions?.close();
+    listGeneration?.close();
     await feed?.close();
   });
   return {
@@ -222,6 +225,7 @@ async function liveContext(app: FastifyInstance, deps: ApiDeps, tokens: () => To
     tokens,
     feed,
     versions,
+    listGeneration,
     streams,
     streamOptions: { ...DEFAULT_STREAM_OPTIONS, ...deps.stream },
     statusSnapshots: new StatusSnapshots(deps.pool),

@@ -4,6 +4,7 @@ import type { Pool } from '../store/pool.ts';
 import type { TokenStore } from './auth/tokens.ts';
 import type { ChangeFeed } from './live/change-feed.ts';
 import type { StreamOptions, StreamRegistry } from './live/event-stream.ts';
+import type { ListGeneration } from './live/list-generation.ts';
 import type { StatusSnapshots } from './live/status-snapshots.ts';
 import type { VersionCache } from './live/version-cache.ts';
 
@@ -25,6 +26,8 @@ export interface ApiContext {
   feed: ChangeFeed | undefined;
   /** Present when conditional GETs are answered from memory; absent when each reads the version from PostgreSQL. */
   versions: VersionCache | undefined;
+  /** Present with `versions`: where the rollouts table stands, for 304s to list polls without reading the list. */
+  listGeneration: ListGeneration | undefined;
   streams: StreamRegistry;
   streamOptions: StreamOptions;
   /** The status messages of event streams that asked for them, shared by every stream of a rollout. */

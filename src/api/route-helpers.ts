@@ -13,7 +13,7 @@ import { getRolloutHead, listRolloutsMatching, type RolloutHead, type RolloutPag
 import { assertAppAccess, principalOf } from './auth/access.ts';
 import type { ApiContext } from './context.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { ifNoneMatchMatches, rolloutEtag, rolloutPageEtag } from './live/etag.ts';
+import { ifNoneMatchMatches, listWordEtag, rolloutEtag, rolloutPageEtag } from './live/etag.ts';
 import { ApiError } from './problem.ts';
 import { toStatusView } from './responses/rollout-status.ts';
 
@@ -48,12 +48,23 @@ export async function rolloutPage(
   const principal = principalOf(request);
   if (query.app !== undefined) assertAppAccess(request, query.app);
   const limit = query.limit ?? 50;
+  const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+  // A dashboard polls its list: while the change feed vouches for where the table stands, an unchanged list is a 304
+  // without reading it. The word is taken before the read, so a tag is never newer than its page (list-generation.ts).
+  const word = context.listGeneration?.current();
+  const wordEtag =
+    word !== undefined
+      ? listWordEtag(word, [basePath, query.app, query.phase, limit, query.cursor, principal.apps === undefined ? undefined : JSON.stringify(principal.apps)])
+      : undefined;
+  if (wordEtag !== undefined && ifNoneMatchMatches(request.headers['if-none-match'], wordEtag)) {
+    return reply.code(304).header('etag', wordEtag).header('cache-control', 'no-cache').send();
+  }
   const result: RolloutPage = await listRolloutsMatching(context.pool, {
     limit,
     ...(query.app !== undefined ? { app: query.app } : {}),
     ...(query.phase !== undefined ? { phase: query.phase } : {}),
     ...(principal.apps !== undefined ? { appGlobs: principal.apps } : {}),
-    ...(query.cursor !== undefined ? { after: decodeCursor(query.cursor) } : {}),
+    ...(after !== undefined ? { after } : {}),
   });
   let next = null;
   if (result.next) {
@@ -65,8 +76,8 @@ export async function rolloutPage(
     params.set('cursor', cursor);
     next = { cursor, href: `${basePath}?${params.toString()}` };
   }
-  // A dashboard polls its list; an unchanged page is a 304 before any status is built or serialized.
-  const etag = rolloutPageEtag(result.items, next?.cursor ?? null);
+  // Without the feed, the tag hashes the page's rows: an unchanged page is a 304 before any status is built.
+  const etag = wordEtag ?? rolloutPageEtag(result.items, next?.cursor ?? null);
   reply.header('etag', etag).header('cache-control', 'no-cache');
   if (ifNoneMatchMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
   return { items: result.items.map(toStatusView), next };

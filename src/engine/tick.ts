@@ -49,7 +49,7 @@ export interface TickDeps {
   /** Writes the notification deliveries of the tick's events with them; absent: nobody is notified. */
   outbox?: Outbox;
   /** Makes the first try of committed deliveries in this process at once, ahead of their queued jobs (which stay as the backup). */
-  deliverNow?: (ids: string[]) => void;
+  deliverNow?: (ids: string[], writeStartedAt: number) => void;
 }
 
 export type TickPayload = JobPayload<'tick'>;
@@ -99,6 +99,7 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
 
     let version: number;
     let deliveries: string[];
+    const writeStartedAt = performance.now();
     try {
       lease.assertHeld();
       ({ version, deliveries } = await persist(deps, record, lease, final));
@@ -108,10 +109,12 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
       deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on (or the lease was lost) during the tick; its decision was dropped');
       return;
     }
+    // The first tries go before the two trips to Redis below: they wait for nothing else, and the queued jobs that
+    // follow are only the backup (the claim in PostgreSQL lets one of them send).
+    deps.deliverNow?.(deliveries, writeStartedAt);
     countTransitions(final);
     await schedule(deps.queues, record.id, version, final.wakeAt);
     await deps.outbox?.dispatch(deliveries);
-    deps.deliverNow?.(deliveries);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) throw err;
     // Another worker has the rollout now and ticks it from the state in PostgreSQL; this tick wrote nothing since.

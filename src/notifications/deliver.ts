@@ -5,7 +5,7 @@
  */
 import { toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { notificationDeliveriesTotal } from '../metrics.ts';
+import { notificationDeliveriesTotal, notificationFirstTry } from '../metrics.ts';
 import type { ChannelKind } from '../model/deliveries.ts';
 import { deliverJobId, type JobPayload } from '../queue/catalog.ts';
 import type { JobQueues } from '../queue/queues.ts';
@@ -47,11 +47,15 @@ async function tryOnce(deps: DeliveryDeps, delivery: Parameters<Sender['send']>[
   }
 }
 
-export async function runDelivery(deps: DeliveryDeps, payload: JobPayload<'deliver'>): Promise<void> {
+/** `committedAt` (performance.now() when the event committed) times the stages of a first try made at commit. */
+export async function runDelivery(deps: DeliveryDeps, payload: JobPayload<'deliver'>, committedAt?: number): Promise<void> {
   const delivery = await claimDelivery(deps.pool, payload.deliveryId, payload.attempt, deps.claimMs);
   // Delivered, failed, moved on to a later try, or being tried elsewhere: nothing to do for this job.
   if (!delivery) return;
+  const claimedAt = performance.now();
+  if (committedAt !== undefined) notificationFirstTry.observe({ stage: 'claim' }, (claimedAt - committedAt) / 1000);
   const result = await tryOnce(deps, delivery);
+  if (committedAt !== undefined) notificationFirstTry.observe({ stage: 'send' }, (performance.now() - claimedAt) / 1000);
   const tries = delivery.attempts + 1;
   const outcome = outcomeOf(result, tries, deps.schedule, Date.now());
   await recordTry(deps.pool, delivery.id, outcome);

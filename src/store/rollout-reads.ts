@@ -127,6 +127,16 @@ export async function listRolloutsMatching(db: Db, query: MatchingQuery): Promis
   };
 }
 
+/**
+ * A fingerprint of every rollout's version at once: the number of rollouts and the sum of their versions. Rollouts are
+ * never deleted and every write raises a version, so each write moves it and it never comes back to an earlier value.
+ */
+export async function rolloutsFingerprint(db: Db): Promise<string> {
+  const { rows } = await db.query<{ count: string; total: string }>('SELECT count(*)::text AS count, coalesce(sum(version), 0)::text AS total FROM rollouts');
+  const row = rows[0]!;
+  return `${row.count}.${row.total}`;
+}
+
 /** An active rollout in a short listing (chat's `/oleada list`). */
 export interface ActiveRolloutLine {
   id: string;

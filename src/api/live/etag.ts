@@ -22,6 +22,16 @@ export function rolloutPageEtag(items: readonly { id: string; version: number }[
   return `"${VIEW_REVISION}.page.${hash.digest('base64url').slice(0, 22)}"`;
 }
 
+/**
+ * The ETag of a list page named by where the rollouts table stands (list-generation.ts) instead of by its rows: the
+ * same query, by a token with the same app globs, at the same word.
+ */
+export function listWordEtag(word: string, query: readonly (string | number | undefined)[]): string {
+  const hash = createHash('sha256').update(word);
+  for (const part of query) hash.update(`\u0000${part ?? ''}`);
+  return `"${VIEW_REVISION}.list.${hash.digest('base64url').slice(0, 22)}"`;
+}
+
 const OUR_TAG = new RegExp(`^"${VIEW_REVISION}\\.(\\d{1,15})"$`);
 
 /** The rollout version a strong ETag of ours names, or undefined for any other tag (weak, foreign, older view). */

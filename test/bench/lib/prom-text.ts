@@ -59,11 +59,11 @@ export class MetricsSnapshot {
     return out;
   }
 
-  /** The cumulative buckets of a histogram, summed over its series. */
-  buckets(histogram: string): Bucket[] {
+  /** The cumulative buckets of a histogram, summed over its series whose labels include `where`. */
+  buckets(histogram: string, where: Record<string, string> = {}): Bucket[] {
     const byLe = new Map<number, number>();
     for (const s of this.samples) {
-      if (s.name !== `${histogram}_bucket`) continue;
+      if (s.name !== `${histogram}_bucket` || !Object.entries(where).every(([k, v]) => s.labels[k] === v)) continue;
       const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
       byLe.set(le, (byLe.get(le) ?? 0) + s.value);
     }

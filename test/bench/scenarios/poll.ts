@@ -39,7 +39,7 @@ interface Measured {
  */
 export const pollScenario: Scenario = {
   name: 'poll',
-  summary: 'GET /api/v1/rollouts/{id}: full 200 and 304 (If-None-Match) vs a bare fastify route, autocannon 50 connections',
+  summary: 'GET /api/v1/rollouts/{id}: full 200 and 304 (If-None-Match), and the list view\'s 304, vs a bare fastify route, autocannon 50 connections',
   async run(ctx: BenchContext) {
     const seconds = ctx.quick ? 3 : 10;
     const warmup = ctx.quick ? 1 : 2;
@@ -92,8 +92,18 @@ export const pollScenario: Scenario = {
     const check = await fetch(statusUrl, { headers: { authorization: `Bearer ${tokens.token}`, 'if-none-match': etag } });
     if (check.status !== 304) throw new Error(`a GET with If-None-Match ${etag} answered ${check.status}, not 304`);
 
+    // The dashboard's list view polls the newest page of every rollout (src/web/views/RolloutList.tsx); give it a few
+    // more rollouts of other apps to list. Its 304 is answered from the change feed's word once the API has read its
+    // starting fingerprint (src/api/live/list-generation.ts), so wait for a tag made that way.
+    for (let i = 0; i < 9; i++) {
+      await api.expect([201], 'POST', '/api/v1/rollouts', rolloutFile({ app: `shop-${i}`, image: `registry.example.com/shop-${i}:1.0.0`, clusters, waves: 'each', interval: '30s', steps: [{ setWeight: 10 }, { pause: {} }] }));
+    }
+    const listUrl = `${apiUrl}/api/v1/rollouts?limit=200`;
+    const listEtag = await listTag(listUrl, tokens.token);
+
     const auth = { authorization: `Bearer ${tokens.token}` };
     const targets = {
+      listNotModified: { url: listUrl, headers: { ...auth, 'if-none-match': listEtag } },
       baseline: { url: bareUrl, headers: {} as Record<string, string> },
       full: { url: statusUrl, headers: auth },
       notModified: { url: statusUrl, headers: { ...auth, 'if-none-match': etag } },
@@ -127,11 +137,11 @@ export const pollScenario: Scenario = {
     // the rounds' CPU-per-request ratios (304 ÷ the bare round beside it). req/s and p99 are secondary: they measure how
     // autocannon and the server share 2 cores as much as the route.
     const rounds = ctx.quick ? 1 : ROUNDS;
-    const order = [['baseline', '200'], ['notModified', '304'], ['full', '200']] as const;
-    const runs: Record<(typeof order)[number][0], Measured[]> = { baseline: [], full: [], notModified: [] };
+    const order = [['baseline', '200'], ['notModified', '304'], ['listNotModified', '304'], ['full', '200']] as const;
+    const runs: Record<(typeof order)[number][0], Measured[]> = { baseline: [], full: [], notModified: [], listNotModified: [] };
     for (let round = 0; round < rounds; round++) {
-      // Every other round runs the 304 first, so neither side always follows the full 200 (which leaves work behind).
-      const names = round % 2 === 0 ? order : ([order[1], order[0], order[2]] as const);
+      // Every other round runs the 304s first, so neither side always follows the full 200 (which leaves work behind).
+      const names = round % 2 === 0 ? order : ([order[1], order[2], order[0], order[3]] as const);
       for (const [name, expected] of names) runs[name].push(await measure(name, expected));
     }
     const median = (list: Measured[], pick: (m: Measured) => number) => percentile(list.map(pick), 50);
@@ -143,8 +153,11 @@ export const pollScenario: Scenario = {
     const baseline = summary(runs.baseline);
     const full = summary(runs.full);
     const notModified = summary(runs.notModified);
+    const listNotModified = summary(runs.listNotModified);
     const ratios = runs.notModified.map((m, i) => m.cpuPerRequestUs / runs.baseline[i]!.cpuPerRequestUs);
     const ratio = percentile(ratios, 50);
+    const listRatios = runs.listNotModified.map((m, i) => m.cpuPerRequestUs / runs.baseline[i]!.cpuPerRequestUs);
+    const listToRollout = runs.listNotModified.map((m, i) => m.cpuPerRequestUs / runs.notModified[i]!.cpuPerRequestUs);
     const spread = (values: number[], digits: number) =>
       rounds > 1 ? `rounds: ${values.map((v) => v.toFixed(digits)).join(', ')} (spread ${(Math.max(...values) - Math.min(...values)).toFixed(digits)})` : '';
     const each = (list: Measured[], pick: (m: Measured) => number) => spread(list.map(pick), 0);
@@ -182,6 +195,29 @@ export const pollScenario: Scenario = {
         baseline: bareCpu,
         note: join(each(runs.notModified, (m) => m.cpuPerRequestUs), loads),
       }),
+      row({
+        scenario: 'poll',
+        figure: 'server CPU per list-view 304 ÷ bare route (median of rounds)',
+        value: percentile(listRatios, 50),
+        unit: '×',
+        note: join(spread(listRatios, 2), 'GET /api/v1/rollouts?limit=200 with If-None-Match, as the dashboard polls it'),
+      }),
+      row({
+        scenario: 'poll',
+        figure: 'server CPU per list-view 304 ÷ rollout-view 304 (median of rounds)',
+        value: percentile(listToRollout, 50),
+        unit: '×',
+        target: { op: '<=', value: 1.25 },
+        note: join(spread(listToRollout, 2), "issue 15: a dashboard poll close to the 304 path's figure"),
+      }),
+      row({
+        scenario: 'poll',
+        figure: 'server CPU per list-view 304',
+        value: listNotModified.cpuPerRequestUs,
+        unit: 'µs',
+        baseline: bareCpu,
+        note: join(each(runs.listNotModified, (m) => m.cpuPerRequestUs), unexpected(runs.listNotModified, '304')),
+      }),
       row({ scenario: 'poll', figure: 'server CPU per bare-route request', value: baseline.cpuPerRequestUs, unit: 'µs', note: each(runs.baseline, (m) => m.cpuPerRequestUs) }),
       row({
         scenario: 'poll',
@@ -215,7 +251,25 @@ export const pollScenario: Scenario = {
     for (const r of rows) if (r.note === '') delete r.note;
     return {
       rows,
-      details: { connections: CONNECTIONS, seconds, warmupSeconds: warmup, rounds, pinned, fullBodyBytes: bodyBytes, baseline, full, notModified, ratios, runs },
+      details: { connections: CONNECTIONS, seconds, warmupSeconds: warmup, rounds, pinned, fullBodyBytes: bodyBytes, baseline, full, notModified, listNotModified, ratios, listRatios, runs },
     };
   },
 };
+
+/** The list's ETag once the API names it by the change feed's word, not by hashing the page (a few seconds at most). */
+async function listTag(url: string, token: string): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    await response.arrayBuffer();
+    const etag = response.headers.get('etag');
+    if (response.status === 200 && etag && /^"v2\.list\./.test(etag)) {
+      const check = await fetch(url, { headers: { authorization: `Bearer ${token}`, 'if-none-match': etag } });
+      await check.arrayBuffer();
+      if (check.status !== 304) throw new Error(`a GET of the list with If-None-Match ${etag} answered ${check.status}, not 304`);
+      return etag;
+    }
+    if (Date.now() > deadline) throw new Error(`the list at ${url} never got an ETag from the change feed (last: ${response.status} ${etag})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
