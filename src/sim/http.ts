@@ -187,7 +187,8 @@ export class ApiServer {
       dryRun: query.get('dryRun') === 'All',
     });
     res.on('finish', () => (record.status = res.statusCode));
-    res.on('close', () => (record.status = record.status || res.statusCode));
+    // A client that went away before the answer was sent gets nginx's 499 (client closed request), not a status never sent.
+    res.on('close', () => (record.status = record.status || (res.writableFinished ? res.statusCode : 499)));
   }
 
   private async serveControl(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: URLSearchParams): Promise<void> {

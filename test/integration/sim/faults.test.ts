@@ -155,6 +155,7 @@ describe('the control API under /_sim', () => {
     const abandoned = rawRequest(`${eu.url}/api/v1/namespaces/shop/configmaps`, { method: 'POST', token: eu.token, body: JSON.stringify({ metadata: { name: 'abandoned' } }), contentType: 'application/json', timeoutMs: 300 });
     await expect(abandoned).rejects.toThrow();
     await waitFor('the held write to be dropped', async () => ((await control('/faults')).json() as { heldWrites: number }).heldWrites === 0);
+    await waitFor('the audit to show it dropped', () => eu.audit(since).some((e) => e.verb === 'create' && e.status === 499));
     await control('/faults/hold', { method: 'DELETE' });
     expect(eu.get('v1/ConfigMap', 'shop', 'abandoned')).toBeUndefined();
   });
