@@ -15,7 +15,7 @@ import { ApiError, forbidden, internalError, unauthorized } from './errors.ts';
 import type { Faults } from './faults.ts';
 import { notFoundPath, readBody, send, sendStatus } from './httpio.ts';
 import type { KubeObject } from './objects.ts';
-import { openApiDocument } from './openapi.ts';
+import { serveOpenApi } from './openapi.ts';
 import { isWriteMethod, parseRequest, type ApiRequest } from './requestinfo.ts';
 import type { ResourceRegistry } from './resources.ts';
 import type { RestApi } from './rest.ts';
@@ -212,9 +212,7 @@ export class ApiServer {
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     if (this.options.faults.shouldFail()) throw internalError('kube-sim injected fault (failFraction)');
     if (path === '/openapi' || path.startsWith('/openapi/')) {
-      const doc = openApiDocument(this.options.resources, path);
-      if (!doc) throw notFoundPath();
-      send(res, 200, JSON.stringify(doc));
+      await serveOpenApi(req, res, this.options.resources, path, query);
       return;
     }
     if (parsed.kind === 'resource') {

@@ -39,6 +39,8 @@ export interface ResourceType {
   builtin: boolean;
   fieldSelectors: string[];
   printerColumns?: PrinterColumn[];
+  /** A custom resource's openAPIV3Schema by version, from its CRD (served in /openapi/v3). */
+  schemas?: Record<string, unknown>;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -181,6 +183,7 @@ export function resourceFromCrd(crd: KubeObject): ResourceType | undefined {
     generation: true,
     builtin: false,
     fieldSelectors: BASE_FIELDS,
+    schemas: Object.fromEntries(served.map((v) => [String(v.name), isPlainObject(v.schema) ? v.schema.openAPIV3Schema : undefined])),
     printerColumns: columns.map((c) => ({
       name: String(c.name),
       type: String(c.type ?? 'string'),

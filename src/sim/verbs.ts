@@ -5,8 +5,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthApi } from './auth/reviews.ts';
 import type { UserInfo } from './auth/identity.ts';
 import { badRequest, methodNotAllowed } from './errors.ts';
+import { enforceFieldValidation, fieldValidationOf, unknownFields, type WriteShape } from './fieldvalidation.ts';
 import { includeObject, negotiate, notFoundPath, readBody, readRawBody, send, toJson } from './httpio.ts';
 import type { KubeObject } from './objects.ts';
+import { kindSchema } from './openapi.ts';
 import { decodeProtobuf, isProtobuf } from './protobuf.ts';
 import type { ResourceRequest } from './requestinfo.ts';
 import { apiVersionOf, type ResourceRegistry, type ResourceType } from './resources.ts';
@@ -162,10 +164,25 @@ function serveWatchRequest({ deps, req, res, r, type, namespace, query }: Call):
   serveWatch(deps.store, { type, version: r.version, namespace, labels, fields, resourceVersion, timeoutSeconds: timeout ? Number(timeout) : undefined, bookmarks: query.get('allowWatchBookmarks') === 'true', asTable, ...(deps.faults && { faults: deps.faults }) }, res, () => undefined);
 }
 
-async function serveCreate({ deps, req, res, r, type, namespace, write, contentType }: Call): Promise<void> {
+/** Applies the fieldValidation parameter to a write's body, against the kind's schema in /openapi/v3. */
+async function checkFields(call: Call, body: unknown, shape: WriteShape): Promise<void> {
+  const mode = fieldValidationOf(call.query);
+  // The scale subresource takes another kind (Scale); the status subresource takes the object itself.
+  if ((mode !== 'Strict' && mode !== 'Warn') || (call.r.subresource !== undefined && call.r.subresource !== 'status')) return;
+  const found = await kindSchema(call.deps.resources, call.type, call.r.version);
+  if (found) enforceFieldValidation(call.res, mode, unknownFields(body, found.schema, found.schemas, { patch: shape.kind !== 'object' }), shape);
+}
+
+function objectShape(type: ResourceType, version: string): WriteShape {
+  return { kind: 'object', objectKind: type.kind, version };
+}
+
+async function serveCreate(call: Call): Promise<void> {
+  const { deps, req, res, r, type, namespace, write, contentType } = call;
   if (r.name !== undefined) throw methodNotAllowed();
   if (type.namespaced && namespace === undefined) throw notFoundPath();
   const body = await readObject(req, contentType);
+  await checkFields(call, body, objectShape(type, r.version));
   send(res, write.dryRun ? 200 : 201, toJson(deps.rest.create(type, namespace, body, write)));
 }
 
@@ -181,13 +198,28 @@ async function serveEviction({ deps, req, res, r, namespace, contentType }: Call
   send(res, 201, JSON.stringify(deps.evict(namespace!, r.name!)));
 }
 
-async function serveUpdate({ deps, req, res, r, type, namespace, write, contentType }: Call): Promise<void> {
+async function serveUpdate(call: Call): Promise<void> {
+  const { deps, req, res, r, type, namespace, write, contentType } = call;
   const body = await readObject(req, contentType);
+  await checkFields(call, body, objectShape(type, r.version));
   send(res, 200, toJson(deps.rest.update(type, namespace, r.name!, body, write)));
 }
 
-async function servePatch({ deps, req, res, r, type, namespace, write, contentType }: Call): Promise<void> {
+async function servePatch(call: Call): Promise<void> {
+  const { deps, req, res, r, type, namespace, write, contentType } = call;
   const raw = await readBody(req);
+  // A JSON patch names paths rather than fields; a body that does not parse is refused by the patch itself.
+  if (!contentType.startsWith('application/json-patch')) {
+    let patch: unknown;
+    try {
+      patch = parseBody(raw, contentType);
+    } catch {
+      patch = undefined;
+    }
+    const apply = contentType.startsWith('application/apply-patch');
+    const target = `${namespace ? `${namespace}/` : ''}${r.name!}; ${apiVersionOf(type, r.version)}, Kind=${type.kind}`;
+    if (patch !== undefined) await checkFields(call, patch, apply ? { kind: 'apply', target } : { kind: 'patch' });
+  }
   const existed = contentType.startsWith('application/apply-patch') ? deps.store.get(type, namespace, r.name!) !== undefined : true;
   const result = deps.rest.patch(type, namespace, r.name!, contentType, raw, write);
   send(res, existed || write.dryRun ? 200 : 201, toJson(result));

@@ -65,10 +65,10 @@ export interface RawResponse {
 }
 
 /** One request with node:http(s), trusting the simulation's CA; for paths and checks the typed clients do not cover. */
-export async function rawRequest(url: string, options: { method?: string; token?: string; body?: string; contentType?: string; ca?: string; accept?: string; timeoutMs?: number } = {}): Promise<RawResponse> {
+export async function rawRequest(url: string, options: { method?: string; token?: string; body?: string; contentType?: string; ca?: string; accept?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<RawResponse> {
   const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { Connection: 'close' };
+    const headers: Record<string, string> = { Connection: 'close', ...options.headers };
     if (options.token) headers.Authorization = `Bearer ${options.token}`;
     if (options.contentType) headers['Content-Type'] = options.contentType;
     if (options.accept) headers.Accept = options.accept;
