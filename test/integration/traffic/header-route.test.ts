@@ -37,11 +37,16 @@ describe('a header route on the gateway-api provider', () => {
     await stack?.close();
   });
 
-  /** Waits until Prometheus sees the canary take `testers`% of the testers' requests and `others`% of the rest, within 3 points. */
-  async function split(cluster: string, version: string, testers: number, others: number): Promise<{ testers: number; others: number }> {
+  /**
+   * Waits until Prometheus sees the canary take `testers`% of the testers' requests and `others`% of the rest, within 3
+   * points, over a 10 s rate window that lies wholly after `since` (when the routing changed), so the figure is the
+   * split itself and not a mix with the one before.
+   */
+  async function split(cluster: string, version: string, testers: number, others: number, since = Date.now()): Promise<{ testers: number; others: number }> {
     return stack.waitFor(
       `Prometheus to see ${testers}% of testers and ${others}% of the others on the canary`,
       async () => {
+        if (Date.now() - since < 11_000) return undefined;
         const seen = { testers: await canaryShareOf(cluster, version, 'tester'), others: await canaryShareOf(cluster, version, '') };
         if (seen.testers === null || seen.others === null) return undefined;
         return Math.abs(seen.testers - testers) <= 3 && Math.abs(seen.others - others) <= 3 ? { testers: seen.testers, others: seen.others } : undefined;
