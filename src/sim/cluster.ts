@@ -29,7 +29,7 @@ import { orderSeed } from './seed.ts';
 import { ServiceAccountController } from './serviceaccounts.ts';
 import { ObjectStore } from './store.ts';
 import type { TlsMaterial } from './tls.ts';
-import { TrafficSimulator } from './traffic.ts';
+import { TrafficSimulator, type HeaderTraffic } from './traffic.ts';
 import { RouteStatusController } from './route-status.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -67,6 +67,8 @@ export interface FaultControls {
   expireResumes(count?: number): void;
   /** Makes an HTTPRoute or VirtualService (every one, without `route`) not Accepted with this message; null undoes it. */
   rejectRoutes(message: string | null, route?: { namespace: string; name: string }): void;
+  /** Holds every write of these resources (`services`, `httproutes.gateway.networking.k8s.io`) until called with []. */
+  holdWrites(resources: string[]): void;
   /** Clears latency, failures and this cluster's run-time behaviours, and ends a refusal. */
   reset(): Promise<void>;
 }
@@ -91,6 +93,8 @@ export interface SimCluster {
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
   list(resource: string, namespace?: string): KubeObject[];
   setTrafficRate(requestsPerSecond: number): void;
+  /** Makes these shares of every Service's or route's requests carry headers (traffic.ts); [] for none. */
+  setHeaderTraffic(classes: HeaderTraffic[]): void;
   /** The current metrics exposition text. */
   metrics(): string;
   /** Resolves when the controllers have nothing queued (delayed work, such as a pod still starting, does not count). */
@@ -206,6 +210,11 @@ export class Cluster implements SimCluster {
         behaviours: () => options.behaviours.describe(),
         trafficRate: () => this.traffic.ratePerSecond,
         setTrafficRate: (rate) => this.setTrafficRate(rate),
+        headerTraffic: () => this.traffic.headerShares,
+        setHeaderTraffic: (classes) => this.traffic.setHeaderTraffic(classes),
+        rejectedRoutes: () => this.routes.refusals(),
+        rejectRoutes: (message, route) => this.faults.rejectRoutes(message, route),
+        holdWrites: (resources) => this.faults.holdWrites(resources),
         reset: () => this.faults.reset(),
       },
     });
@@ -222,6 +231,7 @@ export class Cluster implements SimCluster {
         options.behaviours.set(key, behaviour, clusters ?? [options.name]);
       },
       rejectRoutes: (message, route) => this.routes.reject(message, route),
+      holdWrites: (resources) => this.faultState.holdWrites(resources),
       reset: async () => {
         this.faultState.reset();
         this.routes.reset();
@@ -297,6 +307,10 @@ export class Cluster implements SimCluster {
 
   setTrafficRate(requestsPerSecond: number): void {
     this.traffic.setRate(requestsPerSecond);
+  }
+
+  setHeaderTraffic(classes: HeaderTraffic[]): void {
+    this.traffic.setHeaderTraffic(classes);
   }
 
   metrics(): string {

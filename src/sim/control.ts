@@ -18,6 +18,12 @@ export interface ControlTarget {
   behaviours(): unknown;
   trafficRate(): number;
   setTrafficRate(rate: number): void;
+  headerTraffic(): unknown;
+  /** Throws an Error saying what is wrong with an invalid list. */
+  setHeaderTraffic(classes: unknown): void;
+  rejectedRoutes(): { route: string; message: string }[];
+  rejectRoutes(message: string | null, route?: { namespace: string; name: string }): void;
+  holdWrites(resources: string[]): void;
   reset(): Promise<void>;
 }
 
@@ -43,6 +49,17 @@ function numberField(body: Record<string, unknown>, query: URLSearchParams, name
   const value = Number(raw);
   if (!Number.isFinite(value)) throw new ControlError(400, `${name} must be a number, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/** The route a route-fault request names: namespace and name together, or neither (every route). */
+function routeField(body: Record<string, unknown>, query: URLSearchParams): { namespace: string; name: string } | undefined {
+  const namespace = body.namespace ?? query.get('namespace') ?? undefined;
+  const name = body.name ?? query.get('name') ?? undefined;
+  if (namespace === undefined && name === undefined) return undefined;
+  if (typeof namespace !== 'string' || typeof name !== 'string' || namespace === '' || name === '') {
+    throw new ControlError(400, 'give a route as both namespace and name (strings), or neither for every HTTPRoute and VirtualService');
+  }
+  return { namespace, name };
 }
 
 export async function handleControl(target: ControlTarget, method: string, path: string, query: URLSearchParams, rawBody: string): Promise<ControlResponse> {
@@ -97,14 +114,41 @@ export async function handleControl(target: ControlTarget, method: string, path:
         target.setBehaviour(key, behaviour as BehaviourSpec, clusters);
         return { status: 200, body: target.behaviours() };
       }
+      case 'POST /_sim/faults/routes': {
+        const message = body.message;
+        if (typeof message !== 'string' || message.trim() === '') {
+          throw new ControlError(400, 'message (the text of the Accepted=False condition, e.g. "listener https does not allow routes from namespace shop") is required');
+        }
+        target.rejectRoutes(message, routeField(body, query));
+        return { status: 200, body: { rejected: target.rejectedRoutes() } };
+      }
+      case 'DELETE /_sim/faults/routes':
+        target.rejectRoutes(null, routeField(body, query));
+        return { status: 200, body: { rejected: target.rejectedRoutes() } };
+      case 'POST /_sim/faults/hold': {
+        const resources = body.resources;
+        if (!Array.isArray(resources) || resources.length === 0 || !resources.every((r) => typeof r === 'string' && r !== '')) {
+          throw new ControlError(400, 'resources is required: the resources whose writes to hold, e.g. ["services"] or ["httproutes.gateway.networking.k8s.io"]');
+        }
+        target.holdWrites(resources as string[]);
+        return { status: 200, body: target.faultSettings() };
+      }
+      case 'DELETE /_sim/faults/hold':
+        target.holdWrites([]);
+        return { status: 200, body: target.faultSettings() };
       case 'GET /_sim/traffic':
-        return { status: 200, body: { rate: target.trafficRate() } };
+        return { status: 200, body: { rate: target.trafficRate(), headerTraffic: target.headerTraffic() } };
       case 'POST /_sim/traffic':
       case 'PUT /_sim/traffic': {
         const rate = numberField(body, query, 'rate');
-        if (rate === undefined) throw new ControlError(400, 'rate (requests per second per Service) is required');
-        target.setTrafficRate(rate);
-        return { status: 200, body: { rate: target.trafficRate() } };
+        if (rate === undefined && body.headerTraffic === undefined) {
+          throw new ControlError(400, 'give rate (requests per second per Service), headerTraffic (a list of { name, share, headers }), or both');
+        }
+        // Both are checked before either is applied, so a bad request changes nothing.
+        if (rate !== undefined && !(rate >= 0)) throw new ControlError(400, `rate must be a number of requests per second >= 0, got ${rate}`);
+        if (body.headerTraffic !== undefined) target.setHeaderTraffic(body.headerTraffic);
+        if (rate !== undefined) target.setTrafficRate(rate);
+        return { status: 200, body: { rate: target.trafficRate(), headerTraffic: target.headerTraffic() } };
       }
       case 'POST /_sim/reset':
         await target.reset();

@@ -4,6 +4,10 @@
 export interface FaultSettings {
   apiLatencyMs: number;
   failFraction: number;
+  /** Resources whose writes are held (`services`, `httproutes.gateway.networking.k8s.io`). */
+  holdWrites: string[];
+  /** Writes held right now. */
+  heldWrites: number;
 }
 
 export class Faults {
@@ -12,6 +16,9 @@ export class Faults {
   private owed = 0;
   private readonly watchCutters = new Set<() => void>();
   private expiredResumes = 0;
+  private held = new Set<string>();
+  /** Wakes every held write, to look again whether it is still held. */
+  private readonly waiting = new Set<() => void>();
 
   /** Cuts every open watch connection, as a restarting API server or a load balancer would. Returns how many. */
   cutWatches(): number {
@@ -50,8 +57,34 @@ export class Faults {
     this.owed = 0;
   }
 
+  /**
+   * Holds every write (create, update, patch, delete) of these resources until the hold is lifted, so that a test can
+   * stop a client between two of its writes: the audit shows the held write with status 0, and a write whose client
+   * goes away while held is dropped, never applied, as if the client had died before sending it.
+   */
+  holdWrites(resources: string[]): void {
+    this.held = new Set(resources);
+    for (const wake of [...this.waiting]) wake();
+  }
+
+  /** For the API server: waits while writes of `resource` are held; false when the client went away meanwhile. */
+  async waitIfHeld(resource: string, gone: () => boolean, onGone: (listener: () => void) => void): Promise<boolean> {
+    while (this.held.has(resource)) {
+      if (gone()) return false;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.waiting.delete(wake);
+          resolve();
+        };
+        this.waiting.add(wake);
+        onGone(wake);
+      });
+    }
+    return !gone();
+  }
+
   get settings(): FaultSettings {
-    return { apiLatencyMs: this.latency, failFraction: this.fraction };
+    return { apiLatencyMs: this.latency, failFraction: this.fraction, holdWrites: [...this.held], heldWrites: this.waiting.size };
   }
 
   get apiLatencyMs(): number {
@@ -74,5 +107,6 @@ export class Faults {
     this.latency = 0;
     this.fraction = 0;
     this.owed = 0;
+    this.holdWrites([]);
   }
 }

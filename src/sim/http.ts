@@ -187,7 +187,8 @@ export class ApiServer {
       dryRun: query.get('dryRun') === 'All',
     });
     res.on('finish', () => (record.status = res.statusCode));
-    res.on('close', () => (record.status = record.status || res.statusCode));
+    // A client that went away before the answer was sent gets nginx's 499 (client closed request), not a status never sent.
+    res.on('close', () => (record.status = record.status || (res.writableFinished ? res.statusCode : 499)));
   }
 
   private async serveControl(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: URLSearchParams): Promise<void> {
@@ -202,6 +203,11 @@ export class ApiServer {
 
   /** The Kubernetes API itself, behind the injected faults. */
   private async serveApi(req: IncomingMessage, res: ServerResponse, path: string, parsed: ApiRequest, user: UserInfo, query: URLSearchParams): Promise<void> {
+    if (parsed.kind === 'resource' && isWriteMethod(req.method ?? 'GET')) {
+      const resource = parsed.group ? `${parsed.resource}.${parsed.group}` : parsed.resource;
+      const gone = () => res.destroyed || res.socket === null || res.socket.destroyed;
+      if (!(await this.options.faults.waitIfHeld(resource, gone, (listener) => res.once('close', listener)))) return;
+    }
     const latency = this.options.faults.apiLatencyMs;
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     if (this.options.faults.shouldFail()) throw internalError('kube-sim injected fault (failFraction)');

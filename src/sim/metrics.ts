@@ -8,6 +8,17 @@ export interface SeriesLabels {
   namespace: string;
   app: string;
   version: string;
+  /** The request class of header-carrying requests (traffic.ts); absent for plain requests. */
+  traffic?: string;
+}
+
+function seriesKey(labels: SeriesLabels): string {
+  return `${labels.namespace}\u0000${labels.app}\u0000${labels.version}\u0000${labels.traffic ?? ''}`;
+}
+
+function labelText(labels: SeriesLabels): string {
+  const base = `namespace="${escape(labels.namespace)}",app="${escape(labels.app)}",version="${escape(labels.version)}"`;
+  return labels.traffic === undefined ? base : `${base},traffic="${escape(labels.traffic)}"`;
 }
 
 interface Series {
@@ -32,7 +43,7 @@ export class TrafficMetrics {
   private readonly series = new Map<string, Series>();
 
   private get(labels: SeriesLabels): Series {
-    const key = `${labels.namespace}\u0000${labels.app}\u0000${labels.version}`;
+    const key = seriesKey(labels);
     let series = this.series.get(key);
     if (!series) {
       series = { labels: { ...labels }, codes: new Map(), buckets: new Array(DURATION_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
@@ -60,7 +71,7 @@ export class TrafficMetrics {
 
   /** The request count so far of one series and code (for tests and the control API). */
   total(labels: SeriesLabels, code?: string): number {
-    const series = this.series.get(`${labels.namespace}\u0000${labels.app}\u0000${labels.version}`);
+    const series = this.series.get(seriesKey(labels));
     if (!series) return 0;
     if (code !== undefined) return series.codes.get(code) ?? 0;
     let sum = 0;
@@ -74,13 +85,13 @@ export class TrafficMetrics {
     lines.push('# HELP http_requests_total Requests served by the simulated app, by the version of the pod that served them and the HTTP status code.');
     lines.push('# TYPE http_requests_total counter');
     for (const s of all) {
-      const base = `namespace="${escape(s.labels.namespace)}",app="${escape(s.labels.app)}",version="${escape(s.labels.version)}"`;
+      const base = labelText(s.labels);
       for (const [code, n] of [...s.codes].sort(([a], [b]) => a.localeCompare(b))) lines.push(`http_requests_total{${base},code="${escape(code)}"} ${n}`);
     }
     lines.push('# HELP http_request_duration_seconds Duration of the requests served by the simulated app, by pod version.');
     lines.push('# TYPE http_request_duration_seconds histogram');
     for (const s of all) {
-      const base = `namespace="${escape(s.labels.namespace)}",app="${escape(s.labels.app)}",version="${escape(s.labels.version)}"`;
+      const base = labelText(s.labels);
       let cumulative = 0;
       DURATION_BUCKETS.forEach((bound, i) => {
         cumulative += s.buckets[i]!;

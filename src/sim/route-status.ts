@@ -40,6 +40,11 @@ export class RouteStatusController {
     this.resyncAll();
   }
 
+  /** The refusals in force: a route (`namespace/name`, or `*` for every route) and its message. */
+  refusals(): { route: string; message: string }[] {
+    return [...this.rejected].map(([route, message]) => ({ route, message }));
+  }
+
   reset(): void {
     if (this.rejected.size === 0) return;
     this.rejected.clear();

@@ -1,11 +1,17 @@
 // Simulated app traffic. Every Service with a selector receives `rate` requests per second, split evenly across its
 // ready pods, unless an HTTPRoute or a VirtualService points at it: then the route receives the traffic and splits it
-// by its backend weights. Each request's outcome follows the behaviour of the version of the pod that serves it.
-// Counting is deterministic: fractional requests carry over from tick to tick, and so do fractional errors, so a
-// version failing 50 % of requests shows an error ratio of 0.5 to within one request.
+// by its rules and backend weights (route-matching.ts picks the rule). A configurable share of the requests may carry
+// headers (a tester class with `X-Canary: 1`, say); header routes send those first, as the real data planes do, and
+// their metrics carry `traffic="<class>"` so that Prometheus tells them apart. Each request's outcome follows the
+// behaviour of the version of the pod that serves it. Counting is deterministic: fractional requests carry over from
+// tick to tick, and so do fractional errors, so a version failing 50 % of requests shows an error ratio of 0.5 to
+// within one request.
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
 import type { Behaviour } from './behaviours.ts';
 import { isPlainObject, type KubeObject } from './objects.ts';
 import { isPodReady } from './replicasets.ts';
+import { httpRouteRules, virtualServiceEntries, type RequestHeaders } from './route-matching.ts';
 import { specOf, type ClusterRuntime } from './runtime.ts';
 import { fromLabelSelectorObject, matchesLabels, type LabelSelector } from './selectors.ts';
 import type { StoreEvent } from './store.ts';
@@ -16,7 +22,7 @@ const LATENCY_FACTORS = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1
 const BASE_LATENCY_SECONDS = 0.04;
 
 interface Backend {
-  /** Share of the source's traffic, 0..1. */
+  /** Share of the request class's traffic at this source, 0..1. */
   share: number;
   namespace: string;
   selector: LabelSelector;
@@ -26,9 +32,49 @@ interface Backend {
   pods?: KubeObject[];
 }
 
+/** Where one class of requests sent to a source goes. */
+interface ClassRoute {
+  traffic: RequestClass;
+  backends: Backend[];
+}
+
 interface Source {
   id: string;
-  backends: Backend[];
+  classes: ClassRoute[];
+}
+
+/** A share of every source's requests that carries headers, e.g. testers sending `X-Canary: 1`. */
+export const HeaderTrafficSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,62}$', description: 'the value of the traffic label on these requests\' metrics' }),
+    share: Type.Number({ minimum: 0, maximum: 1, description: 'fraction of each Service\'s or route\'s requests' }),
+    headers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String(), { minProperties: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type HeaderTraffic = Static<typeof HeaderTrafficSchema>;
+export const HeaderTrafficListSchema = Type.Array(HeaderTrafficSchema, { maxItems: 10 });
+
+/** The requests of one class: the plain ones (name '', no headers) or a header-carrying share. */
+interface RequestClass {
+  name: string;
+  share: number;
+  headers: RequestHeaders;
+}
+
+/** Checks a header traffic list; throws an Error saying what is wrong. */
+export function checkHeaderTraffic(value: unknown): HeaderTraffic[] {
+  if (!Value.Check(HeaderTrafficListSchema, value)) {
+    const first = [...Value.Errors(HeaderTrafficListSchema, value)][0];
+    const where = first ? `${first.instancePath || '/'}: ${first.message}` : 'not a list';
+    throw new Error(`headerTraffic must be a list of { name, share, headers }, e.g. [{"name":"tester","share":0.2,"headers":{"X-Canary":"1"}}] (${where})`);
+  }
+  const names = value.map((t) => t.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new Error(`headerTraffic names each class once; "${twice}" appears twice`);
+  const total = value.reduce((sum, t) => sum + t.share, 0);
+  if (total > 1 + 1e-9) throw new Error(`headerTraffic shares add up to ${total}, more than 1 (all requests)`);
+  return value.map((t) => ({ ...t, headers: { ...t.headers } }));
 }
 
 export interface TrafficOptions {
@@ -36,16 +82,12 @@ export interface TrafficOptions {
   rate: number;
   /** How often counters move, in real milliseconds; at most 250 so that a 1 s scrape sees smooth rates. */
   intervalMs?: number;
+  /** Shares of the requests that carry headers; the rest carry none. */
+  headerTraffic?: HeaderTraffic[];
 }
 
 /** A Service annotated with this set to "false" gets no traffic of its own, only what routes send it (all via a gateway). */
 export const DIRECT_TRAFFIC_ANNOTATION = 'kube-sim.oleada.dev/direct-traffic';
-
-/** The sim's requests carry no headers, so a rule that matches only on headers receives none of them. */
-function needsHeaders(rule: Record<string, unknown>): boolean {
-  const matches = Array.isArray(rule.matches) ? rule.matches.filter(isPlainObject) : [];
-  return matches.length > 0 && matches.every((m) => Array.isArray(m.headers) && m.headers.length > 0);
-}
 
 const ROUTE_KEYS = ['httproutes.gateway.networking.k8s.io', 'virtualservices.networking.istio.io', 'destinationrules.networking.istio.io'];
 
@@ -54,8 +96,9 @@ export class TrafficSimulator {
   private last = 0;
   private rate: number;
   private readonly intervalMs: number;
+  private headerTraffic: HeaderTraffic[];
   private sources: Source[] | undefined;
-  /** Fractional requests owed, by source and pod. */
+  /** Fractional requests owed, by source, class and pod. */
   private readonly requestCarry = new Map<string, number>();
   /** Fractional errors owed, by series. */
   private readonly errorCarry = new Map<string, number>();
@@ -71,6 +114,7 @@ export class TrafficSimulator {
     this.rate = options.rate;
     this.last = rt.now();
     this.intervalMs = Math.min(options.intervalMs ?? 100, 250);
+    this.headerTraffic = checkHeaderTraffic(options.headerTraffic ?? []);
   }
 
   start(): void {
@@ -93,6 +137,18 @@ export class TrafficSimulator {
     return this.rate;
   }
 
+  /** Replaces the header-carrying shares of the requests (an empty list: no request carries headers). */
+  setHeaderTraffic(classes: unknown): void {
+    const checked = checkHeaderTraffic(classes);
+    this.tick();
+    this.headerTraffic = checked;
+    this.sources = undefined;
+  }
+
+  get headerShares(): HeaderTraffic[] {
+    return this.headerTraffic.map((t) => ({ ...t, headers: { ...t.headers } }));
+  }
+
   observe(event: StoreEvent): void {
     const { pods, services } = this.rt.types;
     if (event.resource === pods || event.resource === services || ROUTE_KEYS.includes(event.resource.key)) this.sources = undefined;
@@ -107,31 +163,34 @@ export class TrafficSimulator {
     if (this.rate === 0) return;
     this.sources ??= this.plan();
     for (const source of this.sources) {
-      const expected = this.rate * seconds;
-      for (const backend of source.backends) {
-        if (backend.share <= 0) continue;
-        const pods = (backend.pods ??= this.readyPods(backend));
-        if (pods.length === 0) continue;
-        const perPod = (expected * backend.share) / pods.length;
-        for (const pod of pods) {
-          const key = `${source.id}\u0000${pod.metadata.uid}`;
-          const owed = (this.requestCarry.get(key) ?? 0) + perPod;
-          const whole = Math.floor(owed + 1e-9);
-          this.requestCarry.set(key, owed - whole);
-          if (whole > 0) this.serve(pod, whole);
+      for (const { traffic, backends } of source.classes) {
+        const expected = this.rate * seconds * traffic.share;
+        for (const backend of backends) {
+          if (backend.share <= 0) continue;
+          const pods = (backend.pods ??= this.readyPods(backend));
+          if (pods.length === 0) continue;
+          const perPod = (expected * backend.share) / pods.length;
+          for (const pod of pods) {
+            const key = `${source.id}\u0000${traffic.name}\u0000${pod.metadata.uid}`;
+            const owed = (this.requestCarry.get(key) ?? 0) + perPod;
+            const whole = Math.floor(owed + 1e-9);
+            this.requestCarry.set(key, owed - whole);
+            if (whole > 0) this.serve(pod, whole, traffic.name);
+          }
         }
       }
     }
   }
 
-  private serve(pod: KubeObject, count: number): void {
+  private serve(pod: KubeObject, count: number, traffic: string): void {
     const labels: SeriesLabels = {
       namespace: pod.metadata.namespace ?? '',
       app: pod.metadata.labels?.app ?? '',
       version: pod.metadata.labels?.version ?? '',
+      ...(traffic === '' ? {} : { traffic }),
     };
     const behaviour = this.cachedBehaviour(pod);
-    const seriesKey = `${labels.namespace}\u0000${labels.app}\u0000${labels.version}`;
+    const seriesKey = `${labels.namespace}\u0000${labels.app}\u0000${labels.version}\u0000${traffic}`;
     const owed = (this.errorCarry.get(seriesKey) ?? 0) + count * behaviour.errors;
     const errors = Math.min(count, Math.floor(owed + 1e-9));
     this.errorCarry.set(seriesKey, owed - errors);
@@ -166,9 +225,21 @@ export class TrafficSimulator {
     return result;
   }
 
+  /** The request classes: the header-carrying shares, and the plain requests that are left. */
+  private classes(): RequestClass[] {
+    const withHeaders = this.headerTraffic.map((t) => ({
+      name: t.name,
+      share: t.share,
+      headers: Object.fromEntries(Object.entries(t.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    }));
+    const plain = Math.max(0, 1 - withHeaders.reduce((sum, t) => sum + t.share, 0));
+    return [{ name: '', share: plain, headers: {} }, ...withHeaders].filter((c) => c.share > 0);
+  }
+
   /** Works out who receives traffic: routes first, then the Services no route points at. */
   private plan(): Source[] {
     const { store, types, resources } = this.rt;
+    const classes = this.classes();
     const sources: Source[] = [];
     const routed = new Set<string>();
     const serviceSelector = (namespace: string, name: string): LabelSelector | undefined => {
@@ -182,22 +253,24 @@ export class TrafficSimulator {
     if (httpRoutes) {
       for (const route of store.each(httpRoutes)) {
         const namespace = route.metadata.namespace ?? '';
-        const rules = (Array.isArray(specOf(route).rules) ? (specOf(route).rules as unknown[]).filter(isPlainObject) : []).filter((rule) => !needsHeaders(rule));
-        const backends: Backend[] = [];
-        for (const rule of rules) {
+        const rules = Array.isArray(specOf(route).rules) ? (specOf(route).rules as unknown[]).filter(isPlainObject) : [];
+        const ruleBackends = rules.map((rule) => {
           const refs = Array.isArray(rule.backendRefs) ? rule.backendRefs.filter(isPlainObject) : [];
           const services = refs.filter((ref) => (ref.kind ?? 'Service') === 'Service' && (ref.group ?? '') === '');
           const total = services.reduce((sum, ref) => sum + (typeof ref.weight === 'number' ? ref.weight : 1), 0);
+          const backends: Backend[] = [];
           for (const ref of services) {
             const ns = typeof ref.namespace === 'string' ? ref.namespace : namespace;
             const name = String(ref.name);
             routed.add(`${ns}/${name}`);
             const selector = serviceSelector(ns, name);
             const weight = typeof ref.weight === 'number' ? ref.weight : 1;
-            if (selector && total > 0) backends.push({ share: weight / total / rules.length, namespace: ns, selector });
+            if (selector && total > 0) backends.push({ share: weight / total, namespace: ns, selector });
           }
-        }
-        sources.push({ id: `httproute/${namespace}/${route.metadata.name}`, backends });
+          return backends;
+        });
+        const perClass = classes.map((traffic) => ({ traffic, backends: spread(httpRouteRules(rules, traffic.headers), ruleBackends) }));
+        sources.push({ id: `httproute/${namespace}/${route.metadata.name}`, classes: perClass });
       }
     }
 
@@ -207,11 +280,11 @@ export class TrafficSimulator {
       for (const vs of store.each(virtualServices)) {
         const namespace = vs.metadata.namespace ?? '';
         const http = Array.isArray(specOf(vs).http) ? (specOf(vs).http as unknown[]).filter(isPlainObject) : [];
-        const backends: Backend[] = [];
-        for (const entry of http) {
+        const entryBackends = http.map((entry) => {
           const routes = Array.isArray(entry.route) ? entry.route.filter(isPlainObject) : [];
           const weightOf = (r: Record<string, unknown>) => (typeof r.weight === 'number' ? r.weight : routes.length === 1 ? 100 : 0);
           const total = routes.reduce((sum, r) => sum + weightOf(r), 0);
+          const backends: Backend[] = [];
           for (const r of routes) {
             const destination = isPlainObject(r.destination) ? r.destination : {};
             const [name, ns = namespace] = String(destination.host ?? '').split('.');
@@ -221,10 +294,12 @@ export class TrafficSimulator {
             if (!selector || total <= 0) continue;
             const subset = typeof destination.subset === 'string' && destinationRules ? this.subsetLabels(destinationRules, ns, name, destination.subset) : undefined;
             if (typeof destination.subset === 'string' && !subset) continue;
-            backends.push({ share: weightOf(r) / total / http.length, namespace: ns, selector, subset });
+            backends.push({ share: weightOf(r) / total, namespace: ns, selector, subset });
           }
-        }
-        sources.push({ id: `virtualservice/${namespace}/${vs.metadata.name}`, backends });
+          return backends;
+        });
+        const perClass = classes.map((traffic) => ({ traffic, backends: spread(virtualServiceEntries(http, traffic.headers), entryBackends) }));
+        sources.push({ id: `virtualservice/${namespace}/${vs.metadata.name}`, classes: perClass });
       }
     }
 
@@ -232,7 +307,7 @@ export class TrafficSimulator {
       const namespace = svc.metadata.namespace ?? '';
       if (routed.has(`${namespace}/${svc.metadata.name}`) || svc.metadata.annotations?.[DIRECT_TRAFFIC_ANNOTATION] === 'false') continue;
       const selector = serviceSelector(namespace, svc.metadata.name!);
-      if (selector) sources.push({ id: `service/${namespace}/${svc.metadata.name}`, backends: [{ share: 1, namespace, selector }] });
+      if (selector) sources.push({ id: `service/${namespace}/${svc.metadata.name}`, classes: classes.map((traffic) => ({ traffic, backends: [{ share: 1, namespace, selector }] })) });
     }
     return sources;
   }
@@ -247,4 +322,9 @@ export class TrafficSimulator {
     }
     return undefined;
   }
+}
+
+/** The backends of the rules chosen for a class, one per part of the app, each part taking an equal share. */
+function spread(chosen: number[], ruleBackends: Backend[][]): Backend[] {
+  return chosen.flatMap((rule) => (ruleBackends[rule] ?? []).map((b) => ({ ...b, share: b.share / chosen.length })));
 }

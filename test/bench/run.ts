@@ -23,7 +23,7 @@ let simNote: string | undefined;
 
 /** Every scenario, in the order a full run takes them: the quick ones first. */
 async function loadScenarios(): Promise<Scenario[]> {
-  const [{ judgeScenario }, { rollbackScenario }, { commandScenario }, { scaleScenario }, { pollScenario }, { dashboardScenario }, { slackScenario }, { notifyScenario }, { followersScenario }] =
+  const [{ judgeScenario }, { rollbackScenario }, { commandScenario }, { scaleScenario }, { pollScenario }, { dashboardScenario }, { slackScenario }, { notifyScenario }, { followersScenario }, { trafficScenario }] =
     await Promise.all([
       import('./scenarios/judge.ts'),
       import('./scenarios/rollback.ts'),
@@ -34,8 +34,9 @@ async function loadScenarios(): Promise<Scenario[]> {
       import('./scenarios/slack.ts'),
       import('./scenarios/notify.ts'),
       import('./scenarios/followers.ts'),
+      import('./scenarios/traffic.ts'),
     ]);
-  const list = [judgeScenario, rollbackScenario, commandScenario, slackScenario, pollScenario, dashboardScenario, followersScenario, notifyScenario, scaleScenario];
+  const list = [judgeScenario, rollbackScenario, commandScenario, trafficScenario, slackScenario, pollScenario, dashboardScenario, followersScenario, notifyScenario, scaleScenario];
   // kube-sim's own benchmark belongs to kube-sim; it joins the run when it exists and exports something runnable.
   if (existsSync(SIM_BENCH)) {
     const { simScenario } = await import('./scenarios/sim.ts');

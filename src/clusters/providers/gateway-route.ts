@@ -36,12 +36,16 @@ function pointsAt(ref: Json, service: string, namespace: string, routeNamespace:
   );
 }
 
-/** Gateway API matches headers exactly or by regular expression; a prefix is a regular expression anchored at the start. */
+/**
+ * Gateway API matches headers exactly or by regular expression; a prefix is a regular expression anchored at the start
+ * and open at the end (`^beta\..*`), so that it means the same to gateways whose expressions match the whole value
+ * (Envoy-based: Istio, Envoy Gateway, Contour) and to those that search for a match inside it.
+ */
 export function gatewayHeaders(match: readonly HeaderMatch[]): Json[] {
   return match.map((m) =>
     m.exact !== undefined
       ? { type: 'Exact', name: m.header, value: m.exact }
-      : { type: 'RegularExpression', name: m.header, value: m.prefix !== undefined ? `^${escapeRegex(m.prefix)}` : m.regex! },
+      : { type: 'RegularExpression', name: m.header, value: m.prefix !== undefined ? `^${escapeRegex(m.prefix)}.*` : m.regex! },
   );
 }
 

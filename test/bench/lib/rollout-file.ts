@@ -24,6 +24,8 @@ export interface RolloutFileOptions {
   namespace?: string;
   /** One wave holding every cluster (default), or one wave per cluster. */
   waves?: 'one' | 'each';
+  /** The rollout file's traffic block (provider, service, httpRoute...); absent: replicas. */
+  traffic?: Record<string, unknown>;
 }
 
 /** A rollout file as CI would send it. */
@@ -48,5 +50,6 @@ export function rolloutFile(options: RolloutFileOptions): Record<string, unknown
     }),
     waves,
     progressDeadline: options.progressDeadline ?? '60s',
+    ...(options.traffic && { traffic: options.traffic }),
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { startSim, type Sim } from '../../../src/sim/index.ts';
+import { DIRECT_TRAFFIC_ANNOTATION } from '../../../src/sim/traffic.ts';
 import type { BenchContext } from './scenario.ts';
 
 export interface BenchSimOptions {
@@ -23,6 +24,8 @@ export interface BenchSimOptions {
    * hundreds of apps in one namespace its cost grows with the square of their number and it stops answering.
    */
   namespacePerApp?: boolean;
+  /** Each app behind a gateway: an HTTPRoute named after it sends every request to its Service (gateway-api provider). */
+  routes?: boolean;
 }
 
 export interface BenchSim {
@@ -45,7 +48,7 @@ export function stableImage(app: string): string {
 }
 
 /** The objects every cluster starts with: the namespaces and, per app, a Deployment and its Service. */
-function seed(apps: string[], replicas: number, namespaceOf: (app: string) => string): object[] {
+function seed(apps: string[], replicas: number, namespaceOf: (app: string) => string, routes = false): object[] {
   const namespaces = [...new Set(apps.map(namespaceOf))];
   return [
     ...namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
@@ -77,9 +80,19 @@ function seed(apps: string[], replicas: number, namespaceOf: (app: string) => st
       {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: app, namespace: namespaceOf(app), labels: { app } },
+        metadata: { name: app, namespace: namespaceOf(app), labels: { app }, ...(routes && { annotations: { [DIRECT_TRAFFIC_ANNOTATION]: 'false' } }) },
         spec: { selector: { app }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
       },
+      ...(routes
+        ? [
+            {
+              apiVersion: 'gateway.networking.k8s.io/v1',
+              kind: 'HTTPRoute',
+              metadata: { name: app, namespace: namespaceOf(app) },
+              spec: { parentRefs: [{ name: 'web', namespace: 'infra' }], rules: [{ backendRefs: [{ name: app, port: 80 }] }] },
+            },
+          ]
+        : []),
     ]),
   ];
 }
@@ -94,7 +107,7 @@ export async function startBenchSim(ctx: BenchContext, options: BenchSimOptions)
   const sim = await startSim({
     clusters,
     outDir,
-    seed: seed(apps, options.replicas, namespaceOf),
+    seed: seed(apps, options.replicas, namespaceOf, options.routes),
     timeScale: options.timeScale,
     trafficRate: options.trafficRate,
     prometheusUrl: ctx.services.prometheusUrl,

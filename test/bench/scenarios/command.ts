@@ -21,6 +21,7 @@ const BATCH = 10;
 const TARGET_P99_MS = 250;
 
 type CommandType = 'abort' | 'promote';
+const HTTP_ROUTES = 'httproutes.gateway.networking.k8s.io';
 
 interface Sample {
   type: CommandType;
@@ -34,27 +35,38 @@ interface Sample {
   written: number;
   write: string;
   ms: number;
+  /** gateway-api: from the POST to the command's first write of the app's HTTPRoute. */
+  routeMs?: number;
   /** The command's wake-up job as BullMQ recorded it: added, and started by a worker (its last attempt). */
   jobAdded?: number;
   jobStarted?: number;
   jobAttempts?: number;
 }
 
-interface Measurement {
+export interface Measurement {
   samples: Sample[];
   /** Kubernetes calls the engine made per second over the whole pass, as its /metrics counts them. */
   kubernetesPerSecond: number;
-  figures: Record<string, { toWrite: Summary; to202: Summary; queueWait: Summary; tickToWrite: Summary; writes: string[] }>;
+  figures: Record<string, { toWrite: Summary; toRoute?: Summary; to202: Summary; queueWait: Summary; tickToWrite: Summary; writes: string[] }>;
 }
 
-/** One engine, one cluster, `each` aborts and `each` promotes; `qps` overrides the clusters file's rate limit. */
-async function measure(ctx: BenchContext, each: number, label: string, qps?: { qps: number; burst: number }): Promise<Measurement> {
+export interface MeasureOptions {
+  /** Overrides the clusters file's client-side rate limit. */
+  qps?: { qps: number; burst: number };
+  /** How the rollouts move traffic: replicas (default), or gateway-api on an HTTPRoute per app. */
+  provider?: 'replicas' | 'gateway-api';
+}
+
+/** One engine, one cluster, `each` aborts and `each` promotes. */
+export async function measure(ctx: BenchContext, each: number, label: string, options: MeasureOptions = {}): Promise<Measurement> {
+  const { qps, provider = 'replicas' } = options;
+  const routed = provider === 'gateway-api';
   return withCleanup(async (defer) => {
     const db = await createBenchDatabase(ctx.services);
     defer(() => db.drop());
     const prefix = uniqueName('bench_command');
     defer(() => deleteRedisPrefix(ctx.services.redisUrl, prefix));
-    const sim = await startBenchSim(ctx, { clusters: ['prod-eu'], apps: BATCH, replicas: 4, timeScale: 10, trafficRate: 10, ...(qps && { qps }) });
+    const sim = await startBenchSim(ctx, { clusters: ['prod-eu'], apps: BATCH, replicas: 4, timeScale: 10, trafficRate: 10, routes: routed, ...(qps && { qps }) });
     defer(() => sim.close());
     const [cluster] = sim.clusters as [string];
     const tokens = await writeTokensFile(ctx.dir);
@@ -87,6 +99,7 @@ async function measure(ctx: BenchContext, each: number, label: string, qps?: { q
             image: `registry.example.com/${app}:4.${round}.0`,
             clusters: [cluster],
             steps: [{ setWeight: 25 }, { pause: {} }],
+            ...(routed && { traffic: { provider, service: app, httpRoute: app } }),
           }));
           await waitFor(`rollout ${id} to wait for a promote`, async () => {
             const record = await getRollout(pool, id);
@@ -106,6 +119,7 @@ async function measure(ctx: BenchContext, each: number, label: string, qps?: { q
         const command = await api.expect<{ id: number }>([202], 'POST', `/api/v1/rollouts/${id}/${type}`, { reason: 'benchmark' });
         const answered = now();
         const first = await waitFor(`the write caused by ${type} of ${id}`, () => writes()[0], 30_000, 1);
+        const route = routed ? await waitFor(`the route write caused by ${type} of ${id}`, () => writes().find((e) => e.resource === HTTP_ROUTES), 30_000, 1) : undefined;
         const job = await ticks.getJob(commandTickId(id, command.id));
         samples.push({
           type,
@@ -116,6 +130,7 @@ async function measure(ctx: BenchContext, each: number, label: string, qps?: { q
           written: first.time,
           write: `${first.verb} ${first.name}`,
           ms: first.time - sent,
+          ...(route && { routeMs: route.time - sent }),
           ...(job && { jobAdded: job.timestamp, jobStarted: job.processedOn, jobAttempts: job.attemptsMade }),
         });
         // Space the commands out a little, as people and CI do; the previous one's further ticks then do not overlap.
@@ -138,6 +153,7 @@ async function measure(ctx: BenchContext, each: number, label: string, qps?: { q
       const timed = mine.filter((s) => s.jobAdded !== undefined && s.jobStarted !== undefined);
       figures[type] = {
         toWrite: summarize(mine.map((s) => s.ms)),
+        ...(routed && { toRoute: summarize(mine.map((s) => s.routeMs ?? Number.NaN)) }),
         to202: summarize(mine.map((s) => s.answered - s.sent)),
         queueWait: summarize(timed.map((s) => s.jobStarted! - s.jobAdded!)),
         tickToWrite: summarize(timed.map((s) => s.written - s.jobStarted!)),
@@ -169,7 +185,7 @@ export const commandScenario: Scenario = {
     // first pass's time was spent waiting for it. Its rows carry no target: the target is judged on the defaults.
     if (!ctx.quick) runs.push([`diagnosis: qps ${DIAGNOSIS_QPS.qps}`, DIAGNOSIS_QPS]);
     for (const [label, qps] of runs) {
-      const { samples, figures, kubernetesPerSecond } = await measure(ctx, each, label, qps);
+      const { samples, figures, kubernetesPerSecond } = await measure(ctx, each, label, { qps });
       details[label] = { qps: qps ?? 'default (20, burst 40)', kubernetesPerSecond, figures, samples };
       const diagnosis = qps !== undefined;
       for (const type of ['abort', 'promote'] as const) {

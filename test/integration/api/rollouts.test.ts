@@ -188,6 +188,18 @@ describe('POST /api/v1/rollouts:plan', () => {
     expect(problem.errors.length).toBeGreaterThan(0);
     expect(problem.errors.map((e: { path: string }) => e.path)).toContain('/app');
   });
+
+  it('answers 422 to a header route on clusters that move traffic by replicas, naming the step and what to change', async () => {
+    const response = await post('/api/v1/rollouts:plan', rolloutSpec({ app: 'headers', steps: [{ setHeaderRoute: { match: [{ header: 'X-Canary', exact: '1' }] } }, { setWeight: 10 }] }), { as: 'viewer' });
+    expect(response.status).toBe(422);
+    const problem = await json(response);
+    expect(problem.errors).toContainEqual({
+      path: '/steps/0/setHeaderRoute',
+      message: expect.stringMatching(/^cluster staging-eu moves traffic by replicas, which cannot route requests by header: set traffic: gateway-api or istio/),
+    });
+    const created = await post('/api/v1/rollouts', rolloutSpec({ app: 'headers', steps: [{ setHeaderRoute: { match: [{ header: 'X-Canary', exact: '1' }] } }] }));
+    expect(created.status).toBe(422);
+  });
 });
 
 describe('GET /api/v1/rollouts and /apps/{app}/rollouts', () => {

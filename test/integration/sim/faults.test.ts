@@ -112,9 +112,9 @@ describe('the control API under /_sim', () => {
   });
 
   it('sets and reads faults, behaviours and the traffic rate, reads the audit, and resets', async () => {
-    expect((await control('/faults', { method: 'POST', body: { failFraction: 1, apiLatencyMs: 10 } })).json()).toEqual({ failFraction: 1, apiLatencyMs: 10 });
+    expect((await control('/faults', { method: 'POST', body: { failFraction: 1, apiLatencyMs: 10 } })).json()).toEqual({ failFraction: 1, apiLatencyMs: 10, holdWrites: [], heldWrites: 0 });
     expect(((await thrown(() => read(EU))) as ApiException<string>).code).toBe(500);
-    expect((await control('/faults')).json()).toEqual({ failFraction: 1, apiLatencyMs: 10 });
+    expect((await control('/faults')).json()).toEqual({ failFraction: 1, apiLatencyMs: 10, holdWrites: [], heldWrites: 0 });
     expect((await control('/reset', { method: 'POST' })).status).toBe(200);
     await expect(read(EU)).resolves.toBeDefined();
 
@@ -123,14 +123,41 @@ describe('the control API under /_sim', () => {
     expect((set.json() as { overrides: Record<string, Record<string, unknown>> }).overrides['9.9.9']).toEqual({ [EU]: { errors: 0.3, latencyMs: 0, crash: false, pullfail: false } });
     expect((await control('/behaviours', { method: 'POST', body: { version: '9.9.9', behaviour: 'sideways' } })).status).toBe(400);
 
-    expect((await control('/traffic', { method: 'PUT', body: { rate: 7 } })).json()).toEqual({ rate: 7 });
-    expect((await control('/traffic')).json()).toEqual({ rate: 7 });
+    expect((await control('/traffic', { method: 'PUT', body: { rate: 7 } })).json()).toEqual({ rate: 7, headerTraffic: [] });
+    const testers = [{ name: 'tester', share: 0.25, headers: { 'X-Canary': '1' } }];
+    expect((await control('/traffic', { method: 'POST', body: { headerTraffic: testers } })).json()).toEqual({ rate: 7, headerTraffic: testers });
+    const refused = await control('/traffic', { method: 'POST', body: { rate: 9, headerTraffic: [{ name: 'Tester', share: 2, headers: {} }] } });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toMatch(/headerTraffic must be a list of \{ name, share, headers \}/);
+    expect((await control('/traffic')).json()).toEqual({ rate: 7, headerTraffic: testers });
+    await control('/traffic', { method: 'POST', body: { headerTraffic: [] } });
 
     const since = performance.timeOrigin + performance.now();
     await core(EU).createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'audited' }, data: { a: '1' } } });
     const audit = (await control(`/audit?since=${since}`)).json() as { items: { verb: string; path: string; status: number }[] };
     expect(audit.items).toEqual([expect.objectContaining({ verb: 'create', path: '/api/v1/namespaces/shop/configmaps', status: 201 })]);
     expect((await control('/nothing')).status).toBe(404);
+  });
+
+  it('holds the writes of a resource until released, and drops a held write whose client went away', async () => {
+    expect((await control('/faults/hold', { method: 'POST', body: {} })).status).toBe(400);
+    expect((await control('/faults/hold', { method: 'POST', body: { resources: ['configmaps'] } })).json()).toMatchObject({ holdWrites: ['configmaps'], heldWrites: 0 });
+    const since = performance.timeOrigin + performance.now();
+    const held = core(EU).createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'held' }, data: { a: '1' } } });
+    await waitFor('the write to be held', async () => ((await control('/faults')).json() as { heldWrites: number }).heldWrites === 1);
+    expect(eu.audit(since).map((e) => [e.verb, e.resource, e.status])).toEqual([['create', 'configmaps', 0]]);
+    expect(eu.get('v1/ConfigMap', 'shop', 'held')).toBeUndefined();
+    await control('/faults/hold', { method: 'DELETE' });
+    await held;
+    expect(eu.get('v1/ConfigMap', 'shop', 'held')).toBeDefined();
+
+    await control('/faults/hold', { method: 'POST', body: { resources: ['configmaps'] } });
+    const abandoned = rawRequest(`${eu.url}/api/v1/namespaces/shop/configmaps`, { method: 'POST', token: eu.token, body: JSON.stringify({ metadata: { name: 'abandoned' } }), contentType: 'application/json', timeoutMs: 300 });
+    await expect(abandoned).rejects.toThrow();
+    await waitFor('the held write to be dropped', async () => ((await control('/faults')).json() as { heldWrites: number }).heldWrites === 0);
+    await waitFor('the audit to show it dropped', () => eu.audit(since).some((e) => e.verb === 'create' && e.status === 499));
+    await control('/faults/hold', { method: 'DELETE' });
+    expect(eu.get('v1/ConfigMap', 'shop', 'abandoned')).toBeUndefined();
   });
 
   it('refuses connections on request, after answering', async () => {

@@ -65,7 +65,7 @@ export interface RawResponse {
 }
 
 /** One request with node:http(s), trusting the simulation's CA; for paths and checks the typed clients do not cover. */
-export async function rawRequest(url: string, options: { method?: string; token?: string; body?: string; contentType?: string; ca?: string; accept?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export async function rawRequest(url: string, options: { method?: string; token?: string; body?: string; contentType?: string; ca?: string; accept?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<RawResponse> {
   const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Connection: 'close', ...options.headers };
@@ -82,6 +82,8 @@ export async function rawRequest(url: string, options: { method?: string; token?
       res.on('error', reject);
     });
     req.on('error', reject);
+    // A client that gives up: the socket is destroyed, as a killed process's would be.
+    if (options.timeoutMs !== undefined) req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
     req.end(options.body);
   });
 }

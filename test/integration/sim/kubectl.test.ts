@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimCluster } from '../../../src/sim/index.ts';
-import { startTestSim, uniqueCluster, type TestSim } from './helpers.ts';
+import { parse } from 'yaml';
+import { rawRequest, startTestSim, uniqueCluster, waitFor, type TestSim } from './helpers.ts';
 
 const run = promisify(execFile);
 const CLUSTER = uniqueCluster('prod-eu-1');
@@ -112,5 +113,43 @@ spec:
     const pods = cluster.list('pods', 'shop').filter((p) => p.metadata.labels?.app === 'checkout');
     expect(pods).toHaveLength(6);
     for (const pod of pods) expect((pod.spec as { containers: { image: string }[] }).containers[0]!.image).toBe('registry.example.com/checkout:1.1.0');
+  });
+
+  it('shows a route made not Accepted through the /_sim/faults/routes control in `get httproute -o yaml`, and Accepted again once undone', async () => {
+    const file = join(t.dir, 'route.yaml');
+    await writeFile(
+      file,
+      `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: checkout
+  namespace: shop
+spec:
+  parentRefs: [{ name: web, namespace: infra }]
+  rules: [{ backendRefs: [{ name: checkout, port: 80 }] }]
+`,
+    );
+    await kubectl('apply', '-f', file);
+    const control = (method: string, body?: unknown, query = '') =>
+      rawRequest(`${cluster.url}/_sim/faults/routes${query}`, { method, token: cluster.token, ca: t.sim.caCert, body: body === undefined ? undefined : JSON.stringify(body), contentType: 'application/json' });
+    const accepted = async () => {
+      const route = parse((await kubectl('-n', 'shop', 'get', 'httproute', 'checkout', '-o', 'yaml')).stdout) as {
+        status?: { parents?: { conditions: { type: string; status: string; reason: string; message: string }[] }[] };
+      };
+      return route.status?.parents?.[0]?.conditions.find((c) => c.type === 'Accepted');
+    };
+
+    const bad = await control('POST', { namespace: 'shop' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/message .* is required/);
+    const set = await control('POST', { namespace: 'shop', name: 'checkout', message: 'listener https does not allow routes from namespace shop' });
+    expect(set.status, set.text).toBe(200);
+    expect(set.json()).toEqual({ rejected: [{ route: 'shop/checkout', message: 'listener https does not allow routes from namespace shop' }] });
+    await waitFor('the route to be refused', async () => (await accepted())?.status === 'False');
+    expect(await accepted()).toMatchObject({ status: 'False', reason: 'NotAllowedByListeners', message: 'listener https does not allow routes from namespace shop' });
+
+    const undone = await control('DELETE', undefined, '?namespace=shop&name=checkout');
+    expect(undone.json()).toEqual({ rejected: [] });
+    await waitFor('the route to be accepted again', async () => (await accepted())?.status === 'True');
   });
 });

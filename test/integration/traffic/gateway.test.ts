@@ -118,7 +118,8 @@ describe('the gateway-api provider', () => {
       const refs = (routeSpec(stack, cluster) as { rules: { backendRefs: { weight: number }[] }[] }).rules[0]!.backendRefs;
       return refs[1]!.weight === 10 && stack.sim.cluster(cluster).get('services', 'shop', 'checkout-canary') !== undefined;
     });
-    expect((await stack.events(rollout.id)).some((e) => e.type === 'cluster.traffic_repaired' && /50% instead of 10%/.test(e.message))).toBe(true);
+    // The event is stored with the tick's state, after its writes: wait for it rather than read it once.
+    await stack.waitFor('the repair event', async () => (await stack.events(rollout.id)).some((e) => e.type === 'cluster.traffic_repaired' && /50% instead of 10%/.test(e.message)), 10_000);
 
     await stack.runtime.service.command({ rolloutId: rollout.id, type: 'abort', args: {}, reason: 'change freeze', actor: 'carol' });
     const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);

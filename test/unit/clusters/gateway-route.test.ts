@@ -62,7 +62,7 @@ describe('rewriting an HTTPRoute for a canary', () => {
         path: { type: 'PathPrefix', value: '/' },
         headers: [
           { type: 'Exact', name: 'X-Canary', value: '1' },
-          { type: 'RegularExpression', name: 'X-User', value: '^beta\\.' },
+          { type: 'RegularExpression', name: 'X-User', value: '^beta\\..*' },
         ],
       },
     ]);

@@ -25,11 +25,11 @@ function service(name: string, selector: Record<string, string>): KubeObject {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop' }, spec: { selector, ports: [{ port: 80 }] } };
 }
 
-/** Parses `http_requests_total` samples: `version/code` -> count. */
+/** Parses `http_requests_total` samples: `version/code` -> count, or `version/code/traffic` for a header class. */
 function requests(text: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const match of text.matchAll(/^http_requests_total\{namespace="shop",app="checkout",version="([^"]*)",code="(\d+)"\} (\d+)$/gm)) {
-    counts.set(`${match[1]}/${match[2]}`, Number(match[3]));
+  for (const match of text.matchAll(/^http_requests_total\{namespace="shop",app="checkout",version="([^"]*)"(?:,traffic="([^"]*)")?,code="(\d+)"\} (\d+)$/gm)) {
+    counts.set(match[2] === undefined ? `${match[1]}/${match[3]}` : `${match[1]}/${match[3]}/${match[2]}`, Number(match[4]));
   }
   return counts;
 }
@@ -92,6 +92,38 @@ describe('simulated traffic', () => {
     expect(counts.get('2.0.0/200')).toBe(100);
   });
 
+  it('sends the header-carrying share of requests by the header rule and labels its metrics with the class', async () => {
+    c = await testCluster({ timeScale: 100, trafficRate: 100, seed: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }] });
+    create(versioned('stable', '1.0.0', 3));
+    create(versioned('canary', '2.0.0', 1));
+    create(service('checkout-stable', { app: 'checkout', version: '1.0.0' }));
+    create(service('checkout-canary', { app: 'checkout', version: '2.0.0' }));
+    const split = [{ name: 'checkout-stable', port: 80, weight: 90 }, { name: 'checkout-canary', port: 80, weight: 10 }];
+    create({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'checkout', namespace: 'shop' },
+      spec: {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          { matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'X-Canary', value: '1' }] }], backendRefs: [{ name: 'checkout-canary', port: 80 }] },
+          { matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: split },
+        ],
+      },
+    });
+    c.setHeaderTraffic([{ name: 'tester', share: 0.2, headers: { 'x-canary': '1' } }]);
+    await podsByVersion({ '1.0.0': 3, '2.0.0': 1 });
+    const counts = drive(10);
+    // 1000 requests: 200 testers, all on the canary; 800 others split 90/10 by the weights.
+    expect(counts.get('2.0.0/200/tester')).toBe(200);
+    expect(counts.get('1.0.0/200/tester')).toBeUndefined();
+    expect(counts.get('1.0.0/200')).toBe(720);
+    expect(counts.get('2.0.0/200')).toBe(80);
+    expect(() => c.setHeaderTraffic([{ name: 'tester', share: 0.7, headers: { 'X-Canary': '1' } }, { name: 'beta', share: 0.5, headers: { 'X-Beta': '1' } }])).toThrow(
+      /shares add up to 1.2, more than 1/,
+    );
+  });
+
   it('follows VirtualService weights to DestinationRule subsets', async () => {
     c = await testCluster({ timeScale: 100, trafficRate: 100, seed: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }] });
     create(versioned('stable', '1.0.0', 2));
@@ -146,6 +178,9 @@ describe('the metrics exposition', () => {
     expect(text).toContain('http_request_duration_seconds_count{namespace="shop",app="checkout",version="1.0.0"} 3');
     expect(text).toContain('http_request_duration_seconds_sum{namespace="shop",app="checkout",version="1.0.0"} 20.32');
     expect(text).not.toContain('cluster=');
+    metrics.count({ ...labels, traffic: 'tester' }, '200', 2);
+    expect(metrics.render()).toContain('http_requests_total{namespace="shop",app="checkout",version="1.0.0",traffic="tester",code="200"} 2');
+    expect(metrics.total(labels, '200')).toBe(3);
     expect(DURATION_BUCKETS).toHaveLength(11);
   });
 });
