@@ -139,4 +139,30 @@ describe('hooks in the rollout file', () => {
       receiver.answerPath('/pager', undefined);
     }
   });
+
+  it('gives up on a hook that does not answer at its timeout, and lets an abort end a cluster it holds', async () => {
+    receiver.answerPath('/window', 'hang');
+    try {
+      const id = await create([{ name: 'window', type: 'confirm-rollout', url: hookUrl('window'), timeout: '1s' }]);
+      const unanswered = await stack.waitFor('two unanswered calls', async () => {
+        const calls = (await stack.events(id)).filter((e) => e.type === 'hook.called');
+        return calls.length >= 2 ? calls : undefined;
+      });
+      for (const call of unanswered) {
+        expect(call.message).toMatch(/hook window \(confirm-rollout\) had no answer within 1s$/);
+        expect(call.data).toMatchObject({ status: null, ok: false });
+        // The call was given up at its timeout: the tick did not wait for the receiver.
+        expect(call.data.durationMs).toBeGreaterThanOrEqual(1_000);
+        expect(call.data.durationMs).toBeLessThan(5_000);
+      }
+      await stack.runtime.service.command({ rolloutId: id, type: 'abort', args: {}, reason: 'not today', actor: 'alice' });
+      const done = await stack.waitForPhase(id, [...TERMINAL_PHASES]);
+      expect(done.phase).toBe('aborted');
+      expect(deploymentImage(stack, cluster, 'checkout-canary')).toBeUndefined();
+      expect(callsTo(id, 'window').every((c) => c.verified)).toBe(true);
+    } finally {
+      receiver.answerPath('/window', undefined);
+      receiver.releaseHeld();
+    }
+  });
 });
