@@ -165,4 +165,28 @@ describe('hooks in the rollout file', () => {
       receiver.releaseHeld();
     }
   });
+
+  it('asks a confirm-traffic-increase hook before each weight increase and calls a rollout hook while the canary takes traffic', async () => {
+    const id = await create([
+      { name: 'more', type: 'confirm-traffic-increase', url: hookUrl('more'), timeout: '2s' },
+      { name: 'load', type: 'rollout', url: hookUrl('load'), timeout: '2s' },
+    ]);
+    const done = await stack.waitForPhase(id, [...TERMINAL_PHASES]);
+    expect(done.phase, done.reason ?? '').toBe('succeeded');
+    const events = await stack.events(id);
+    const asked = events.filter((e) => e.type === 'hook.called' && e.data.hook === 'more');
+    // rolloutFile's steps: setWeight 25, pause, setWeight 50, pause: one question per increase, each before it.
+    expect(asked).toHaveLength(2);
+    const reached = events.filter((e) => e.type === 'cluster.step' && /weight \d+% reached/.test(e.message));
+    expect(reached).toHaveLength(2);
+    expect(asked[0]!.seq).toBeLessThan(reached[0]!.seq);
+    expect(asked[1]!.seq).toBeGreaterThan(reached[0]!.seq);
+    expect(asked[1]!.seq).toBeLessThan(reached[1]!.seq);
+    const load = callsTo(id, 'load');
+    expect(load.length).toBeGreaterThanOrEqual(1);
+    expect([...callsTo(id, 'more'), ...load].every((c) => c.verified)).toBe(true);
+    // Only while in canary: the last call may be answered in the tick that starts the promotion, never after it.
+    const promoted = events.find((e) => e.type === 'cluster.promoted')!;
+    expect(events.filter((e) => e.type === 'hook.called' && e.data.hook === 'load').every((e) => e.seq < promoted.seq)).toBe(true);
+  });
 });
