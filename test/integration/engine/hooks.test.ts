@@ -93,6 +93,17 @@ describe('hooks in the rollout file', () => {
     expect(held.state.clusters[cluster]!.reason).toMatch(/^held by hook freeze \(confirm-promotion\), which answered 503/);
     expect(deploymentImage(stack, cluster)).toBe('registry.example.com/checkout:1.0.0');
     expect((await stack.events(id)).filter((e) => e.type === 'cluster.held')).toHaveLength(1);
+    // The API's status shows the hold: the cluster's reason, and the hook's calls and last answer.
+    const { app, url } = await serveDeployerApi(stack, 'pipeline-token-123456');
+    try {
+      const response = await fetch(`${url}/api/v1/rollouts/${id}`, { headers: { authorization: 'Bearer pipeline-token-123456' } });
+      const status = (await response.json()) as { clusters: { reason: string; hooks: { name: string; calls: number; passed: string | null; lastAnswer: string }[] }[] };
+      expect(status.clusters[0]!.reason).toMatch(/^held by hook freeze/);
+      expect(status.clusters[0]!.hooks).toEqual([expect.objectContaining({ name: 'freeze', passed: null, lastAnswer: expect.stringMatching(/^answered 503 in \d+ ms/) })]);
+      expect(status.clusters[0]!.hooks[0]!.calls).toBeGreaterThanOrEqual(3);
+    } finally {
+      await app.close();
+    }
 
     const opened = Date.now();
     receiver.answerPath('/freeze', { status: 204 });
