@@ -64,6 +64,12 @@ export const ConfigSchema = Type.Object({
    * could make Oleada call any internal address. Empty: no webhook channel and no hook is allowed.
    */
   OLEADA_WEBHOOK_ALLOWED_URLS: Type.String({ default: '' }),
+  /**
+   * The Standard Webhooks secret (whsec_ and base64) that signs the calls of rollout hooks (`hooks:` in a rollout file),
+   * so that a hook's receiver can check the call came from this Oleada. Unset: a rollout with hooks is refused. A secret:
+   * never logged, never stored.
+   */
+  OLEADA_HOOK_SIGNING_SECRET: Type.Optional(Type.String({ pattern: '^(whsec_)?[A-Za-z0-9+/]{16,}={0,2}$' })),
   /** Where people reach this Oleada; webhook bodies and Slack messages link to the API and dashboard under it. */
   OLEADA_PUBLIC_URL: Type.String({ pattern: '^https?://[^\\s]+$', default: 'http://127.0.0.1:8080' }),
   /**
@@ -101,10 +107,11 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_PUBLIC_URL: 'an http:// or https:// URL',
   OLEADA_DELIVERY_RETRY_SCHEDULE: 'durations separated by commas, such as 5s,5m,30m',
   OLEADA_DELIVERY_TIMEOUT_SECONDS: 'a number of seconds above 0, at most 300',
+  OLEADA_HOOK_SIGNING_SECRET: 'a Standard Webhooks secret: whsec_ followed by base64 (at least 16 characters)',
 };
 
 /** Variables whose value must not appear even in an error message: it would reach a terminal or a log. */
-const SECRETS = new Set(['OLEADA_SLACK_SIGNING_SECRET', 'OLEADA_SLACK_BOT_TOKEN']);
+const SECRETS = new Set(['OLEADA_SLACK_SIGNING_SECRET', 'OLEADA_SLACK_BOT_TOKEN', 'OLEADA_HOOK_SIGNING_SECRET']);
 
 /** Parses an environment (process.env by default) into a Config, or throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -6,6 +6,7 @@ import { toClusterInfo } from './clusters/file.ts';
 import { createRolloutService } from './engine/rollout-service.ts';
 import type { RolloutService } from './engine/rollout-service.ts';
 import { runTick, type TickDeps } from './engine/tick.ts';
+import { createHookCaller } from './engine/hook-call.ts';
 import { createLogger, type Logger } from './log.ts';
 import { closeRedis, createRedis, type Redis } from './queue/connection.ts';
 import { JobQueues } from './queue/queues.ts';
@@ -92,6 +93,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       pool,
       queues,
       clusters: () => clusters.list().map(toClusterInfo),
+      allowedUrls: allowedUrlPrefixes(config),
+      hookSigningSecret: config.OLEADA_HOOK_SIGNING_SECRET !== undefined,
     });
     return {
       config,
@@ -130,6 +133,7 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     owner: runtime.owner,
     leaseMs: config.OLEADA_LEASE_SECONDS * 1000,
     outbox: runtime.outbox,
+    hooks: createHookCaller({ secret: config.OLEADA_HOOK_SIGNING_SECRET, allowedUrls: allowedUrlPrefixes(config) }),
   };
   const deliveryTimeoutMs = config.OLEADA_DELIVERY_TIMEOUT_SECONDS * 1000;
   // Deliveries have connections of their own: on the shared pool a first try queued behind every running tick's

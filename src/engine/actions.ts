@@ -29,3 +29,20 @@ export type ActionResult = { action: Action; ok: true } | { action: Action; ok: 
  * gives this weight next to the stable's pods (so both sides start together and their pods are as old).
  */
 export type BaselineSize = { replicas: number } | { weight: number; stableReplicas: number };
+
+/** What decide asks the tick to call: one hook for one cluster, about one point (HookState.passed). */
+export interface HookCall {
+  cluster: string;
+  hook: string;
+  key: string;
+}
+
+/** A call's outcome as the tick saw it. `status` null: no answer (timeout, refused, not allowed). */
+export interface HookAnswer {
+  call: HookCall;
+  status: number | null;
+  durationMs: number;
+  /** The start of the answer's body, trimmed for events. */
+  body: string;
+  error: string | null;
+}

@@ -15,11 +15,14 @@ import { start } from './decide/phases.ts';
 import { finishRollback, reconcileRollback } from './decide/rollback.ts';
 import { reconcileBaseline } from './decide/baseline.ts';
 import { advanceWaves } from './decide/waves.ts';
+import { callPostRollout } from './decide/hooks.ts';
 import { judgeClusters } from './judgements.ts';
 import type { Observations } from './observations.ts';
 
 export { READINESS_POLL_MS, type Decision } from './decide/draft.ts';
 export { recordActionResults } from './decide/action-results.ts';
+export { recordHookAnswers } from './decide/hook-answers.ts';
+export type { HookAnswer, HookCall } from './decide/hooks.ts';
 
 export function decide(plan: Plan, state: RolloutState, observations: Observations, now: number): Decision {
   const draft = new Draft(plan, structuredClone(state), observations, now);
@@ -45,6 +48,7 @@ export function decide(plan: Plan, state: RolloutState, observations: Observatio
   for (const cluster of Object.values(s.clusters)) reconcileBaseline(draft, cluster);
   if (s.phase === 'rolling_back') finishRollback(draft);
   else advanceWaves(draft);
+  callPostRollout(draft);
   scheduleAnalysis(draft);
   return draft.finish();
 }

@@ -16,6 +16,8 @@ import { ActiveRolloutExistsError, findActiveByApp, findByIdempotencyKey, getRol
 import { commandProblem } from './commands.ts';
 import { revisionStale } from './preconditions.ts';
 import type { RolloutSpec } from '../spec/schema.ts';
+import { allowListAdvice, urlAllowed } from '../model/url-allow-list.ts';
+import { redactUrl } from '../redact.ts';
 import { initialState, isTerminal } from '../model/state.ts';
 
 export interface PlanPreview {
@@ -70,6 +72,10 @@ export interface RolloutServiceDeps {
   clusters: () => ClusterInfo[];
   /** How long `supersede` waits for the app's active rollout to finish rolling back. */
   supersedeTimeoutMs?: number;
+  /** The URL prefixes hooks may call (OLEADA_WEBHOOK_ALLOWED_URLS); absent: none. */
+  allowedUrls?: readonly string[];
+  /** Whether OLEADA_HOOK_SIGNING_SECRET is set: without it, hook calls could not be signed. */
+  hookSigningSecret?: boolean;
 }
 
 /** A stable hash of a parsed body: the same object in another key order or as YAML hashes the same. */
@@ -85,12 +91,31 @@ export function canonicalHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(value)) ?? 'null').digest('hex');
 }
 
+/**
+ * What the server's configuration says of the file's hooks: a URL outside OLEADA_WEBHOOK_ALLOWED_URLS (named by its
+ * path, with the setting the administrator must change), or no signing secret. The tick checks the URL again before
+ * each call, as the list may shrink while a rollout runs.
+ */
+function hookProblems(hooks: RolloutSpec['hooks'], deps: Pick<RolloutServiceDeps, 'allowedUrls' | 'hookSigningSecret'>): SpecError[] {
+  if (!hooks || hooks.length === 0) return [];
+  const allowed = deps.allowedUrls ?? [];
+  const errors: SpecError[] = hooks.flatMap((hook, index) =>
+    urlAllowed(hook.url, allowed) ? [] : [{ path: `/hooks/${index}/url`, message: `${redactUrl(hook.url)} may not be called: ${allowListAdvice(allowed)}` }],
+  );
+  if (!deps.hookSigningSecret) {
+    errors.push({ path: '/hooks', message: 'cannot be called by this server: its calls are signed, and the administrator must set OLEADA_HOOK_SIGNING_SECRET' });
+  }
+  return errors;
+}
+
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
   function resolve(input: unknown, clusters: ClusterInfo[]): (PlanResult & { ok: false }) | { ok: true; spec: RolloutSpec; plan: Plan } {
     const parsed = parseRolloutSpec(input);
     if (!parsed.ok) return { ok: false, errors: parsed.errors };
+    const hookErrors = hookProblems(parsed.spec.hooks, deps);
+    if (hookErrors.length > 0) return { ok: false, errors: hookErrors };
     const resolved = resolvePlan(parsed.spec, clusters);
     if (!resolved.ok) return { ok: false, errors: resolved.errors };
     return { ok: true, spec: parsed.spec, plan: resolved.plan };

@@ -22,7 +22,8 @@ import { TickLease } from './lease.ts';
 import { insertJudgements } from '../store/judgements.ts';
 import { insertSamples } from '../store/samples.ts';
 import type { Action, ActionResult } from './actions.ts';
-import { decide, recordActionResults, type Decision } from './decide.ts';
+import { decide, recordActionResults, recordHookAnswers, type Decision, type HookAnswer } from './decide.ts';
+import type { HookCaller } from './hook-call.ts';
 import { needs, type Measurement, type Observations, type WorkloadResult } from './observations.ts';
 import { isTerminal, type RolloutState } from '../model/state.ts';
 import type { Outbox } from '../notifications/outbox.ts';
@@ -48,6 +49,8 @@ export interface TickDeps {
   leaseMs: number;
   /** Writes the notification deliveries of the tick's events with them; absent: nobody is notified. */
   outbox?: Outbox;
+  /** Calls the rollout file's hooks (src/engine/hook-call.ts); absent: every call fails, saying so. */
+  hooks?: HookCaller;
   /** Makes the first try of committed deliveries in this process at once, ahead of their queued jobs (which stay as the backup). */
   deliverNow?: (ids: string[], writeStartedAt: number) => void;
 }
@@ -94,8 +97,9 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     const now = Date.now();
     const decision = decide(record.plan, record.state, observations, now);
     lease.assertHeld();
-    const results = await kube(() => act(deps, record.plan, decision.actions));
-    const final = recordActionResults(decision, results, Date.now());
+    // Hook calls run beside the Kubernetes writes, each within its own timeout; they are not writes, so not fenced.
+    const [results, answers] = await Promise.all([kube(() => act(deps, record.plan, decision.actions)), callHooks(deps, record, decision)]);
+    const final = recordHookAnswers(record.plan, recordActionResults(decision, results, Date.now()), answers, Date.now());
 
     let version: number;
     let deliveries: string[];
@@ -232,6 +236,13 @@ export function rangeStepMs(intervalMs: number): number {
  */
 function baselineVersion(plan: Plan, state: RolloutState, cluster: string): string {
   return baselineVersionLabel(plan.analysis?.baseline, state.clusters[cluster]?.snapshot?.version ?? null);
+}
+
+async function callHooks(deps: TickDeps, record: RolloutRecord, decision: Decision): Promise<HookAnswer[]> {
+  if (decision.hookCalls.length === 0) return [];
+  if (!deps.hooks) return decision.hookCalls.map((call) => ({ call, status: null, durationMs: 0, body: '', error: 'this process calls no hooks' }));
+  // The body describes the rollout as this tick decided it (the cluster held, promoted...).
+  return deps.hooks({ id: record.id, plan: record.plan, state: decision.state }, decision.hookCalls);
 }
 
 // --- act -------------------------------------------------------------------------------------------------------------

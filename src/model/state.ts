@@ -90,6 +90,26 @@ export interface Snapshot {
   version: string | null;
 }
 
+/** What a cluster's calls of one hook (`hooks:` in the rollout file) have told so far. */
+export interface HookState {
+  /** Calls answered (or timed out) so far. */
+  calls: number;
+  /** Failed calls of a pre-rollout or rollout hook, counted toward its failureLimit. */
+  failures: number;
+  /**
+   * What the hook has let through: `start` (confirm-rollout, pre-rollout), `step:<i>` (confirm-traffic-increase),
+   * `promotion`, `rollback` (a rollback hook's 2xx), `done` (post-rollout called). A 2xx is kept here, so a crash
+   * after it does not lose it.
+   */
+  passed: string | null;
+  /** The point a confirm hook was last asked about, so that a hold is told once. */
+  askedFor: string | null;
+  /** Not called again before this (epoch ms); null: due now. */
+  nextCallAt: number | null;
+  /** The last answer in words: `answered 503 in 12 ms: closed`, `no answer within 5 s`. */
+  lastAnswer: string | null;
+}
+
 export interface ClusterState {
   name: string;
   wave: number;
@@ -124,6 +144,8 @@ export interface ClusterState {
   reason: string | null;
   startedAt: number | null;
   finishedAt: number | null;
+  /** By hook name; absent until the rollout's first hook call for this cluster (and in states stored before hooks). */
+  hooks?: Record<string, HookState>;
 }
 
 export interface WaveState {

@@ -28,6 +28,16 @@ export const MetricStatusSchema = Type.Object({
   measurements: Type.Integer(),
 });
 
+/** What a cluster's calls of one of the rollout file's hooks have told so far (docs/rollout-spec.md, Hooks). */
+export const HookStatusSchema = Type.Object({
+  name: Type.String(),
+  calls: Type.Integer(),
+  failures: Type.Integer({ description: 'failed calls of a pre-rollout or rollout hook, counted toward its failureLimit' }),
+  passed: Nullable(Type.String({ description: 'what the hook let through: start, step:<i>, promotion, rollback (a 2xx of a rollback hook), done' })),
+  lastAnswer: Nullable(Type.String({ description: 'e.g. "answered 503 in 12 ms: frozen until 18:00"' })),
+  nextCallAt: Time,
+});
+
 export const ClusterStatusSchema = Type.Object({
   name: Type.String(),
   wave: Nullable(Type.String()),
@@ -41,6 +51,7 @@ export const ClusterStatusSchema = Type.Object({
   canaryReplicas: Type.Integer(),
   stableReplicas: Type.Integer(),
   metrics: Type.Array(MetricStatusSchema),
+  hooks: Type.Array(HookStatusSchema, { description: 'the calls of the rollout file hooks for this cluster; empty without hooks' }),
   reason: Nullable(Type.String()),
   lastKubeError: Nullable(Type.String()),
   startedAt: Time,

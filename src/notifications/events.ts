@@ -11,6 +11,8 @@ export const NOTIFICATION_EVENTS = [
   'wave.awaiting_approval',
   'wave.succeeded',
   'cluster.awaiting_promote',
+  /** A hook of the rollout file holds the cluster until it answers 2xx (confirm-*, pre-rollout). */
+  'cluster.held',
   'rollout.paused',
   'cluster.promoted',
   'cluster.rolled_back',

@@ -1,4 +1,5 @@
 import { templateProblems } from './query-template.ts';
+import { checkHooks } from './hooks.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';
 import { LABEL_VALUE_PATTERN } from './names.ts';
 import type { HeaderMatch } from './traffic.ts';
@@ -16,6 +17,7 @@ export function checkSpec(spec: RolloutSpec): SpecError[] {
     if (wave.steps) errors.push(...checkSteps(wave.steps, ['waves', index, 'steps']));
   });
   errors.push(...checkUnique(spec.waves.map((wave) => wave.name), ['waves'], 'wave'));
+  errors.push(...checkHooks(spec.hooks ?? []));
   if (spec.analysis) {
     const metrics = spec.analysis.metrics;
     errors.push(...checkUnique(metrics.map((metric) => metric.name), ['analysis', 'metrics'], 'metric'));

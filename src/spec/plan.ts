@@ -6,6 +6,7 @@ import { parseDuration, toPromDuration } from './duration.ts';
 import { toPointer, type PathSegment, type SpecError } from './errors.ts';
 import { isHeaderRouteStep, isListedWave, isSetWeightStep, type BaselineKind, type JudgeSpec, type MetricSpec, type RollbackScope, type RolloutSpec, type ScoreSpec, type StepSpec } from './schema.ts';
 import { suggest } from './suggest.ts';
+import { planHooks, type PlanHook } from './hooks.ts';
 import { REQUIRED_FIELDS, type HeaderMatch, type ProviderKind, type TrafficSpec } from './traffic.ts';
 
 /*
@@ -96,6 +97,8 @@ export interface Plan {
   waves: PlanWave[];
   /** Absent in plans stored before traffic providers existed: every cluster then uses replicas. */
   traffic?: PlanTraffic;
+  /** Webhook gates; absent when the file has none (and in plans stored before hooks existed). */
+  hooks?: PlanHook[];
 }
 
 /** The provider a cluster of the plan uses. */
@@ -201,6 +204,7 @@ export function resolvePlan(spec: RolloutSpec, clusters: readonly ClusterInfo[])
         : null,
     waves,
     traffic: planTraffic(spec, waves, clusters, errors),
+    ...(spec.hooks && spec.hooks.length > 0 ? { hooks: planHooks(spec.hooks) } : {}),
   };
   return errors.length > 0 ? { ok: false, errors: sortByPath(errors) } : { ok: true, plan };
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { DnsLabel, Duration, LABEL_VALUE_PATTERN, LabelValue, Labels, WorkloadName } from './names.ts';
 import { HeaderMatchSchema, TrafficSchema, type TrafficSpec } from './traffic.ts';
+import { HooksSchema, type HookSpec } from './hooks.ts';
 
 /*
  * The rollout file (DESIGN.md, "The rollout"): one app, one new image, the steps each cluster goes through, the
@@ -240,6 +241,8 @@ export const RolloutSpecSchema = Type.Object(
     ),
     /** A workload that is not ready this long after a change fails its cluster (crash loops, images not pulled). */
     progressDeadline: Type.Optional(Duration({ default: '10m', minimumMs: 1 })),
+    /** Webhook gates called per cluster (src/spec/hooks.ts). */
+    hooks: Type.Optional(HooksSchema),
   },
   { additionalProperties: false },
 );
@@ -301,6 +304,7 @@ export interface RolloutSpec {
   waves: WaveSpec[];
   rollback: { scope: RollbackScope };
   progressDeadline: string;
+  hooks?: HookSpec[];
 }
 
 export function isSetWeightStep(step: StepSpec): step is SetWeightStepSpec {

@@ -10,6 +10,8 @@ import { Webhook } from 'standardwebhooks';
 
 export interface Received {
   id: string;
+  /** The path it was sent to: a hook's own, such as /freeze. */
+  path: string;
   at: number;
   verified: boolean;
   body: { type: string; timestamp: string; data: Record<string, unknown> & { rolloutId: string; event: string } };
@@ -31,6 +33,8 @@ export interface WebhookReceiver {
   answerNext(...answers: Answer[]): void;
   /** Answers every request with this from now on (until changed); undefined: 204. */
   answerAll(answer: Answer | undefined): void;
+  /** Answers the requests to this path with this from now on, before anything else; undefined: as the other paths. */
+  answerPath(path: string, answer: Answer | undefined): void;
   /** Answers the requests that were held with 204. */
   releaseHeld(): void;
   down(): Promise<void>;
@@ -44,6 +48,7 @@ export async function startWebhookReceiver(options: { onReceive?: (received: Rec
   const received: Received[] = [];
   const queued: Answer[] = [];
   let always: Answer | undefined;
+  const byPath = new Map<string, Answer>();
   const held: ServerResponse[] = [];
   let server: Server | undefined;
   let port = 0;
@@ -64,9 +69,11 @@ export async function startWebhookReceiver(options: { onReceive?: (received: Rec
       } catch {
         verified = false;
       }
-      const answer = queued.shift() ?? always ?? { status: 204 };
+      const path = new URL(request.url ?? '/', 'http://receiver').pathname;
+      const answer = byPath.get(path) ?? queued.shift() ?? always ?? { status: 204 };
       const entry: Received = {
         id: headers['webhook-id'],
+        path,
         at: Date.now(),
         verified,
         body: JSON.parse(raw) as Received['body'],
@@ -110,6 +117,10 @@ export async function startWebhookReceiver(options: { onReceive?: (received: Rec
     answerNext: (...answers) => queued.push(...answers),
     answerAll(answer) {
       always = answer;
+    },
+    answerPath(path, answer) {
+      if (answer === undefined) byPath.delete(path);
+      else byPath.set(path, answer);
     },
     releaseHeld() {
       for (const response of held.splice(0)) {

@@ -12,6 +12,7 @@ import { failCluster, overDeadline } from './failure.ts';
 import { reachTraffic, routeBackToStable, trafficAt } from './traffic.ts';
 import { providerOf } from '../../spec/plan.ts';
 import { kubeBackoff } from './observing.ts';
+import { gateOpen, watchCanary } from './hooks.ts';
 
 function stepsOf(draft: Draft, cluster: ClusterState): Step[] {
   return draft.plan.waves[cluster.wave]?.steps ?? [];
@@ -94,6 +95,7 @@ export function advanceCluster(draft: Draft, cluster: ClusterState): void {
       if ((cluster.phase as ClusterState['phase']) === 'canary') runCanary(draft, cluster);
       return;
     case 'canary':
+      if (watchCanary(draft, cluster)) return;
       if (kubeBackoff(draft, cluster)) return;
       runCanary(draft, cluster);
       return;
@@ -118,6 +120,8 @@ function runCanary(draft: Draft, cluster: ClusterState): void {
     draft.wake(draft.now);
     return;
   }
+  // Hooks that guard the start: the canary is not created before they let it through.
+  if (!gateOpen(draft, cluster, 'confirm-rollout', 'start') || !gateOpen(draft, cluster, 'pre-rollout', 'start')) return;
   const steps = stepsOf(draft, cluster);
   const holding = draft.state.phase !== 'progressing';
   for (let guard = 0; guard <= steps.length && cluster.phase === 'canary'; guard++) {
@@ -129,11 +133,13 @@ function runCanary(draft: Draft, cluster: ClusterState): void {
         cluster.reason = 'waiting for a successful analysis before promotion';
         return;
       }
+      if (!gateOpen(draft, cluster, 'confirm-promotion', 'promotion')) return;
       enterPromoting(draft, cluster, `all ${steps.length} steps done`);
       runPromotion(draft, cluster);
       return;
     }
     if (step.kind === 'setWeight') {
+      if (step.weight > cluster.targetWeight && !gateOpen(draft, cluster, 'confirm-traffic-increase', `step:${cluster.step}`)) return;
       if (!reachTraffic(draft, cluster, workload, trafficAt(steps, cluster.step), false)) return;
       if (holding) return;
       const stableReplicas = workload.stable?.replicas ?? cluster.stableReplicas;

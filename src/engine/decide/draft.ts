@@ -6,7 +6,7 @@ import type { StoredJudgement } from '../../analysis/stored-judgement.ts';
 import type { AnalysisSample } from '../../model/samples.ts';
 import { ENGINE_ACTOR as ENGINE, isTerminal, type ClusterState, type RolloutState } from '../../model/state.ts';
 import type { Plan } from '../../spec/plan.ts';
-import type { Action } from '../actions.ts';
+import type { Action, HookCall } from '../actions.ts';
 import type { Observations } from '../observations.ts';
 
 /** How often a tick looks again while a workload is rolling out. */
@@ -33,6 +33,8 @@ export interface Decision {
   /** The baseline comparisons made in this decision, one per cluster that had judged metrics due. */
   judgements: StoredJudgement[];
   commandOutcomes: CommandOutcome[];
+  /** The hooks the tick is to call now (src/engine/decide/hooks.ts); their answers come back through recordHookAnswers. */
+  hookCalls: HookCall[];
   /** When the rollout wants its next tick (epoch ms), or null when only a command can move it. */
   wakeAt: number | null;
 }
@@ -43,6 +45,7 @@ export class Draft {
   readonly events: NewEvent[] = [];
   readonly samples: AnalysisSample[] = [];
   readonly commandOutcomes: CommandOutcome[] = [];
+  readonly hookCalls: HookCall[] = [];
   /** This decision's judgements by cluster. */
   judgements = new Map<string, StoredJudgement>();
   private readonly wakes: number[] = [];
@@ -92,6 +95,7 @@ export class Draft {
       samples: this.samples,
       judgements: [...this.judgements.values()],
       commandOutcomes: this.commandOutcomes,
+      hookCalls: this.hookCalls,
       wakeAt: this.wakeAt(),
     };
   }

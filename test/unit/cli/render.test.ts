@@ -17,6 +17,7 @@ const cluster = (name: string, wave: string, over: Partial<RolloutStatus['cluste
   canaryReplicas: 0,
   stableReplicas: 4,
   metrics: [],
+  hooks: [],
   reason: null,
   lastKubeError: null,
   startedAt: null,

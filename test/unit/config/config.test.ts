@@ -64,6 +64,19 @@ describe('config', () => {
     }
   });
 
+  it('reads the hook signing secret and never shows a bad one in its error message', () => {
+    expect(loadConfig({}).OLEADA_HOOK_SIGNING_SECRET).toBeUndefined();
+    const good = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    expect(loadConfig({ OLEADA_HOOK_SIGNING_SECRET: good }).OLEADA_HOOK_SIGNING_SECRET).toBe(good);
+    const bad = 'whsec_has spaces in it and is secret';
+    expect(() => loadConfig({ OLEADA_HOOK_SIGNING_SECRET: bad })).toThrow(/OLEADA_HOOK_SIGNING_SECRET=\(\d+ characters, not shown\) is invalid: expected a Standard Webhooks secret/);
+    try {
+      loadConfig({ OLEADA_HOOK_SIGNING_SECRET: bad });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('is secret');
+    }
+  });
+
   it('names every bad variable at once, one per line', () => {
     try {
       loadConfig({ OLEADA_PORT: '-1', REDIS_URL: 'nope' });

@@ -3,7 +3,7 @@ import { replicasTraffic } from '../../../src/clusters/providers/replicas.ts';
 import { canaryReplicasFor } from '../../../src/clusters/providers/replicas-weights.ts';
 import type { DeploymentView, WorkloadObservation } from '../../../src/clusters/workload.ts';
 import type { Action } from '../../../src/engine/actions.ts';
-import { decide, recordActionResults, type Decision } from '../../../src/engine/decide.ts';
+import { decide, recordActionResults, recordHookAnswers, type Decision, type HookCall } from '../../../src/engine/decide.ts';
 import { needs, type Measurement, type MeasurementResult, type Observations, type PendingCommand } from '../../../src/engine/observations.ts';
 import { initialState, isTerminal, type RolloutState } from '../../../src/model/state.ts';
 import type { Plan, PlanWave, Step } from '../../../src/spec/plan.ts';
@@ -206,7 +206,12 @@ export interface ScheduledCommand {
   command: Omit<PendingCommand, 'id'>;
 }
 
+/** How a hook answers a call: a status, or null for no answer within its timeout. By default every hook answers 200. */
+export type HookResponder = (call: HookCall, now: number, state: RolloutState) => number | null;
+
 export interface Run {
+  /** Every hook call made, in order, with its time and answer. */
+  hookCalls: (HookCall & { at: number; status: number | null })[];
   state: RolloutState;
   events: NewEvent[];
   decisions: Decision[];
@@ -224,6 +229,7 @@ export function runRollout(
     commands?: ScheduledCommand[];
     maxTicks?: number;
     start?: number;
+    hooks?: HookResponder;
     /** Called after every tick with the state it produced, for invariants. */
     check?: (state: RolloutState, decision: Decision, world: World) => void;
   } = {},
@@ -235,6 +241,7 @@ export function runRollout(
   let now = options.start ?? 1_000_000;
   const events: NewEvent[] = [];
   const decisions: Decision[] = [];
+  const hookCalls: Run['hookCalls'] = [];
   let nextId = 1;
   let ticks = 0;
   for (; ticks < (options.maxTicks ?? 2_000); ticks++) {
@@ -265,6 +272,12 @@ export function runRollout(
       return { action, ok: true as const };
     });
     decision = recordActionResults(decision, results, now);
+    const answers = decision.hookCalls.map((call) => {
+      const status = options.hooks ? options.hooks(call, now, decision.state) : 200;
+      hookCalls.push({ ...call, at: now, status });
+      return { call, status, durationMs: 3, body: status === null ? '' : `status ${status}`, error: null };
+    });
+    decision = recordHookAnswers(plan, decision, answers, now);
     state = decision.state;
     events.push(...decision.events);
     decisions.push(decision);
@@ -276,7 +289,7 @@ export function runRollout(
     if (!Number.isFinite(wake)) break; // waiting for a command nobody will give
     now = Math.max(now + 1, Math.min(wake, nextCommand));
   }
-  return { state, events, decisions, world, ticks, now };
+  return { state, events, decisions, world, ticks, now, hookCalls };
 }
 
 export function eventTypes(run: Run, filter?: (event: NewEvent) => boolean): string[] {
