@@ -116,7 +116,7 @@ describe('the Helm chart', () => {
       const secretVolumes = Object.fromEntries(
         (pod.volumes as { name: string; secret?: { secretName: string } }[]).filter((v) => v.secret).map((v) => [v.name, v.secret!.secretName]),
       );
-      expect(secretVolumes).toEqual({ kubeconfigs: 'oleada-kubeconfigs', tokens: 'oleada-tokens', slack: 'oleada-slack' });
+      expect(secretVolumes).toEqual({ kubeconfigs: 'oleada-kubeconfigs', tokens: 'oleada-tokens' });
       const env = Object.fromEntries((pod.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[]).map((e) => [e.name, e.value ?? e.valueFrom]));
       expect(env).toMatchObject({
         OLEADA_CLUSTERS_FILE: '/etc/oleada/config/clusters.yaml',
@@ -126,6 +126,10 @@ describe('the Helm chart', () => {
         // Kubernetes expands $(OLEADA_PG_PASSWORD) when the container starts: the password is in no manifest.
         DATABASE_URL: 'postgres://oleada:$(OLEADA_PG_PASSWORD)@ol-oleada-postgresql:5432/oleada',
         REDIS_URL: 'redis://ol-oleada-redis:6379',
+        // The variables src/config.ts reads, from keys of the Secrets named in values: no secret is in a manifest.
+        OLEADA_SLACK_BOT_TOKEN: { secretKeyRef: { name: 'oleada-slack', key: 'botToken', optional: true } },
+        OLEADA_SLACK_SIGNING_SECRET: { secretKeyRef: { name: 'oleada-slack', key: 'signingSecret', optional: true } },
+        OLEADA_HOOK_SIGNING_SECRET: { secretKeyRef: { name: 'oleada-hooks', key: 'signingSecret' } },
       });
     }
   });
@@ -255,7 +259,12 @@ stringData: { tokens.yaml: "tokens: []\\n" }
 apiVersion: v1
 kind: Secret
 metadata: { name: oleada-slack, namespace: oleada }
-stringData: { botToken: xoxb-test, signingSecret: test }
+stringData: { botToken: xoxb-test, signingSecret: test-signing-secret }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: oleada-hooks, namespace: oleada }
+stringData: { signingSecret: whsec_dGVzdC1ob29rLXNpZ25pbmctc2VjcmV0 }
 ---
 apiVersion: v1
 kind: Secret

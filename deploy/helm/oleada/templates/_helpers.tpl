@@ -85,8 +85,16 @@ the bundled PostgreSQL's password is spliced in by Kubernetes' $(VAR) expansion,
 {{- if .Values.secrets.tokens }}
 - { name: OLEADA_TOKENS_FILE, value: /etc/oleada/tokens/{{ .Values.secrets.tokensKey }} }
 {{- end }}
+{{- /* Oleada reads these secrets from its environment only; each key is optional, so a Secret may hold just one. */}}
 {{- if .Values.secrets.slack }}
-- { name: OLEADA_SLACK_SECRETS_DIR, value: /etc/oleada/slack }
+- name: OLEADA_SLACK_BOT_TOKEN
+  valueFrom: { secretKeyRef: { name: {{ .Values.secrets.slack }}, key: botToken, optional: true } }
+- name: OLEADA_SLACK_SIGNING_SECRET
+  valueFrom: { secretKeyRef: { name: {{ .Values.secrets.slack }}, key: signingSecret, optional: true } }
+{{- end }}
+{{- if .Values.secrets.hooks }}
+- name: OLEADA_HOOK_SIGNING_SECRET
+  valueFrom: { secretKeyRef: { name: {{ .Values.secrets.hooks }}, key: signingSecret } }
 {{- end }}
 {{- end -}}
 
@@ -98,9 +106,6 @@ the bundled PostgreSQL's password is spliced in by Kubernetes' $(VAR) expansion,
 {{- end }}
 {{- if .Values.secrets.tokens }}
 - { name: tokens, mountPath: /etc/oleada/tokens, readOnly: true }
-{{- end }}
-{{- if .Values.secrets.slack }}
-- { name: slack, mountPath: /etc/oleada/slack, readOnly: true }
 {{- end }}
 {{- end -}}
 
@@ -118,10 +123,6 @@ the bundled PostgreSQL's password is spliced in by Kubernetes' $(VAR) expansion,
 {{- if .Values.secrets.tokens }}
 - name: tokens
   secret: { secretName: {{ .Values.secrets.tokens }}, defaultMode: 0440 }
-{{- end }}
-{{- if .Values.secrets.slack }}
-- name: slack
-  secret: { secretName: {{ .Values.secrets.slack }}, defaultMode: 0440 }
 {{- end }}
 {{- end -}}
 
