@@ -33,9 +33,11 @@ export const QPS = { qps: 10_000, burst: 100_000 };
  * thousands of Services and Prometheus another half core ingesting their series, on the same 2 cores as the engine:
  * the run then measures the simulation, and at N = 500 Prometheus answered the engine's queries in 1.5 s on average
  * and the analysis saw "no data" nine times in ten (docs/performance.md). The engine's work per measurement (render,
- * query, judge, store the sample) is the same for either query.
+ * query, judge, store the sample) is the same for either query. The query names the app (a `job` is never an app's
+ * name, so the answer is the same), so that each rollout's query is its own, as in production: otherwise the engine's
+ * sharing of identical queries in flight (src/analysis/prometheus-gate.ts) would fold them into one per cluster.
  */
-const SCALE_METRIC = { name: 'scrape-target', query: 'count(up{cluster="{{cluster}}"})', min: 1 };
+const SCALE_METRIC = { name: 'scrape-target', query: 'count(up{cluster="{{cluster}}",job!="{{app}}"})', min: 1 };
 
 /** One measured size: N rollouts, ticking every `cadenceS`, measured over `windowS`. */
 export interface Size {
@@ -150,7 +152,8 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
     const redis = createRedis(ctx.services.redisUrl, 'producer');
     defer(() => closeRedis(redis));
 
-    const rampDeadlineMs = Math.max(90_000, n * 200);
+    // The first analysis sample comes one interval after the canary is up, so a slow cadence needs a longer ramp.
+    const rampDeadlineMs = Math.max(90_000, 2 * cadenceS * 1000 + 60_000, n * 200);
     const pauses = Math.ceil((rampDeadlineMs / 1000 + windowS + 120) / cadenceS);
     const pause = { pause: { duration: `${cadenceS}s` } };
     const steps = [{ setWeight: 33 }, pause, { setWeight: 50 }, ...Array.from({ length: pauses }, () => pause)];
