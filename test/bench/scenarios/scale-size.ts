@@ -135,6 +135,8 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
       REDIS_URL: ctx.services.redisUrl,
       OLEADA_QUEUE_PREFIX: prefix,
       OLEADA_CLUSTERS_FILE: sim.clustersFile,
+      // For comparison: OLEADA_WATCH_CACHE=0 npm run bench -- scale measures the engine without its watch caches.
+      ...(process.env.OLEADA_WATCH_CACHE ? { OLEADA_WATCH_CACHE: process.env.OLEADA_WATCH_CACHE } : {}),
     };
     const engine = await startServe({ ...env, OLEADA_TOKENS_FILE: '' });
     defer(() => engine.stop());
