@@ -65,12 +65,6 @@ export class ClusterCaches {
     return cache;
   }
 
-  /** Namespaces watched and objects held, by resource (for the benchmark). */
-  sizes(): Record<string, { namespaces: number; objects: number }> {
-    const all = [this.deployments, this.services, this.pods, ...this.customs.values()];
-    return Object.fromEntries(all.map((cache) => [cache.resource, cache.size()]));
-  }
-
   close(): void {
     this.deployments.close();
     this.services.close();

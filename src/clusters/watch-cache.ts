@@ -85,10 +85,6 @@ export class WatchCache<T extends KubernetesObject> {
     this.sweeper.unref();
   }
 
-  get resource(): string {
-    return this.kind.resource;
-  }
-
   /**
    * The object as the cache has it: the object, null when it does not exist, or undefined when the cache cannot answer
    * (the namespace's watch is not synced, or our last write has not come back through it yet). Starts the namespace's
@@ -120,13 +116,6 @@ export class WatchCache<T extends KubernetesObject> {
   /** Whether the namespace's watch is synced (for tests and health). */
   synced(namespace: string): boolean {
     return this.namespaces.get(namespace)?.synced ?? false;
-  }
-
-  /** How many namespaces are watched, and how many objects are held (for the benchmark). */
-  size(): { namespaces: number; objects: number } {
-    let objects = 0;
-    for (const [namespace, watch] of this.namespaces) objects += watch.informer.list(namespace).length;
-    return { namespaces: this.namespaces.size, objects };
   }
 
   /**
