@@ -52,10 +52,10 @@ export const ConfigSchema = Type.Object({
   /** Slack's Web API; tests point it at a local fake. */
   OLEADA_SLACK_API_URL: Type.String({ pattern: '^https?://.+/$', default: 'https://slack.com/api/' }),
   /**
-   * When true, the engine reads Deployments from watch-fed caches (src/clusters/deployment-cache.ts) instead of GETs.
-   * Off by default until its watch restart has been proved under every fault (docs/architecture.md, "Watch caches").
+   * The engine reads Deployments, Services, pods and routes from watch-fed caches (src/clusters/caches.ts) instead of a
+   * call per read (docs/architecture.md, "Watch caches"). 0 or false: every read is a call, as before the caches.
    */
-  OLEADA_WATCH_CACHE: Type.Boolean({ default: false }),
+  OLEADA_WATCH_CACHE: Type.Boolean({ default: true }),
   /** The notifications file: channels (Slack, webhooks) and which events go to them. Empty: no notifications. */
   OLEADA_NOTIFICATIONS_FILE: Type.String({ default: '' }),
   /**
@@ -103,7 +103,7 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_SLACK_SIGNING_SECRET: 'the signing secret of the Slack app (Basic Information → App Credentials), 8 to 256 characters',
   OLEADA_SLACK_BOT_TOKEN: 'a Slack bot token, xoxb-...',
   OLEADA_SLACK_API_URL: 'an http(s):// URL ending in a slash (default https://slack.com/api/)',
-  OLEADA_WATCH_CACHE: 'true or false',
+  OLEADA_WATCH_CACHE: 'true or false (1 or 0)',
   OLEADA_PUBLIC_URL: 'an http:// or https:// URL',
   OLEADA_DELIVERY_RETRY_SCHEDULE: 'durations separated by commas, such as 5s,5m,30m',
   OLEADA_DELIVERY_TIMEOUT_SECONDS: 'a number of seconds above 0, at most 300',

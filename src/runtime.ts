@@ -75,9 +75,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     closers.push(() => closeRedis(redis));
     const queues = new JobQueues(redis, config.OLEADA_QUEUE_PREFIX);
     closers.push(() => queues.close());
-    // With OLEADA_WATCH_CACHE the clients read Deployments from watch-fed caches; a process that never reads them (the
-    // API alone) starts no watch.
-    const clusters = await ClusterRegistry.load(config.OLEADA_CLUSTERS_FILE, { logger, watch: true, client: { watchDeployments: config.OLEADA_WATCH_CACHE } });
+    // With OLEADA_WATCH_CACHE (the default) the clients read from watch-fed caches; a watch starts on a namespace's
+    // first read, so a process that never reads the clusters (the API alone) starts none.
+    const clusters = await ClusterRegistry.load(config.OLEADA_CLUSTERS_FILE, { logger, watch: true, client: { watchCache: config.OLEADA_WATCH_CACHE } });
     closers.push(() => clusters.close());
     const notifications = await NotificationsSource.load(config.OLEADA_NOTIFICATIONS_FILE, {
       allowedUrls: allowedUrlPrefixes(config),

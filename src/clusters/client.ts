@@ -10,6 +10,7 @@ import {
   type ConfigurationOptions,
   type ObservableMiddleware,
   type RequestContext,
+  type KubernetesObject,
   type V1Deployment,
   type V1Pod,
   type V1Service,
@@ -17,7 +18,9 @@ import {
 import { hostname } from 'node:os';
 import { kubernetesRequests } from '../metrics.ts';
 import { KubeError, KubeTimeoutError, classifyKubeError, type KubeOperation } from './errors.ts';
-import { DeploymentCache, type DeploymentCacheOptions } from './deployment-cache.ts';
+import { ClusterCaches, type CustomObject } from './caches.ts';
+import { matchesSelector, parseSelector } from './label-selector.ts';
+import type { WatchCache, WatchCacheOptions } from './watch-cache.ts';
 import { LeaseLostError, currentFence, type WriteFence } from './fence.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { isUrgent } from './urgency.ts';
@@ -64,8 +67,7 @@ export interface CustomObjectRef {
   name: string;
 }
 
-/** A custom object as plain JSON. */
-export type CustomObject = Record<string, unknown> & { metadata?: { name?: string; generation?: number; resourceVersion?: string; annotations?: Record<string, string> } };
+export type { CustomObject } from './caches.ts';
 
 /** What a call hands to client-node: per-call middleware that lets the timer abort the request. */
 export type CallOptions = ConfigurationOptions<ObservableMiddleware>;
@@ -74,10 +76,10 @@ export interface KubeClientOptions {
   /** Monotonic milliseconds for the rate limiter; tests pass a fake clock. */
   now?: () => number;
   /**
-   * Read Deployments from a watch-fed cache (src/clusters/deployment-cache.ts) once it is synced, instead of a GET per
-   * read. The engine's clients do; a client made for one call does not need it.
+   * Read Deployments, Services, pods and custom objects from watch-fed caches (caches.ts) once they are synced, instead
+   * of a call per read. The engine's clients do; a client made for one call does not need it.
    */
-  watchDeployments?: boolean | DeploymentCacheOptions;
+  watchCache?: boolean | WatchCacheOptions;
 }
 
 /**
@@ -93,8 +95,8 @@ export class KubeClient {
   readonly timeoutMs: number;
   private readonly apis: KubeApis;
   private readonly limiter: TokenBucket;
-  /** The watch-fed cache of Deployments, when the client was made with one. */
-  readonly deployments: DeploymentCache | undefined;
+  /** The watch-fed caches, when the client was made with them. */
+  readonly caches: ClusterCaches | undefined;
 
   constructor(settings: KubeClientSettings, options: KubeClientOptions = {}) {
     this.cluster = settings.name;
@@ -109,8 +111,8 @@ export class KubeClient {
       version: config.makeApiClient(VersionApi),
     };
     this.limiter = new TokenBucket({ qps: settings.qps, burst: settings.burst, ...(options.now ? { now: options.now } : {}) });
-    const watch = options.watchDeployments;
-    this.deployments = watch ? new DeploymentCache(this.cluster, config, this.apis.apps, watch === true ? {} : watch) : undefined;
+    const watch = options.watchCache;
+    this.caches = watch ? new ClusterCaches(this.cluster, config, this.apis, watch === true ? {} : watch) : undefined;
   }
 
   /**
@@ -162,18 +164,13 @@ export class KubeClient {
   }
 
   /** The Deployment, or null when it does not exist: from the cache when it can answer, else with a GET. */
-  async getDeployment(namespace: string, name: string, notFoundHint?: string): Promise<V1Deployment | null> {
-    const cached = this.deployments?.lookup(namespace, name);
-    if (cached !== undefined) return cached;
-    try {
-      return await this.call(
+  getDeployment(namespace: string, name: string, notFoundHint?: string): Promise<V1Deployment | null> {
+    return this.read(this.caches?.deployments, namespace, name, () =>
+      this.call(
         { verb: 'get', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
         (apis, options) => apis.apps.readNamespacedDeployment({ namespace, name }, options),
-      );
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404) return null;
-      throw err;
-    }
+      ),
+    );
   }
 
   /**
@@ -183,112 +180,103 @@ export class KubeClient {
   async applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
     const namespace = deployment.metadata?.namespace ?? '';
     const name = deployment.metadata?.name ?? '';
-    const written = await this.call({ verb: 'apply', resource: 'deployments.apps', namespace, name }, (apis, options) =>
-      apis.apps.patchNamespacedDeployment(
-        { namespace, name, body: deployment, fieldManager: FIELD_MANAGER, force: true },
-        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options),
+    return this.write(this.caches?.deployments, namespace, name, () =>
+      this.call({ verb: 'apply', resource: 'deployments.apps', namespace, name }, (apis, options) =>
+        apis.apps.patchNamespacedDeployment(
+          { namespace, name, body: deployment, fieldManager: FIELD_MANAGER, force: true },
+          setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options),
+        ),
       ),
     );
-    await this.deployments?.settle(namespace, name, { resourceVersion: written.metadata?.resourceVersion });
-    return written;
   }
 
   /** JSON merge patch (RFC 7386): objects merge, arrays are replaced whole, null removes a key. */
   async mergePatchDeployment(namespace: string, name: string, patch: object, notFoundHint?: string): Promise<V1Deployment> {
-    const written = await this.call(
-      { verb: 'patch', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
-      (apis, options) =>
-        apis.apps.patchNamespacedDeployment(
-          { namespace, name, body: patch, fieldManager: FIELD_MANAGER },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
-        ),
+    return this.write(this.caches?.deployments, namespace, name, () =>
+      this.call(
+        { verb: 'patch', resource: 'deployments.apps', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
+        (apis, options) =>
+          apis.apps.patchNamespacedDeployment(
+            { namespace, name, body: patch, fieldManager: FIELD_MANAGER },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
+          ),
+      ),
     );
-    await this.deployments?.settle(namespace, name, { resourceVersion: written.metadata?.resourceVersion });
-    return written;
   }
 
   /** Deletes the Deployment and lets the garbage collector take its ReplicaSets and pods. False when it was absent. */
-  async deleteDeployment(namespace: string, name: string): Promise<boolean> {
-    try {
-      await this.call({ verb: 'delete', resource: 'deployments.apps', namespace, name }, (apis, options) =>
+  deleteDeployment(namespace: string, name: string): Promise<boolean> {
+    return this.remove(this.caches?.deployments, namespace, name, () =>
+      this.call({ verb: 'delete', resource: 'deployments.apps', namespace, name }, (apis, options) =>
         apis.apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Background' }, options),
-      );
-      await this.deployments?.settle(namespace, name, { deleted: true });
-      return true;
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404) {
-        // Already gone: the cache must not answer with the object until its watch has seen that too.
-        await this.deployments?.settle(namespace, name, { deleted: true });
-        return false;
-      }
-      throw err;
-    }
+      ),
+    );
   }
 
   /** The custom object, or null when it (or its kind) does not exist. */
-  async getCustomObject(ref: CustomObjectRef, notFoundHint?: string): Promise<CustomObject | null> {
+  getCustomObject(ref: CustomObjectRef, notFoundHint?: string): Promise<CustomObject | null> {
     const { group, version, plural, namespace, name } = ref;
-    try {
-      return (await this.call(
+    return this.read(this.caches?.custom(ref), namespace, name, () =>
+      this.call(
         { verb: 'get', resource: `${plural}.${group}`, namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
-        (apis, options) => apis.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }, options),
-      )) as CustomObject;
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404) return null;
-      throw err;
-    }
+        (apis, options) => apis.custom.getNamespacedCustomObject({ group, version, namespace, plural, name }, options) as Promise<CustomObject>,
+      ),
+    );
   }
 
   /** JSON merge patch of a custom object; a patch carrying metadata.resourceVersion fails with a conflict when stale. */
   mergePatchCustomObject(ref: CustomObjectRef, patch: object): Promise<CustomObject> {
     const { group, version, plural, namespace, name } = ref;
-    return this.call({ verb: 'patch', resource: `${plural}.${group}`, namespace, name }, (apis, options) =>
-      apis.custom.patchNamespacedCustomObject(
-        { group, version, namespace, plural, name, body: patch, fieldManager: FIELD_MANAGER },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
+    return this.write(this.caches?.custom(ref), namespace, name, () =>
+      this.call({ verb: 'patch', resource: `${plural}.${group}`, namespace, name }, (apis, options) =>
+        apis.custom.patchNamespacedCustomObject(
+          { group, version, namespace, plural, name, body: patch, fieldManager: FIELD_MANAGER },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
+        ) as Promise<CustomObject>,
       ),
-    ) as Promise<CustomObject>;
+    );
   }
 
   /** The Service, or null when it does not exist. */
-  async getService(namespace: string, name: string, notFoundHint?: string): Promise<V1Service | null> {
-    try {
-      return await this.call(
+  getService(namespace: string, name: string, notFoundHint?: string): Promise<V1Service | null> {
+    return this.read(this.caches?.services, namespace, name, () =>
+      this.call(
         { verb: 'get', resource: 'services', namespace, name, ...(notFoundHint ? { notFoundHint } : {}) },
         (apis, options) => apis.core.readNamespacedService({ namespace, name }, options),
-      );
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404) return null;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** Server-side apply of a whole Service we own. */
   applyService(service: V1Service): Promise<V1Service> {
     const namespace = service.metadata?.namespace ?? '';
     const name = service.metadata?.name ?? '';
-    return this.call({ verb: 'apply', resource: 'services', namespace, name }, (apis, options) =>
-      apis.core.patchNamespacedService(
-        { namespace, name, body: service, fieldManager: FIELD_MANAGER, force: true },
-        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options),
+    return this.write(this.caches?.services, namespace, name, () =>
+      this.call({ verb: 'apply', resource: 'services', namespace, name }, (apis, options) =>
+        apis.core.patchNamespacedService(
+          { namespace, name, body: service, fieldManager: FIELD_MANAGER, force: true },
+          setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options),
+        ),
       ),
     );
   }
 
   /** Deletes the Service; false when it was absent. */
-  async deleteService(namespace: string, name: string): Promise<boolean> {
-    try {
-      await this.call({ verb: 'delete', resource: 'services', namespace, name }, (apis, options) =>
+  deleteService(namespace: string, name: string): Promise<boolean> {
+    return this.remove(this.caches?.services, namespace, name, () =>
+      this.call({ verb: 'delete', resource: 'services', namespace, name }, (apis, options) =>
         apis.core.deleteNamespacedService({ namespace, name }, options),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
+  /** The namespace's pods that match the selector: from the pod cache when it can answer, else with a LIST. */
   async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    const cached = this.caches?.pods.items(namespace);
+    if (cached) {
+      const requirements = parseSelector(labelSelector);
+      return cached.filter((pod) => matchesSelector(pod.metadata?.labels, requirements));
+    }
     const list = await this.call({ verb: 'list', resource: 'pods', namespace }, (apis, options) =>
       apis.core.listNamespacedPod({ namespace, labelSelector }, options),
     );
@@ -304,7 +292,47 @@ export class KubeClient {
   /** Fails calls still waiting for a rate-limit token and drops the limiter's timer and the watches. Calls in flight finish. */
   close(): void {
     this.limiter.close();
-    this.deployments?.close();
+    this.caches?.close();
+  }
+
+  /** An object from its cache when the cache can answer, else from `get`; null when it does not exist. */
+  private async read<T extends KubernetesObject>(cache: WatchCache<T> | undefined, namespace: string, name: string, get: () => Promise<T>): Promise<T | null> {
+    const cached = cache?.lookup(namespace, name);
+    if (cached !== undefined) return cached;
+    try {
+      return await get();
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * A write that returns once the cache (if any) shows its result, so that the next read does not see the object as it
+   * was before. A 409 means someone else changed the object: the cache is not trusted for it until its watch shows that.
+   */
+  private async write<T extends KubernetesObject>(cache: WatchCache<T> | undefined, namespace: string, name: string, write: () => Promise<T>): Promise<T> {
+    try {
+      const written = await write();
+      await cache?.settle(namespace, name, { resourceVersion: written.metadata?.resourceVersion });
+      return written;
+    } catch (err) {
+      if (err instanceof KubeError && err.kind === 'conflict') cache?.distrust(namespace, name);
+      throw err;
+    }
+  }
+
+  /** A delete; false when the object was already gone. Either way the cache answers for it only once it shows it gone. */
+  private async remove(cache: WatchCache<KubernetesObject> | undefined, namespace: string, name: string, remove: () => Promise<unknown>): Promise<boolean> {
+    let existed = true;
+    try {
+      await remove();
+    } catch (err) {
+      if (!(err instanceof KubeError && err.status === 404)) throw err;
+      existed = false;
+    }
+    await cache?.settle(namespace, name, { deleted: true });
+    return existed;
   }
 
   private record(verb: string, outcome: string, started: number): void {

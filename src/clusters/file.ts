@@ -41,6 +41,11 @@ export const ClusterEntrySchema = Type.Object(
         }),
         /** Deadline of one query. */
         timeout: Type.Optional(Duration({ default: '5s', minimumMs: 1 })),
+        /**
+         * Most queries on the wire at once to this URL, across every cluster that names it (the smallest value given
+         * wins); the rest wait their turn in Oleada instead of piling up in Prometheus.
+         */
+        concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 10 })),
       },
       { additionalProperties: false },
     ),
@@ -74,7 +79,8 @@ export interface ClusterEntry {
   /** Absent: the kubeconfig's current-context. */
   context?: string;
   labels: Record<string, string>;
-  prometheus: { url: string; timeoutMs: number };
+  /** `concurrency` absent: the default of the URL's gate (prometheus-gate.ts). */
+  prometheus: { url: string; timeoutMs: number; concurrency?: number };
   /** The traffic provider the cluster supports; a rollout file may force another. */
   traffic: ProviderKind;
   qps: number;
@@ -136,7 +142,11 @@ export function parseClustersFile(text: string, file: string): ClusterEntry[] {
     kubeconfig: isAbsolute(cluster.kubeconfig) ? cluster.kubeconfig : resolve(folder, cluster.kubeconfig),
     ...(cluster.context !== undefined ? { context: cluster.context } : {}),
     labels: cluster.labels ?? {},
-    prometheus: { url: cluster.prometheus.url, timeoutMs: parseDuration(cluster.prometheus.timeout ?? '5s') },
+    prometheus: {
+      url: cluster.prometheus.url,
+      timeoutMs: parseDuration(cluster.prometheus.timeout ?? '5s'),
+      ...(cluster.prometheus.concurrency !== undefined ? { concurrency: cluster.prometheus.concurrency } : {}),
+    },
     traffic: cluster.traffic ?? 'replicas',
     qps: cluster.qps ?? 20,
     burst: cluster.burst ?? 40,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { PrometheusClient } from '../analysis/prometheus.ts';
+import { DEFAULT_PROMETHEUS_CONCURRENCY, PrometheusGate } from '../analysis/prometheus-gate.ts';
 import { toError, UnknownCluster } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { prometheusRequests } from '../metrics.ts';
@@ -59,6 +60,8 @@ export class ClusterRegistry {
 
   private constructor(
     handles: Map<string, ClusterHandle>,
+    /** One gate per Prometheus URL, kept across reloads so a reload does not reset the limit's count. */
+    private readonly gates: Map<string, PrometheusGate>,
     private readonly options: ClusterRegistryOptions,
     /** The clusters file, named in messages; absent for a registry built from entries. */
     readonly path?: string,
@@ -68,7 +71,8 @@ export class ClusterRegistry {
 
   static async load(path: string, options: ClusterRegistryOptions = {}): Promise<ClusterRegistry> {
     const entries = await loadClustersFile(path);
-    const registry = new ClusterRegistry(buildHandles(entries, new Map(), options), options, resolve(path));
+    const gates = new Map<string, PrometheusGate>();
+    const registry = new ClusterRegistry(buildHandles(entries, new Map(), gates, options), gates, options, resolve(path));
     if (options.watch) {
       registry.watcher = watchClustersFile(
         path,
@@ -83,7 +87,8 @@ export class ClusterRegistry {
 
   /** A registry over entries already loaded, without a file to watch (the CLI's one-off runs, tests). */
   static fromEntries(entries: ClusterEntry[], options: Omit<ClusterRegistryOptions, 'watch'> = {}): ClusterRegistry {
-    return new ClusterRegistry(buildHandles(entries, new Map(), options), options);
+    const gates = new Map<string, PrometheusGate>();
+    return new ClusterRegistry(buildHandles(entries, new Map(), gates, options), gates, options);
   }
 
   list(): ClusterEntry[] {
@@ -151,7 +156,7 @@ export class ClusterRegistry {
     const previous = this.handles;
     let next: Map<string, ClusterHandle>;
     try {
-      next = buildHandles(entries, previous, this.options);
+      next = buildHandles(entries, previous, this.gates, this.options);
     } catch (err) {
       this.options.logger?.error({ err: toError(err).message }, 'clusters file change rejected; keeping the last good list');
       return;
@@ -186,9 +191,11 @@ export class ClusterRegistry {
 function buildHandles(
   entries: ClusterEntry[],
   previous: Map<string, ClusterHandle>,
+  gates: Map<string, PrometheusGate>,
   options: ClusterRegistryOptions,
 ): Map<string, ClusterHandle> {
   const built: KubeClient[] = [];
+  updateGates(entries, gates);
   try {
     const handles = new Map<string, ClusterHandle>();
     for (const entry of entries) {
@@ -206,6 +213,7 @@ function buildHandles(
         baselines: new BaselineWorkloads(client),
         prometheus: new PrometheusClient(entry.prometheus.url, {
           timeoutMs: entry.prometheus.timeoutMs,
+          gate: gates.get(entry.prometheus.url)!,
           onRequest: ({ durationMs, outcome }) =>
             prometheusRequests.observe({ cluster: entry.name, outcome }, durationMs / 1000),
         }),
@@ -215,6 +223,20 @@ function buildHandles(
   } catch (err) {
     for (const client of built) client.close();
     throw err;
+  }
+}
+
+/** A gate for each Prometheus URL the entries name, limited to the smallest concurrency any of them gives. */
+function updateGates(entries: ClusterEntry[], gates: Map<string, PrometheusGate>): void {
+  const limits = new Map<string, number>();
+  for (const { prometheus } of entries) {
+    const limit = prometheus.concurrency ?? DEFAULT_PROMETHEUS_CONCURRENCY;
+    limits.set(prometheus.url, Math.min(limit, limits.get(prometheus.url) ?? limit));
+  }
+  for (const [url, limit] of limits) {
+    const gate = gates.get(url);
+    if (gate) gate.setLimit(limit);
+    else gates.set(url, new PrometheusGate(limit));
   }
 }
 

@@ -33,15 +33,16 @@ import { stringOption, UsageError, type Command, type ParsedArgs } from '../comm
  *   `<service>-canary`), delete (those two, at finalize);
  * - httproutes: get and patch (the user's HTTPRoute, merge patches carrying its resourceVersion).
  * And the istio router: the same services, and virtualservices get and patch (the user's VirtualService, likewise).
- * A cluster that only ever uses `replicas` may drop the last three rules; one without Istio, the last.
- * No list or watch of Deployments, no Secrets, no cluster-wide access. GET /version needs no grant.
+ * Every kind read also gets list and watch: the engine reads through watch-fed caches (src/clusters/caches.ts,
+ * OLEADA_WATCH_CACHE), one watch per namespace. A cluster that only ever uses `replicas` may drop the last three
+ * rules; one without Istio, the last. No Secrets, no cluster-wide access. GET /version needs no grant.
  */
 export const TARGET_RULES: V1PolicyRule[] = [
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'create', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'create', 'patch', 'delete'] },
-  { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: ['get', 'patch'] },
-  { apiGroups: ['networking.istio.io'], resources: ['virtualservices'], verbs: ['get', 'patch'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: ['get', 'list', 'watch', 'patch'] },
+  { apiGroups: ['networking.istio.io'], resources: ['virtualservices'], verbs: ['get', 'list', 'watch', 'patch'] },
 ];
 export const ROLE_NAME = 'oleada-rollouts';
 const FIELD_MANAGER = 'oleada-cluster-credentials';
@@ -53,8 +54,9 @@ const USAGE = `Usage: oleada cluster credentials NAME --namespace NS[,NS...] [op
 
 Run with an admin kubeconfig for the target cluster. Creates (or updates) there:
   - the ServiceAccount ACCOUNT in ACCOUNT_NAMESPACE (default: the first --namespace),
-  - in each --namespace, the Role ${ROLE_NAME} (get, create, patch, delete deployments and
-    services; list pods; get, patch httproutes and virtualservices) and a RoleBinding
+  - in each --namespace, the Role ${ROLE_NAME} (get, list, watch, create, patch, delete
+    deployments and services; list, watch pods; get, list, watch, patch httproutes and
+    virtualservices) and a RoleBinding
     of it to that account,
 then requests a token for the account with the TokenRequest API, valid for --duration. It prints the clusters-file
 entry for NAME and the kubeconfig Oleada should use (or writes the kubeconfig to --kubeconfig-out, mode 0600).

@@ -15,7 +15,7 @@ interface FileEntry {
   kubeconfig: string;
   context?: string;
   labels?: Record<string, string>;
-  prometheus: { url: string; timeout?: string };
+  prometheus: { url: string; timeout?: string; concurrency?: number };
   qps?: number;
   burst?: number;
   timeout?: string;
@@ -75,6 +75,21 @@ describe('the cluster registry', () => {
     const observed = await registry.provider(b).workload.observe({ cluster: b, namespace: 'shop', name: 'checkout', container: 'app' });
     expect(observed.stable?.name).toBe('checkout');
     expect(registry.prometheus(a).url).toBe(services().prometheusUrl);
+  });
+
+  it('gives clusters that name one Prometheus URL one gate, at the smallest concurrency they give, kept across reloads', async () => {
+    const withConcurrency = (limits: [number, number]) =>
+      original.map((entry, i) => ({ ...entry, prometheus: { ...entry.prometheus, concurrency: limits[i] ?? 1 } }));
+    await writeClustersFile(env.clustersFile, withConcurrency([3, 5]));
+    const registry = await load({ watch: true, debounceMs: 20 });
+    const gate = registry.prometheus(a).gate;
+    expect(registry.prometheus(b).gate).toBe(gate);
+    expect(gate.limit).toBe(3);
+
+    await writeClustersFile(env.clustersFile, withConcurrency([7, 7]));
+    await waitFor('the reload to raise the limit', () => registry.prometheus(a).gate.limit === 7);
+    expect(registry.prometheus(a).gate).toBe(gate);
+    expect(registry.prometheus(b).gate).toBe(gate);
   });
 
   it('refuses an unknown cluster with a 422 that lists the known ones', async () => {

@@ -51,6 +51,10 @@ describe('least-privilege access to a target cluster', () => {
     expect(customs).toContain('httproutes.gateway.networking.k8s.io');
     expect(customs).toContain('virtualservices.networking.istio.io');
     for (const resource of customs) for (const v of ['get', 'patch']) needed.add(`${resource} ${v}`);
+    // The watch-fed caches list and watch every kind the client reads (src/clusters/caches.ts), custom kinds included.
+    const cached = [...readFileSync(`${ROOT}src/clusters/caches.ts`, 'utf8').matchAll(/resource: '([\w.]+)'/g)].map((m) => m[1]!);
+    expect(cached).toEqual(expect.arrayContaining(['deployments.apps', 'services', 'pods']));
+    for (const resource of [...cached, ...customs]) for (const v of ['list', 'watch']) needed.add(`${resource} ${v}`);
     const granted = new Set(
       TARGET_RULES.flatMap((rule) => rule.resources!.flatMap((r) => rule.verbs.map((v) => `${rule.apiGroups![0] ? `${r}.${rule.apiGroups![0]}` : r} ${v}`))),
     );
@@ -116,13 +120,16 @@ describe('`oleada cluster credentials` against kube-sim', () => {
     const as = (...args: string[]) => runTool('kubectl', ['--kubeconfig', out, '--cache-dir', join(dir, 'cache2'), ...args]);
     expect((await as('-n', 'shop', 'get', 'deploy', 'checkout', '-o', 'name')).stdout.trim()).toBe('deployment.apps/checkout');
     expect((await as('-n', 'shop', 'get', 'pods', '-o', 'name')).code).toBe(0);
-    for (const denied of [['-n', 'shop', 'get', 'secrets'], ['-n', 'kube-system', 'get', 'deploy'], ['get', 'namespaces'], ['-n', 'shop', 'get', 'deploy']]) {
+    // Listing Deployments in its namespace is allowed (the watch caches list and watch them); elsewhere it is not.
+    expect((await as('-n', 'shop', 'get', 'deploy', '-o', 'name')).stdout).toContain('deployment.apps/checkout');
+    for (const denied of [['-n', 'shop', 'get', 'secrets'], ['-n', 'kube-system', 'get', 'deploy'], ['get', 'namespaces'], ['get', 'deploy', '--all-namespaces']]) {
       const r = await as(...denied);
       expect(r.code, `kubectl ${denied.join(' ')} should be forbidden`).not.toBe(0);
       expect(r.stderr).toContain('Forbidden');
     }
     // The Role is enough for everything the replicas provider does: start a canary, promote, clean up, restore.
-    const client = new KubeClient({ name: CLUSTER, kubeconfig: out, context: CLUSTER, qps: 100, burst: 100, timeoutMs: 10_000 });
+    // With the watch caches, as the engine runs: the Role must let them list and watch.
+    const client = new KubeClient({ name: CLUSTER, kubeconfig: out, context: CLUSTER, qps: 100, burst: 100, timeoutMs: 10_000 }, { watchCache: true });
     try {
       const provider = new DeploymentWorkload(client);
       const target = { cluster: CLUSTER, namespace: 'shop', name: 'checkout', container: 'app' };
@@ -133,6 +140,7 @@ describe('`oleada cluster credentials` against kube-sim', () => {
       await provider.promote(target, { image: 'registry.example.com/checkout:1.1.0', version: '1.1.0' });
       await provider.deleteCanary(target);
       await provider.restore(target, { image: 'registry.example.com/checkout:1.0.0', replicas: 4, version: '1.0.0' });
+      await waitFor('the Deployment and pod watches to sync under the Role', () => client.caches!.deployments.synced('shop') && client.caches!.pods.synced('shop'));
       const writes = t.sim.cluster(CLUSTER).audit(since).filter((e) => e.namespace === 'shop');
       expect(writes.map((e) => e.verb)).toEqual(expect.arrayContaining(['patch', 'delete']));
       expect(writes.filter((e) => e.status === 403)).toEqual([]);

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { appWrites, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 
-describe('the engine on watch-fed caches (OLEADA_WATCH_CACHE)', () => {
+describe('the engine on watch-fed caches (OLEADA_WATCH_CACHE, the default)', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ clusters: ['staging-eu', 'prod-eu-1'], env: { OLEADA_WATCH_CACHE: 'true' } });
+    stack = await startStack({ clusters: ['staging-eu', 'prod-eu-1'] });
   });
   afterAll(async () => {
     await stack?.close();

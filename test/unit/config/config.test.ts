@@ -12,7 +12,14 @@ describe('config', () => {
       OLEADA_QUEUE_PREFIX: 'oleada',
       OLEADA_LOG_LEVEL: 'info',
       OLEADA_METRICS_AUTH: false,
+      OLEADA_WATCH_CACHE: true,
     });
+  });
+
+  it('turns the watch caches off with 0 or false', () => {
+    expect(loadConfig({ OLEADA_WATCH_CACHE: '0' }).OLEADA_WATCH_CACHE).toBe(false);
+    expect(loadConfig({ OLEADA_WATCH_CACHE: 'false' }).OLEADA_WATCH_CACHE).toBe(false);
+    expect(loadConfig({ OLEADA_WATCH_CACHE: '1' }).OLEADA_WATCH_CACHE).toBe(true);
   });
 
   it('converts numbers and booleans from their text', () => {
