@@ -2,13 +2,18 @@
  * A token bucket, as client-go's: up to `burst` calls at once, then one every 1/qps seconds. Callers that must wait
  * queue in arrival order, so a steady stream of new calls cannot starve an old one. Urgent callers (a tick carrying
  * out a person's command) queue ahead of the others, in their own arrival order: a command should not wait behind
- * background readiness polls. At most one timer exists, for the head of the queue, and none while nobody waits.
+ * background readiness polls. Beyond going first, urgent callers may take the last `urgentReserve` tokens, which the
+ * others leave in the bucket: when polls keep the bucket empty, a command's few calls still go at once instead of one
+ * every 1/qps (the reserve refills before the others are served again, so the rate over time is still qps). At most one
+ * timer exists, for the head of the queue, and none while nobody waits.
  */
 export interface TokenBucketOptions {
   /** Tokens added per second. */
   qps: number;
   /** Tokens the bucket holds when full: how many calls may go at once after a quiet spell. */
   burst: number;
+  /** Tokens that only urgent callers may take (at most burst - 1); 0 when not given. */
+  urgentReserve?: number;
   /** Milliseconds on a monotonic clock; tests pass a fake one. */
   now?: () => number;
 }
@@ -25,6 +30,7 @@ export class RateLimiterClosedError extends Error {
 export class TokenBucket {
   readonly qps: number;
   readonly burst: number;
+  readonly urgentReserve: number;
   private readonly now: () => number;
   private tokens: number;
   private refilledAt: number;
@@ -38,6 +44,7 @@ export class TokenBucket {
     if (!(options.burst >= 1)) throw new RangeError(`burst must be at least 1, got ${options.burst}`);
     this.qps = options.qps;
     this.burst = Math.floor(options.burst);
+    this.urgentReserve = Math.max(0, Math.min(this.burst - 1, Math.floor(options.urgentReserve ?? 0)));
     this.now = options.now ?? (() => performance.now());
     this.tokens = this.burst;
     this.refilledAt = this.now();
@@ -52,8 +59,9 @@ export class TokenBucket {
   acquire(urgent = false): Promise<void> {
     if (this.closed) return Promise.reject(new RateLimiterClosedError('the rate limiter is closed'));
     this.refill();
-    // Someone already waiting goes first, even when a token has just come back.
-    if (this.waiting === 0 && this.tokens >= 1) {
+    // Someone already waiting in the caller's lane (or, for the others, any lane) goes first, even when a token has
+    // just come back. An urgent caller may dip into the reserve the others have left.
+    if (urgent ? this.urgent.length === 0 && this.tokens >= 1 : this.waiting === 0 && this.tokens >= 1 + this.urgentReserve) {
       this.tokens -= 1;
       return Promise.resolve();
     }
@@ -81,7 +89,8 @@ export class TokenBucket {
 
   private schedule(): void {
     if (this.timer || this.waiting === 0) return;
-    const missing = Math.max(0, 1 - this.tokens);
+    const needed = this.urgent.length > 0 ? 1 : 1 + this.urgentReserve;
+    const missing = Math.max(0, needed - this.tokens);
     // Round up so the timer never fires a hair early and has to be set again for a fraction of a millisecond.
     const delay = Math.ceil((missing / this.qps) * 1000);
     this.timer = setTimeout(() => this.release(), delay);
@@ -90,9 +99,13 @@ export class TokenBucket {
   private release(): void {
     this.timer = null;
     this.refill();
-    while (this.waiting > 0 && this.tokens >= 1) {
+    while (this.urgent.length > 0 && this.tokens >= 1) {
       this.tokens -= 1;
-      (this.urgent.shift() ?? this.queue.shift())!.resolve();
+      this.urgent.shift()!.resolve();
+    }
+    while (this.urgent.length === 0 && this.queue.length > 0 && this.tokens >= 1 + this.urgentReserve) {
+      this.tokens -= 1;
+      this.queue.shift()!.resolve();
     }
     // Timers may fire a little early on some platforms; give whatever is still missing another, shorter wait.
     this.schedule();

@@ -3,7 +3,7 @@ import { baselineVersionLabel, renderQuery } from '../spec/query-template.ts';
 import { classifyKubeError, isKubeError, type KubeError } from '../clusters/errors.ts';
 import type { BaselineWorkloads } from '../clusters/baseline.ts';
 import { LeaseLostError, runFenced } from '../clusters/fence.ts';
-import type { ProviderKind, TrafficProvider, TrafficTarget } from '../clusters/providers/index.ts';
+import type { ProviderKind, RouterSnapshot, TrafficProvider, TrafficTarget } from '../clusters/providers/index.ts';
 import { runUrgently } from '../clusters/urgency.ts';
 import { assertNever, toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -90,15 +90,16 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     // A tick that carries out a person's command goes ahead of background polling in each cluster's rate limit.
     // Every Kubernetes write of the tick is fenced by its lease (src/clusters/fence.ts).
     const kube = <T>(fn: () => Promise<T>) => runFenced(lease, () => (commands.length > 0 ? runUrgently(fn) : fn()));
+    const { snapshots, ...observed } = await kube(() => observe(deps, record, Date.now()));
     const observations: Observations = {
-      ...(await kube(() => observe(deps, record, Date.now()))),
+      ...observed,
       commands: commands.map(({ id, type, args, actor, reason }) => ({ id, type, args, actor, reason })),
     };
     const now = Date.now();
     const decision = decide(record.plan, record.state, observations, now);
     lease.assertHeld();
     // Hook calls run beside the Kubernetes writes, each within its own timeout; they are not writes, so not fenced.
-    const [results, answers] = await Promise.all([kube(() => act(deps, record.plan, decision.actions)), callHooks(deps, record, decision)]);
+    const [results, answers] = await Promise.all([kube(() => act(deps, record.plan, decision.actions, snapshots)), callHooks(deps, record, decision)]);
     const final = recordHookAnswers(record.plan, recordActionResults(decision, results, Date.now()), answers, Date.now());
 
     let version: number;
@@ -151,10 +152,14 @@ function kubeErrorOf(err: unknown, cluster: string, what: string): KubeError {
   return isKubeError(err) ? err : classifyKubeError(err, cluster, what);
 }
 
-async function observe(deps: TickDeps, record: RolloutRecord, now: number): Promise<Omit<Observations, 'commands'>> {
+/** The objects each cluster's router read, for the same tick's first route write (RouterSnapshot in providers/types.ts). */
+type Snapshots = Map<string, RouterSnapshot>;
+
+async function observe(deps: TickDeps, record: RolloutRecord, now: number): Promise<Omit<Observations, 'commands'> & { snapshots: Snapshots }> {
   const { plan, state } = record;
   const wanted = needs(plan, state, now);
   const workloads: Record<string, WorkloadResult> = {};
+  const snapshots: Snapshots = new Map();
   const measurements: Measurement[] = [];
 
   const reads = wanted.workloads.map(async (cluster) => {
@@ -172,7 +177,8 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
         provider.workload.observe(target),
         plan.analysis?.baseline === 'deployment' ? deps.clusters.baselines(cluster).observe(target) : undefined,
       ]);
-      const traffic = await provider.router.observe(target, workload);
+      const { traffic, snapshot } = await provider.router.observe(target, workload);
+      if (snapshot) snapshots.set(cluster, snapshot);
       workloads[cluster] = { ok: true, workload: { ...workload, traffic, ...(baseline === undefined ? {} : { baseline }) } };
     } catch (err) {
       const error = kubeErrorOf(err, cluster, `read deployment ${plan.namespace}/${plan.workload.name}`);
@@ -207,7 +213,7 @@ async function observe(deps: TickDeps, record: RolloutRecord, now: number): Prom
   });
 
   await Promise.all([...reads, ...queries]);
-  return { workloads, measurements };
+  return { workloads, measurements, snapshots };
 }
 
 export function templateVars(plan: Plan, state: RolloutState, cluster: string) {
@@ -247,7 +253,11 @@ async function callHooks(deps: TickDeps, record: RolloutRecord, decision: Decisi
 
 // --- act -------------------------------------------------------------------------------------------------------------
 
-async function perform(clusters: ClusterAccess, { workload, router }: TrafficProvider, target: TrafficTarget, action: Action): Promise<void> {
+/**
+ * Carries out one action. `seen` is what the router observed this tick; it is given only to the cluster's first router
+ * write (act), since after a write it no longer says what is there.
+ */
+async function perform(clusters: ClusterAccess, { workload, router }: TrafficProvider, target: TrafficTarget, action: Action, seen: RouterSnapshot | null): Promise<void> {
   switch (action.type) {
     case 'ensureCanary':
       return workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
@@ -257,13 +267,13 @@ async function perform(clusters: ClusterAccess, { workload, router }: TrafficPro
       if (action.weight > 0 || action.headerRoute) {
         await workload.ensureCanary(target, { weight: action.weight, image: action.image, version: action.version });
       }
-      return router.setWeight(target, action.weight, action.headerRoute);
+      return router.setWeight(target, action.weight, action.headerRoute, seen);
     case 'promoteStable':
       return workload.promote(target, { image: action.image, version: action.version });
     case 'promoteSelector':
-      return router.promoteSelector(target, action.version);
+      return router.promoteSelector(target, action.version, seen);
     case 'finalizeRoute':
-      return router.finalize(target);
+      return router.finalize(target, seen);
     case 'deleteCanary':
       return workload.deleteCanary(target);
     case 'restoreStable':
@@ -282,17 +292,23 @@ async function perform(clusters: ClusterAccess, { workload, router }: TrafficPro
   }
 }
 
+/** The actions that write the router's objects: the first of them in a tick may use what the router observed. */
+const ROUTER_ACTIONS: ReadonlySet<Action['type']> = new Set(['setWeight', 'promoteSelector', 'finalizeRoute']);
+
 /** Carries out the actions: in order within a cluster, clusters in parallel. A failure stops that cluster's list. */
-async function act(deps: TickDeps, plan: Plan, actions: Action[]): Promise<ActionResult[]> {
+async function act(deps: TickDeps, plan: Plan, actions: Action[], snapshots: Snapshots): Promise<ActionResult[]> {
   const byCluster = new Map<string, Action[]>();
   for (const action of actions) byCluster.set(action.cluster, [...(byCluster.get(action.cluster) ?? []), action]);
   const results: ActionResult[] = [];
   await Promise.all(
     [...byCluster].map(async ([cluster, list]) => {
+      let seen = snapshots.get(cluster) ?? null;
       for (const action of list) {
         try {
           if (!deps.clusters.has(cluster)) throw new Error(`cluster ${cluster} is no longer in the clusters file`);
-          await perform(deps.clusters, clusterProvider(deps, plan, cluster), targetOf(plan, cluster), action);
+          const routeWrite = ROUTER_ACTIONS.has(action.type);
+          await perform(deps.clusters, clusterProvider(deps, plan, cluster), targetOf(plan, cluster), action, routeWrite ? seen : null);
+          if (routeWrite) seen = null;
           results.push({ action, ok: true });
         } catch (err) {
           if (err instanceof LeaseLostError) throw err;

@@ -6,7 +6,7 @@ import { IstioRouter } from './istio.ts';
 import { ReplicasRouter } from './replicas.ts';
 import type { ProviderKind, Router, TrafficProvider } from './types.ts';
 
-export type { ClusterObservation, HeaderMatch, ProviderKind, RouteNames, TrafficObservation, TrafficProvider, TrafficTarget } from './types.ts';
+export type { ClusterObservation, HeaderMatch, ProviderKind, RouteNames, RouterSnapshot, TrafficObservation, TrafficProvider, TrafficTarget } from './types.ts';
 export { PROVIDER_KINDS } from '../../spec/traffic.ts';
 
 function createRouter(kind: ProviderKind, client: KubeClient): Router {

@@ -1,6 +1,6 @@
 import type { WorkloadObservation } from '../workload.ts';
 import { actualWeight, canaryReplicasFor } from './replicas-weights.ts';
-import type { Router, TrafficObservation } from './types.ts';
+import type { Router, RouterReading, TrafficObservation } from './types.ts';
 
 /**
  * The `replicas` router: the canary-deployment pattern from the Kubernetes docs. The canary's pods carry the app's
@@ -15,8 +15,8 @@ export class ReplicasRouter implements Router {
     return canaryReplicasFor(weight, stableReplicas);
   }
 
-  observe(_target: unknown, workload: WorkloadObservation): Promise<TrafficObservation> {
-    return Promise.resolve(replicasTraffic(workload));
+  observe(_target: unknown, workload: WorkloadObservation): Promise<RouterReading> {
+    return Promise.resolve({ traffic: replicasTraffic(workload), snapshot: null });
   }
 
   setWeight(): Promise<void> {

@@ -12,7 +12,7 @@ import { VERSION_LABEL } from '../workload.ts';
 import { retryOnConflict } from './conflict.ts';
 import { restorePatch, type Json, type RouteObject, type RouteReading, type RouteWanted, type Rewrite } from './route-object.ts';
 import { buildRouteServices, canaryServiceName, selectedVersion, stableServiceName } from './route-services.ts';
-import type { HeaderMatch, Router, TrafficObservation, TrafficTarget } from './types.ts';
+import type { HeaderMatch, Router, RouterReading, RouterSnapshot, TrafficObservation, TrafficTarget } from './types.ts';
 
 /** How many canary pods a routed weight needs: its share of the stable's pods, at least one (header routes need it). */
 export function routedCanaryReplicas(weight: number, stableReplicas: number): number {
@@ -32,6 +32,25 @@ export interface RouteKind {
   rewritePatch(route: RouteObject, spec: Json, headerRoute: HeaderMatch[] | null): Json;
 }
 
+/** The route and the three Services as `observe` read them, for the same tick's first write (types.ts, RouterSnapshot). */
+class RoutedSnapshot implements RouterSnapshot {
+  constructor(
+    readonly provider: 'gateway-api' | 'istio',
+    /** `<namespace>/<service>/<route>`: a snapshot serves only the target it was read for. */
+    readonly key: string,
+    readonly route: RouteObject | null,
+    readonly app: V1Service | null,
+    readonly stable: V1Service | null,
+    readonly canary: V1Service | null,
+  ) {}
+}
+
+interface ServicesRead {
+  app: V1Service | null;
+  stable: V1Service | null;
+  canary: V1Service | null;
+}
+
 export class RoutedRouter implements Router {
   readonly kind: 'gateway-api' | 'istio';
 
@@ -46,14 +65,14 @@ export class RoutedRouter implements Router {
     return routedCanaryReplicas(weight, stableReplicas);
   }
 
-  async observe(target: TrafficTarget): Promise<TrafficObservation> {
+  async observe(target: TrafficTarget): Promise<RouterReading> {
     const { service, ref } = this.names(target);
-    const [live, app, stable, canary] = await Promise.all([
-      this.client.getCustomObject(ref),
-      this.client.getService(target.namespace, service),
-      this.client.getService(target.namespace, stableServiceName(service)),
-      this.client.getService(target.namespace, canaryServiceName(service)),
-    ]);
+    const [live, { app, stable, canary }] = await Promise.all([this.client.getCustomObject(ref), this.readServices(target, service)]);
+    const snapshot = new RoutedSnapshot(this.kind, this.key(target, service, ref), live as RouteObject | null, app, stable, canary);
+    return { traffic: this.traffic(target, service, ref, snapshot), snapshot };
+  }
+
+  private traffic(target: TrafficTarget, service: string, ref: CustomObjectRef, { route: live, app, stable, canary }: RoutedSnapshot): TrafficObservation {
     const base = { share: 0, headerRoute: null, settled: false, message: null, drifted: false, stableVersion: selectedVersion(stable) };
     if (!live) return { ...base, weight: 0, inPlace: stable !== null || canary !== null, invalid: this.missingRoute(target, ref) };
     if (!app) return { ...base, weight: 0, inPlace: stable !== null || canary !== null, invalid: this.missingService(target, service) };
@@ -75,11 +94,13 @@ export class RoutedRouter implements Router {
     };
   }
 
-  async setWeight(target: TrafficTarget, weight: number, headerRoute: HeaderMatch[] | null): Promise<void> {
+  async setWeight(target: TrafficTarget, weight: number, headerRoute: HeaderMatch[] | null, seen?: RouterSnapshot | null): Promise<void> {
     const { service, ref } = this.names(target);
-    await this.ensureServices(target, service, null);
-    await retryOnConflict(async () => {
-      const live = await this.client.getCustomObject(ref);
+    const snapshot = this.snapshotFor(target, service, ref, seen);
+    await this.ensureServices(target, service, null, snapshot);
+    await retryOnConflict(async (retry) => {
+      // The observed route on the first try; a conflict means it went stale, so the retries read it.
+      const live = snapshot && !retry ? snapshot.route : await this.client.getCustomObject(ref);
       if (!live) throw this.invalid(this.missingRoute(target, ref));
       const route = live as RouteObject;
       const wanted = this.route.desired(route, { service, weight, headerRoute });
@@ -90,14 +111,16 @@ export class RoutedRouter implements Router {
     });
   }
 
-  async promoteSelector(target: TrafficTarget, version: string): Promise<void> {
-    await this.ensureServices(target, this.names(target).service, version);
+  async promoteSelector(target: TrafficTarget, version: string, seen?: RouterSnapshot | null): Promise<void> {
+    const { service, ref } = this.names(target);
+    await this.ensureServices(target, service, version, this.snapshotFor(target, service, ref, seen));
   }
 
-  async finalize(target: TrafficTarget): Promise<void> {
+  async finalize(target: TrafficTarget, seen?: RouterSnapshot | null): Promise<void> {
     const { service, ref } = this.names(target);
-    await retryOnConflict(async () => {
-      const live = await this.client.getCustomObject(ref);
+    const snapshot = this.snapshotFor(target, service, ref, seen);
+    await retryOnConflict(async (retry) => {
+      const live = snapshot && !retry ? snapshot.route : await this.client.getCustomObject(ref);
       const patch = live ? restorePatch(live as RouteObject) : null;
       if (patch) await this.client.mergePatchCustomObject(ref, patch);
     });
@@ -110,12 +133,8 @@ export class RoutedRouter implements Router {
    * Creates `<service>-stable` and `<service>-canary` when missing or different. The stable keeps the version it
    * selects until `version` moves it (promotion); a new one selects the stable Deployment's current version.
    */
-  private async ensureServices(target: TrafficTarget, service: string, version: string | null): Promise<void> {
-    const [app, stable, canary] = await Promise.all([
-      this.client.getService(target.namespace, service),
-      this.client.getService(target.namespace, stableServiceName(service)),
-      this.client.getService(target.namespace, canaryServiceName(service)),
-    ]);
+  private async ensureServices(target: TrafficTarget, service: string, version: string | null, seen: RoutedSnapshot | null): Promise<void> {
+    const { app, stable, canary } = seen ?? (await this.readServices(target, service));
     if (!app) throw this.invalid(this.missingService(target, service));
     let stableVersion = version ?? selectedVersion(stable);
     if (stableVersion === null) {
@@ -128,6 +147,24 @@ export class RoutedRouter implements Router {
     if (differs(stable, built.stable)) writes.push(this.client.applyService(built.stable));
     if (differs(canary, built.canary)) writes.push(this.client.applyService(built.canary));
     await Promise.all(writes);
+  }
+
+  private async readServices(target: TrafficTarget, service: string): Promise<ServicesRead> {
+    const [app, stable, canary] = await Promise.all([
+      this.client.getService(target.namespace, service),
+      this.client.getService(target.namespace, stableServiceName(service)),
+      this.client.getService(target.namespace, canaryServiceName(service)),
+    ]);
+    return { app, stable, canary };
+  }
+
+  /** `seen` when this router read it for this target in this tick; otherwise null, and the write reads afresh. */
+  private snapshotFor(target: TrafficTarget, service: string, ref: CustomObjectRef, seen: RouterSnapshot | null | undefined): RoutedSnapshot | null {
+    return seen instanceof RoutedSnapshot && seen.provider === this.kind && seen.key === this.key(target, service, ref) ? seen : null;
+  }
+
+  private key(target: TrafficTarget, service: string, ref: CustomObjectRef): string {
+    return `${target.cluster}/${target.namespace}/${service}/${ref.name}`;
   }
 
   private names(target: TrafficTarget): { service: string; ref: CustomObjectRef } {

@@ -73,18 +73,37 @@ export interface WorkloadSide {
   restore(target: WorkloadTarget, snapshot: { image: string; replicas: number; version: string | null }): Promise<void>;
 }
 
+/**
+ * The objects a router read in `observe`, handed back to its first write of the same tick so that the write need not
+ * read them again (each read is a token of the cluster's client rate limit, and a command's route write waits for all
+ * of them). Opaque outside the router that made it; a write given one from another router or target reads afresh.
+ * Safe because every route write carries the resourceVersion read: a write in between is a conflict and a fresh read.
+ */
+export interface RouterSnapshot {
+  readonly provider: ProviderKind;
+}
+
+/** What `observe` gives: the traffic in force, and what was read to find it (null when the router reads nothing). */
+export interface RouterReading {
+  traffic: TrafficObservation;
+  snapshot: RouterSnapshot | null;
+}
+
 export interface Router {
   readonly kind: ProviderKind;
   /** How many canary pods `weight` percent needs next to `stableReplicas` stable pods. Pure. */
   canaryReplicas(weight: number, stableReplicas: number): number;
   /** The traffic in force, read from the routing objects (replicas: from the pods the workload side saw). */
-  observe(target: TrafficTarget, workload: WorkloadObservation): Promise<TrafficObservation>;
-  /** Brings the routing objects to this weight and header route, creating the Services it needs. */
-  setWeight(target: TrafficTarget, weight: number, headerRoute: HeaderMatch[] | null): Promise<void>;
+  observe(target: TrafficTarget, workload: WorkloadObservation): Promise<RouterReading>;
+  /**
+   * Brings the routing objects to this weight and header route, creating the Services it needs. `seen`, from this
+   * tick's `observe`, saves reading the objects again; without it they are read.
+   */
+  setWeight(target: TrafficTarget, weight: number, headerRoute: HeaderMatch[] | null, seen?: RouterSnapshot | null): Promise<void>;
   /** Points the stable Service at the new version's pods (after promotion, before traffic returns to the stable). */
-  promoteSelector(target: TrafficTarget, version: string): Promise<void>;
+  promoteSelector(target: TrafficTarget, version: string, seen?: RouterSnapshot | null): Promise<void>;
   /** Puts the user's routing objects back as they were before the rollout and deletes what the router created. */
-  finalize(target: TrafficTarget): Promise<void>;
+  finalize(target: TrafficTarget, seen?: RouterSnapshot | null): Promise<void>;
 }
 
 /** One cluster's provider: its workload side and its router, chosen together by `createProvider`. */

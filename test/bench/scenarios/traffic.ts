@@ -28,7 +28,8 @@ export const trafficScenario: Scenario = {
     const replicas = await measure(ctx, each, 'traffic: replicas', { provider: 'replicas' });
     const gateway = await measure(ctx, each, 'traffic: gateway-api', { provider: 'gateway-api' });
     // A second gateway-api pass with only the clusters file's rate limit raised shows how much of the first pass's time
-    // was spent waiting for rate-limit tokens (the router reads the route and three Services before it writes).
+    // is spent waiting for rate-limit tokens (an abort makes six reads before its route write; commands draw on the
+    // bucket's reserve, src/clusters/client.ts urgentReserve).
     const diagnosis = ctx.quick ? undefined : await measure(ctx, each, `traffic: gateway-api, qps ${DIAGNOSIS_QPS.qps}`, { provider: 'gateway-api', qps: DIAGNOSIS_QPS });
     const loadAfter = load();
     const rows: Row[] = [];

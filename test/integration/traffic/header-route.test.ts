@@ -1,19 +1,75 @@
 /**
- * A header route on the gateway-api provider, seen by the real Prometheus: kube-sim sends a share of its requests with
- * `X-Canary: 1` (testers), the HTTPRoute's header rule sends those to the canary, and the metrics' `traffic` label tells
- * them apart. The route is the user's again, byte for byte, after promotion and after an abort.
+ * A header route on the gateway-api and istio providers, seen by the real Prometheus: kube-sim sends a share of its
+ * requests with `X-Canary: 1` (testers), the HTTPRoute's header rule (or the VirtualService's header entry) sends those
+ * to the canary, and the metrics' `traffic` label tells them apart. The routing object is the user's again, byte for
+ * byte, after promotion and after an abort.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusClient } from '../../../src/analysis/prometheus.ts';
 import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 import { services } from '../../support/services.ts';
+import { destinations, routeThroughMesh, virtualService } from './istio-support.ts';
 import { routeAnnotations, routeSpec, routeThroughGateway } from './support.ts';
 
-const TRAFFIC = { provider: 'gateway-api', service: 'checkout', httpRoute: 'checkout' };
 const HEADER_ROUTE = { setHeaderRoute: { match: [{ header: 'X-Canary', exact: '1' }] } };
 /** One request in five carries the header. */
 const TESTERS = [{ name: 'tester', share: 0.2, headers: { 'X-Canary': '1' } }];
+
+/** What differs between the providers: the user's routing object, and how its header rule and split look. */
+interface Variant {
+  provider: 'gateway-api' | 'istio';
+  traffic: Record<string, string>;
+  /** Creates the user's routing object and makes the app's Service take traffic only through it. */
+  setup(stack: Stack, cluster: string): Promise<void>;
+  spec(stack: Stack, cluster: string): unknown;
+  annotations(stack: Stack, cluster: string): Record<string, string>;
+  /** Checks the header rule (first, canary only) and the split after it at `weight`. */
+  expectHeaderRule(stack: Stack, cluster: string, weight: number): void;
+}
+
+const GATEWAY: Variant = {
+  provider: 'gateway-api',
+  traffic: { provider: 'gateway-api', service: 'checkout', httpRoute: 'checkout' },
+  setup: routeThroughGateway,
+  spec: routeSpec,
+  annotations: routeAnnotations,
+  expectHeaderRule(stack, cluster, weight) {
+    const rules = (routeSpec(stack, cluster) as { rules: { matches: unknown[]; backendRefs: { name: string; weight: number }[] }[] }).rules;
+    expect(rules[0]).toMatchObject({
+      matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'X-Canary', value: '1' }] }],
+      backendRefs: [{ name: 'checkout-canary', weight: 1 }],
+    });
+    expect(rules[1]!.backendRefs.map((r) => [r.name, r.weight])).toEqual([
+      ['checkout-stable', 100 - weight],
+      ['checkout-canary', weight],
+    ]);
+  },
+};
+
+const ISTIO: Variant = {
+  provider: 'istio',
+  traffic: { provider: 'istio', service: 'checkout', virtualService: 'checkout' },
+  setup: routeThroughMesh,
+  spec: (stack, cluster) => virtualService(stack, cluster).spec,
+  annotations: (stack, cluster) => virtualService(stack, cluster).metadata.annotations ?? {},
+  expectHeaderRule(stack, cluster, weight) {
+    const [header, split] = virtualService(stack, cluster).spec!.http as unknown as Record<string, unknown>[];
+    // The user's match, retries and timeout are kept on both entries; the header entry only adds the header.
+    expect(header).toEqual({
+      name: 'api-canary-header',
+      match: [{ uri: { prefix: '/' }, headers: { 'x-canary': { exact: '1' } } }],
+      retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx' },
+      timeout: '10s',
+      route: [{ destination: { host: 'checkout-canary.shop.svc.cluster.local', port: { number: 80 } } }],
+    });
+    expect(split).toMatchObject({ name: 'api', match: [{ uri: { prefix: '/' } }] });
+    expect(destinations(stack, cluster, 1)).toEqual([
+      ['checkout-stable.shop.svc.cluster.local', 100 - weight],
+      ['checkout-canary.shop.svc.cluster.local', weight],
+    ]);
+  },
+};
 
 /** The canary's share in percent of one class of requests (`tester`, or '' for those without the header) over 10 s. */
 async function canaryShareOf(cluster: string, version: string, traffic: string): Promise<number | null> {
@@ -23,13 +79,14 @@ async function canaryShareOf(cluster: string, version: string, traffic: string):
   return result.kind === 'value' ? result.value : null;
 }
 
-describe('a header route on the gateway-api provider', () => {
+for (const variant of [GATEWAY, ISTIO]) {
+describe(`a header route on the ${variant.provider} provider`, () => {
   let stack: Stack;
 
   beforeAll(async () => {
     stack = await startStack({ clusters: ['prod-eu-1', 'prod-us-1'], trafficRate: 100 });
     for (const cluster of stack.clusters) {
-      await routeThroughGateway(stack, cluster);
+      await variant.setup(stack, cluster);
       stack.sim.cluster(cluster).setHeaderTraffic(TESTERS);
     }
   });
@@ -57,26 +114,18 @@ describe('a header route on the gateway-api provider', () => {
 
   it('sends only the requests with the header to the canary at weight 0, the rest by the weight at 10%, and gives the route back at promotion', async () => {
     const [cluster] = stack.clusters as [string];
-    const before = JSON.stringify(routeSpec(stack, cluster));
+    const before = JSON.stringify(variant.spec(stack, cluster));
     const { rollout } = await stack.runtime.service.create({
       input: rolloutFile(stack, {
         image: 'registry.example.com/checkout:1.5.0',
-        traffic: TRAFFIC,
+        traffic: variant.traffic,
         steps: [HEADER_ROUTE, { pause: {} }, { setWeight: 10 }, { pause: {} }],
         waves: [{ name: 'only', clusters: [cluster] }],
       }),
       actor: 'ci',
     });
     await stack.waitFor('the header route, at weight 0', async () => (await stack.get(rollout.id)).state.clusters[cluster]!.awaitingPromote);
-    const rules = (routeSpec(stack, cluster) as { rules: { matches: unknown[]; backendRefs: { name: string; weight: number }[] }[] }).rules;
-    expect(rules[0]).toMatchObject({
-      matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'X-Canary', value: '1' }] }],
-      backendRefs: [{ name: 'checkout-canary', weight: 1 }],
-    });
-    expect(rules[1]!.backendRefs.map((r) => [r.name, r.weight])).toEqual([
-      ['checkout-stable', 100],
-      ['checkout-canary', 0],
-    ]);
+    variant.expectHeaderRule(stack, cluster, 0);
     const atZero = await split(cluster, '1.5.0', 100, 0);
 
     await stack.runtime.service.command({ rolloutId: rollout.id, type: 'promote', args: {}, reason: null, actor: 'alice' });
@@ -85,14 +134,14 @@ describe('a header route on the gateway-api provider', () => {
       return c.awaitingPromote && c.actualWeight === 10;
     });
     const atTen = await split(cluster, '1.5.0', 100, 10);
-    console.log(`header route seen by Prometheus (canary share, %): weight 0: ${JSON.stringify(atZero)}; weight 10: ${JSON.stringify(atTen)} (target: testers 100, others the weight, within 3 points)`);
+    console.log(`${variant.provider} header route seen by Prometheus (canary share, %): weight 0: ${JSON.stringify(atZero)}; weight 10: ${JSON.stringify(atTen)} (target: testers 100, others the weight, within 3 points)`);
 
     await stack.runtime.service.command({ rolloutId: rollout.id, type: 'promote', args: {}, reason: null, actor: 'alice' });
     const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     expect(deploymentImage(stack, cluster)).toBe('registry.example.com/checkout:1.5.0');
-    expect(JSON.stringify(routeSpec(stack, cluster))).toBe(before);
-    expect(Object.keys(routeAnnotations(stack, cluster))).toEqual(['owner.example.com/team']);
+    expect(JSON.stringify(variant.spec(stack, cluster))).toBe(before);
+    expect(Object.keys(variant.annotations(stack, cluster))).toEqual(['owner.example.com/team']);
     expect(stack.sim.cluster(cluster).get('services', 'shop', 'checkout-canary')).toBeUndefined();
     // Every request, testers' too, is on the promoted stable now.
     await split(cluster, '1.5.0', 100, 100);
@@ -100,28 +149,30 @@ describe('a header route on the gateway-api provider', () => {
 
   it('removes the header route when the rollout is aborted, restoring the route byte for byte', async () => {
     const [, cluster] = stack.clusters as [string, string];
-    const before = JSON.stringify(routeSpec(stack, cluster));
+    const before = JSON.stringify(variant.spec(stack, cluster));
     const { rollout } = await stack.runtime.service.create({
       input: rolloutFile(stack, {
         image: 'registry.example.com/checkout:1.6.0',
-        traffic: TRAFFIC,
+        traffic: variant.traffic,
         steps: [{ setWeight: 10 }, HEADER_ROUTE, { pause: {} }],
         waves: [{ name: 'only', clusters: [cluster] }],
       }),
       actor: 'ci',
     });
     await stack.waitFor('the header route at 10%', async () => (await stack.get(rollout.id)).state.clusters[cluster]!.awaitingPromote);
-    expect(JSON.parse(routeAnnotations(stack, cluster)['oleada.dev/header-route']!)).toEqual([{ header: 'X-Canary', exact: '1' }]);
+    variant.expectHeaderRule(stack, cluster, 10);
+    expect(JSON.parse(variant.annotations(stack, cluster)['oleada.dev/header-route']!)).toEqual([{ header: 'X-Canary', exact: '1' }]);
     await split(cluster, '1.6.0', 100, 10);
 
     await stack.runtime.service.command({ rolloutId: rollout.id, type: 'abort', args: {}, reason: 'testers found a bug', actor: 'carol' });
     const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES]);
     expect(done.phase).toBe('aborted');
-    expect(JSON.stringify(routeSpec(stack, cluster))).toBe(before);
-    expect(Object.keys(routeAnnotations(stack, cluster))).toEqual(['owner.example.com/team']);
+    expect(JSON.stringify(variant.spec(stack, cluster))).toBe(before);
+    expect(Object.keys(variant.annotations(stack, cluster))).toEqual(['owner.example.com/team']);
     expect(deploymentImage(stack, cluster, 'checkout-canary')).toBeUndefined();
     expect(stack.sim.cluster(cluster).get('services', 'shop', 'checkout-stable')).toBeUndefined();
     // Testers are back on the stable version.
     await split(cluster, '1.6.0', 0, 0);
   });
 });
+}

@@ -63,6 +63,28 @@ describe('TokenBucket', () => {
     expect(granted).toEqual(['first', 'command 1', 'command 2', 'poll 1', 'poll 2']);
   });
 
+  it('keeps the reserve for urgent callers: a command goes at once while polls wait, and the polls still get qps', async () => {
+    const bucket = new TokenBucket({ qps: 10, burst: 4, urgentReserve: 3, now: () => Date.now() });
+    // Polls take the one token above the reserve at once, then wait: the three reserved tokens stay in the bucket.
+    const polls = grantTimes(bucket, 4);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(polls.times).toEqual([0]);
+    const command: number[] = [];
+    for (let i = 0; i < 4; i++) void bucket.acquire(true).then(() => command.push(Date.now()));
+    await vi.advanceTimersByTimeAsync(1_000);
+    // Three from the reserve at once, the fourth at the next token; the polls only once the reserve is full again.
+    expect(command).toEqual([0, 0, 0, 100]);
+    expect(polls.times).toEqual([0, 500, 600, 700]);
+  });
+
+  it('never reserves the whole burst, so callers that are not urgent are still served', async () => {
+    const bucket = new TokenBucket({ qps: 10, burst: 2, urgentReserve: 5, now: () => Date.now() });
+    expect(bucket.urgentReserve).toBe(1);
+    const { times } = grantTimes(bucket, 2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(times).toEqual([0, 100]);
+  });
+
   it('refills up to the burst after a quiet spell, and no further', async () => {
     const bucket = new TokenBucket({ qps: 100, burst: 2, now: () => Date.now() });
     await bucket.acquire();
