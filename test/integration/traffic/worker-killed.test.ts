@@ -1,6 +1,7 @@
 /**
- * A real `oleada worker` killed (SIGKILL) between two writes of the gateway-api router: promotion has sent every request
- * to the canary through the HTTPRoute and is about to move the stable Service's selector to the new version. kube-sim
+ * A real `oleada worker` killed (SIGKILL) between two writes of the gateway-api router, and again of the istio router:
+ * promotion has sent every request to the canary through the HTTPRoute (or the VirtualService) and is about to move the
+ * stable Service's selector to the new version. kube-sim
  * holds Service writes (`holdWrites`), so the kill lands exactly there, and a write held when its client dies is
  * dropped, never applied. Another worker takes the rollout over and finishes it from the state in PostgreSQL.
  */
@@ -9,22 +10,51 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { runOleada, type Child } from '../../support/processes.ts';
 import { deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
+import { destinations, routeThroughMesh, virtualService } from './istio-support.ts';
 import { routeAnnotations, routeSpec, routeThroughGateway } from './support.ts';
 
-const TRAFFIC = { provider: 'gateway-api', service: 'checkout', httpRoute: 'checkout' };
-
-interface Rule {
-  backendRefs: { name: string; weight?: number }[];
+/** What differs between the routers: the user's routing object, its resource in the audit, and how its split reads. */
+interface Variant {
+  provider: 'gateway-api' | 'istio';
+  traffic: Record<string, string>;
+  resource: string;
+  setup(stack: Stack, cluster: string): Promise<void>;
+  spec(stack: Stack, cluster: string): unknown;
+  annotations(stack: Stack, cluster: string): Record<string, string>;
+  /** The split as [stable or canary, weight]. */
+  split(stack: Stack, cluster: string): [string, number | undefined][];
 }
 
-describe('a worker killed between the route write and the Service write', () => {
+const VARIANTS: Variant[] = [
+  {
+    provider: 'gateway-api',
+    traffic: { provider: 'gateway-api', service: 'checkout', httpRoute: 'checkout' },
+    resource: 'httproutes.gateway.networking.k8s.io',
+    setup: routeThroughGateway,
+    spec: routeSpec,
+    annotations: routeAnnotations,
+    split: (stack, cluster) =>
+      (routeSpec(stack, cluster) as { rules: { backendRefs: { name: string; weight?: number }[] }[] }).rules[0]!.backendRefs.map((r) => [r.name, r.weight]),
+  },
+  {
+    provider: 'istio',
+    traffic: { provider: 'istio', service: 'checkout', virtualService: 'checkout' },
+    resource: 'virtualservices.networking.istio.io',
+    setup: routeThroughMesh,
+    spec: (stack, cluster) => virtualService(stack, cluster).spec,
+    annotations: (stack, cluster) => virtualService(stack, cluster).metadata.annotations ?? {},
+    split: (stack, cluster) => destinations(stack, cluster).map(([host, weight]) => [host.split('.')[0]!, weight]),
+  },
+];
+
+describe.each(VARIANTS)('a worker killed between the $provider route write and the Service write', (variant) => {
   let stack: Stack;
   const workers: Child[] = [];
 
   beforeAll(async () => {
     // The engine runs only in child processes; this process creates the rollout, gives commands and watches.
     stack = await startStack({ clusters: ['prod-eu-1'], engine: false });
-    await routeThroughGateway(stack, stack.clusters[0]!);
+    await variant.setup(stack, stack.clusters[0]!);
   });
   afterEach(async () => {
     stack.sim.cluster(stack.clusters[0]!).faults.holdWrites([]);
@@ -44,10 +74,10 @@ describe('a worker killed between the route write and the Service write', () => 
   it('leaves the route and Services consistent once another worker finishes the promotion', async () => {
     const [cluster] = stack.clusters as [string];
     const sim = stack.sim.cluster(cluster);
-    const before = JSON.stringify(routeSpec(stack, cluster));
+    const before = JSON.stringify(variant.spec(stack, cluster));
     const victim = await startWorker();
     const { rollout } = await stack.runtime.service.create({
-      input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.7.0', traffic: TRAFFIC, steps: [{ setWeight: 10 }, { pause: {} }], waves: [{ name: 'only', clusters: [cluster] }] }),
+      input: rolloutFile(stack, { image: 'registry.example.com/checkout:1.7.0', traffic: variant.traffic, steps: [{ setWeight: 10 }, { pause: {} }], waves: [{ name: 'only', clusters: [cluster] }] }),
       actor: 'ci',
     });
     await stack.waitFor('the 10% pause', async () => (await stack.get(rollout.id)).state.clusters[cluster]!.awaitingPromote);
@@ -63,7 +93,7 @@ describe('a worker killed between the route write and the Service write', () => 
       async () => sim.audit(since).find((e) => e.resource === 'services' && e.method !== 'GET' && e.status === 0),
       60_000,
     );
-    const routeWrites = sim.audit(since).filter((e) => e.resource === 'httproutes.gateway.networking.k8s.io' && e.method === 'PATCH');
+    const routeWrites = sim.audit(since).filter((e) => e.resource === variant.resource && e.method === 'PATCH');
     expect(routeWrites.length, 'the route was written before the held Service write').toBeGreaterThan(0);
     expect(routeWrites.every((e) => e.time < held.time && e.status === 200)).toBe(true);
     expect(held.userAgent).toContain(`pid ${victim.process.pid})`);
@@ -72,8 +102,7 @@ describe('a worker killed between the route write and the Service write', () => 
     await victim.exited;
     await stack.waitFor('the held write of the dead worker to be dropped', async () => sim.audit(since).find((e) => e.time === held.time)?.status === 499, 10_000);
     // Half-changed, as the crash left it: the route sends everything to the canary, the stable Service still selects 1.0.0.
-    const rules = (routeSpec(stack, cluster) as { rules: Rule[] }).rules;
-    expect(rules[0]!.backendRefs.map((r) => [r.name, r.weight])).toEqual([
+    expect(variant.split(stack, cluster)).toEqual([
       ['checkout-stable', 0],
       ['checkout-canary', 100],
     ]);
@@ -86,8 +115,8 @@ describe('a worker killed between the route write and the Service write', () => 
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     expect(deploymentImage(stack, cluster)).toBe('registry.example.com/checkout:1.7.0');
     expect(deploymentImage(stack, cluster, 'checkout-canary')).toBeUndefined();
-    expect(JSON.stringify(routeSpec(stack, cluster))).toBe(before);
-    expect(Object.keys(routeAnnotations(stack, cluster))).toEqual(['owner.example.com/team']);
+    expect(JSON.stringify(variant.spec(stack, cluster))).toBe(before);
+    expect(Object.keys(variant.annotations(stack, cluster))).toEqual(['owner.example.com/team']);
     expect(sim.get('services', 'shop', 'checkout-stable')).toBeUndefined();
     expect(sim.get('services', 'shop', 'checkout-canary')).toBeUndefined();
 
@@ -95,7 +124,7 @@ describe('a worker killed between the route write and the Service write', () => 
     const rescuerAgent = `oleada/engine (${hostname()}; pid ${rescuer.process.pid})`;
     const after = sim.audit(held.time).filter((e) => e.method !== 'GET' && e.userAgent?.startsWith(rescuerAgent));
     const firstService = after.findIndex((e) => e.resource === 'services');
-    const firstRoute = after.findIndex((e) => e.resource === 'httproutes.gateway.networking.k8s.io');
+    const firstRoute = after.findIndex((e) => e.resource === variant.resource);
     expect(firstService, JSON.stringify(after.map((e) => `${e.method} ${e.resource}/${e.name}`))).toBeGreaterThanOrEqual(0);
     expect(firstService).toBeLessThan(firstRoute);
     expect(sim.audit(held.time).some((e) => e.userAgent?.includes(`pid ${victim.process.pid})`) && e.time > held.time)).toBe(false);
