@@ -6,6 +6,7 @@ import { toClusterInfo } from './clusters/file.ts';
 import { createRolloutService } from './engine/rollout-service.ts';
 import type { RolloutService } from './engine/rollout-service.ts';
 import { runTick, type TickDeps } from './engine/tick.ts';
+import { TickCache } from './engine/tick-cache.ts';
 import { createHookCaller } from './engine/hook-call.ts';
 import { createLogger, type Logger } from './log.ts';
 import { closeRedis, createRedis, type Redis } from './queue/connection.ts';
@@ -132,6 +133,7 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     logger,
     owner: runtime.owner,
     leaseMs: config.OLEADA_LEASE_SECONDS * 1000,
+    cache: new TickCache(),
     outbox: runtime.outbox,
     hooks: createHookCaller({ secret: config.OLEADA_HOOK_SIGNING_SECRET, allowedUrls: allowedUrlPrefixes(config) }),
   };

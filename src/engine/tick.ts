@@ -13,14 +13,11 @@ import { scheduledTickId, type JobPayload } from '../queue/catalog.ts';
 import type { JobQueues } from '../queue/queues.ts';
 import { toPromDuration } from '../spec/duration.ts';
 import { providerOf, type Plan } from '../spec/plan.ts';
-import { pendingCommands, recordOutcomes } from '../store/commands.ts';
-import { appendEvents } from '../store/events.ts';
-import { withTransaction, type Pool } from '../store/pool.ts';
-import { acquireLease, getRollout, releaseLease, writeState } from '../store/rollouts.ts';
-import type { RolloutRecord } from '../model/rollout.ts';
+import type { Pool } from '../store/pool.ts';
+import { getRollout, releaseLease } from '../store/rollouts.ts';
+import { leaseForTick, persistTick, type LeasedTick, type TickCommand } from '../store/tick.ts';
 import { TickLease } from './lease.ts';
-import { insertJudgements } from '../store/judgements.ts';
-import { insertSamples } from '../store/samples.ts';
+import type { TickCache } from './tick-cache.ts';
 import type { Action, ActionResult } from './actions.ts';
 import { decide, recordActionResults, recordHookAnswers, type Decision, type HookAnswer } from './decide.ts';
 import type { HookCaller } from './hook-call.ts';
@@ -47,6 +44,8 @@ export interface TickDeps {
   owner: string;
   /** How long a lease lives; longer than any tick can take. */
   leaseMs: number;
+  /** The plans and last written states of the rollouts this process ticks, so that a lease need not send them again. */
+  cache: TickCache;
   /** Writes the notification deliveries of the tick's events with them; absent: nobody is notified. */
   outbox?: Outbox;
   /** Calls the rollout file's hooks (src/engine/hook-call.ts); absent: every call fails, saying so. */
@@ -60,24 +59,45 @@ export type TickPayload = JobPayload<'tick'>;
 /** How long a tick waits before trying again when another process is ticking the same rollout. */
 const LEASE_BUSY_DELAY_MS = 50;
 
+/** A rollout as a tick holds it: what it decides from, under the lease it took. */
+type TickRecord = Omit<LeasedTick, 'plan' | 'state' | 'commands'> & { plan: Plan; state: RolloutState };
+
 /**
- * One tick: take the lease, load, observe what the state needs, decide, act, and persist the new state with its
- * events, samples and command outcomes in one transaction guarded by the version counter; then schedule the next tick.
+ * Takes the lease and loads the rollout with its pending commands in one statement, which leaves out the plan and the
+ * state when this process holds them already (src/engine/tick-cache.ts).
+ */
+async function leaseAndLoad(deps: TickDeps, id: string): Promise<{ record: TickRecord; commands: TickCommand[] } | undefined> {
+  // Taken before the await: another tick may make the cache drop them meanwhile.
+  const plan = deps.cache.plan(id);
+  const known = deps.cache.state(id);
+  const row = await leaseForTick(deps.pool, { id, owner: deps.owner, ttlMs: deps.leaseMs, havePlan: plan !== undefined, knownVersion: known?.version ?? null });
+  if (!row) return undefined;
+  const { commands, ...rest } = row;
+  if (rest.plan) deps.cache.rememberPlan(id, rest.plan);
+  const record = { ...rest, plan: rest.plan ?? plan, state: rest.state ?? known?.state };
+  if (!record.plan || !record.state) throw new Error(`rollout ${id}: the lease statement left out a plan or state this process does not hold`);
+  return { record: { ...record, plan: record.plan, state: record.state }, commands };
+}
+
+/**
+ * One tick: take the lease and load, observe what the state needs, decide, act, and persist the new state with its
+ * events, samples, judgements, command outcomes and deliveries in one statement guarded by the version counter and
+ * the lease; then schedule the next tick.
  */
 export async function runTick(deps: TickDeps, payload: TickPayload): Promise<void> {
   const started = Date.now();
   const asked = performance.now();
-  const record = await acquireLease(deps.pool, payload.rolloutId, deps.owner, deps.leaseMs);
-  if (!record) {
+  const leased = await leaseAndLoad(deps, payload.rolloutId);
+  if (!leased) {
     const existing = await getRollout(deps.pool, payload.rolloutId);
     if (!existing) throw new FinalJobError(`rollout ${payload.rolloutId} does not exist`);
     if (isTerminal(existing.phase) && payload.reason !== 'command') return;
     throw new DelayJobError(LEASE_BUSY_DELAY_MS, `rollout ${payload.rolloutId} is being ticked elsewhere`);
   }
-  const lease = new TickLease(deps.pool, deps.logger, record.id, deps.owner, record.leaseToken, deps.leaseMs, asked);
+  const { record, commands } = leased;
+  const tickLease = new TickLease(deps.pool, deps.logger, record.id, deps.owner, record.leaseToken, deps.leaseMs, asked);
   let released = false;
   try {
-    const commands = await pendingCommands(deps.pool, record.id);
     // A scheduled tick for a state that has since moved on is stale: the newer state scheduled its own.
     if (payload.reason === 'scheduled' && payload.version !== undefined && payload.version !== record.version && commands.length === 0) {
       return;
@@ -89,15 +109,12 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
 
     // A tick that carries out a person's command goes ahead of background polling in each cluster's rate limit.
     // Every Kubernetes write of the tick is fenced by its lease (src/clusters/fence.ts).
-    const kube = <T>(fn: () => Promise<T>) => runFenced(lease, () => (commands.length > 0 ? runUrgently(fn) : fn()));
+    const kube = <T>(fn: () => Promise<T>) => runFenced(tickLease, () => (commands.length > 0 ? runUrgently(fn) : fn()));
     const { snapshots, ...observed } = await kube(() => observe(deps, record, Date.now()));
-    const observations: Observations = {
-      ...observed,
-      commands: commands.map(({ id, type, args, actor, reason }) => ({ id, type, args, actor, reason })),
-    };
+    const observations: Observations = { ...observed, commands };
     const now = Date.now();
     const decision = decide(record.plan, record.state, observations, now);
-    lease.assertHeld();
+    tickLease.assertHeld();
     // Hook calls run beside the Kubernetes writes, each within its own timeout; they are not writes, so not fenced.
     const [results, answers] = await Promise.all([kube(() => act(deps, record.plan, decision.actions, snapshots)), callHooks(deps, record, decision)]);
     const final = recordHookAnswers(record.plan, recordActionResults(decision, results, Date.now()), answers, Date.now());
@@ -106,8 +123,8 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     let deliveries: string[];
     const writeStartedAt = performance.now();
     try {
-      lease.assertHeld();
-      ({ version, deliveries } = await persist(deps, record, lease, final));
+      tickLease.assertHeld();
+      ({ version, deliveries } = await persist(deps, record, tickLease, final));
       released = true;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;
@@ -118,15 +135,14 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     // follow are only the backup (the claim in PostgreSQL lets one of them send).
     deps.deliverNow?.(deliveries, writeStartedAt);
     countTransitions(final);
-    await schedule(deps.queues, record.id, version, final.wakeAt);
-    await deps.outbox?.dispatch(deliveries);
+    await Promise.all([schedule(deps.queues, record.id, version, final.wakeAt), deps.outbox?.dispatch(deliveries)]);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) throw err;
     // Another worker has the rollout now and ticks it from the state in PostgreSQL; this tick wrote nothing since.
     released = true;
     deps.logger.warn({ rollout: record.id, token: record.leaseToken, reason: err.message }, 'lost the lease mid-tick; stopped without writing');
   } finally {
-    lease.stop();
+    tickLease.stop();
     if (!released) await releaseLease(deps.pool, record.id, deps.owner, record.leaseToken).catch(() => {});
     tickDuration.observe((Date.now() - started) / 1000);
   }
@@ -155,7 +171,7 @@ function kubeErrorOf(err: unknown, cluster: string, what: string): KubeError {
 /** The objects each cluster's router read, for the same tick's first route write (RouterSnapshot in providers/types.ts). */
 type Snapshots = Map<string, RouterSnapshot>;
 
-async function observe(deps: TickDeps, record: RolloutRecord, now: number): Promise<Omit<Observations, 'commands'> & { snapshots: Snapshots }> {
+async function observe(deps: TickDeps, record: TickRecord, now: number): Promise<Omit<Observations, 'commands'> & { snapshots: Snapshots }> {
   const { plan, state } = record;
   const wanted = needs(plan, state, now);
   const workloads: Record<string, WorkloadResult> = {};
@@ -244,7 +260,7 @@ function baselineVersion(plan: Plan, state: RolloutState, cluster: string): stri
   return baselineVersionLabel(plan.analysis?.baseline, state.clusters[cluster]?.snapshot?.version ?? null);
 }
 
-async function callHooks(deps: TickDeps, record: RolloutRecord, decision: Decision): Promise<HookAnswer[]> {
+async function callHooks(deps: TickDeps, record: TickRecord, decision: Decision): Promise<HookAnswer[]> {
   if (decision.hookCalls.length === 0) return [];
   if (!deps.hooks) return decision.hookCalls.map((call) => ({ call, status: null, durationMs: 0, body: '', error: 'this process calls no hooks' }));
   // The body describes the rollout as this tick decided it (the cluster held, promoted...).
@@ -333,24 +349,26 @@ class StaleStateError extends Error {
   override name = 'StaleStateError';
 }
 
-async function persist(deps: TickDeps, record: RolloutRecord, lease: TickLease, decision: Decision): Promise<{ version: number; deliveries: string[] }> {
-  return withTransaction(deps.pool, async (client) => {
-    const version = await writeState(client, {
-      id: record.id,
-      expectedVersion: record.version,
-      state: decision.state,
-      nextTickAt: nextTickDate(decision.wakeAt),
-      lease: { owner: lease.owner, token: lease.token },
-    });
-    if (version === undefined) throw new StaleStateError(`rollout ${record.id} moved past version ${record.version}`);
-    await appendEvents(client, record.id, decision.events);
-    await insertSamples(client, record.id, decision.samples);
-    await insertJudgements(client, record.id, decision.judgements);
-    await recordOutcomes(client, decision.commandOutcomes);
-    // The deliveries these events cause, in the same transaction: committed together, or not at all.
-    const deliveries = (await deps.outbox?.record(client, record, decision.events)) ?? [];
-    return { version, deliveries };
+async function persist(deps: TickDeps, record: TickRecord, lease: TickLease, decision: Decision): Promise<{ version: number; deliveries: string[] }> {
+  // The deliveries these events cause are written by the same statement: committed together, or not at all.
+  const deliveries = deps.outbox?.deliveriesOf(record, decision.events) ?? [];
+  const version = await persistTick(deps.pool, {
+    id: record.id,
+    expectedVersion: record.version,
+    state: decision.state,
+    nextTickAt: nextTickDate(decision.wakeAt),
+    lease: { owner: lease.owner, token: lease.token },
+    events: decision.events,
+    samples: decision.samples,
+    judgements: decision.judgements,
+    outcomes: decision.commandOutcomes,
+    deliveries,
   });
+  if (version === undefined) throw new StaleStateError(`rollout ${record.id} moved past version ${record.version}`);
+  // The next tick of this rollout in this process starts from this state without reading it back.
+  if (isTerminal(decision.state.phase)) deps.cache.forget(record.id);
+  else deps.cache.rememberState(record.id, version, decision.state);
+  return { version, deliveries: deliveries.map((d) => d.id) };
 }
 
 export async function schedule(queues: JobQueues, rolloutId: string, version: number, wakeAt: number | null): Promise<void> {

@@ -8,8 +8,6 @@ import type { NewDelivery } from '../model/deliveries.ts';
 import type { NewEvent } from '../model/events.ts';
 import { deliverJobId } from '../queue/catalog.ts';
 import type { JobQueues } from '../queue/queues.ts';
-import { insertDeliveries } from '../store/deliveries.ts';
-import type { PoolClient } from '../store/pool.ts';
 import { notificationEventOf, type NotificationEvent } from './events.ts';
 import { channelsFor, type Notifications, type NotificationsSource } from './file.ts';
 
@@ -81,11 +79,12 @@ export class Outbox {
     private readonly publicUrl: string,
   ) {}
 
-  /** Writes the deliveries of `events` in the caller's transaction; returns their ids, for `dispatch` after commit. */
-  async record(client: PoolClient, rollout: RolloutRef, events: NewEvent[]): Promise<string[]> {
-    const deliveries = deliveriesFor(this.notifications.current(), rollout, events, this.publicUrl);
-    await insertDeliveries(client, rollout.id, deliveries);
-    return deliveries.map((d) => d.id);
+  /**
+   * The deliveries `events` cause under the current subscriptions. The caller writes them in the statement that writes
+   * the events (store/tick.ts), and passes their ids to `dispatch` once that has committed.
+   */
+  deliveriesOf(rollout: RolloutRef, events: NewEvent[]): NewDelivery[] {
+    return events.length === 0 ? [] : deliveriesFor(this.notifications.current(), rollout, events, this.publicUrl);
   }
 
   /** Enqueues the first try of committed deliveries. A failure here is not lost: the recovery sweep finds them. */

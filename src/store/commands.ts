@@ -47,23 +47,16 @@ export async function insertCommand(db: Db, command: NewCommand, expectedVersion
   return rows[0] && toRecord(rows[0]);
 }
 
-/** Commands not yet applied, oldest first: the engine applies them in the order they were given. */
-export async function pendingCommands(db: Db, rolloutId: string): Promise<CommandRecord[]> {
-  const { rows } = await db.query<CommandRow>(
-    `SELECT ${COLUMNS} FROM commands WHERE rollout_id = $1 AND applied_at IS NULL ORDER BY id`,
-    [rolloutId],
-  );
-  return rows.map(toRecord);
+/** The UPDATE that records command outcomes from the JSON array in parameter `rows`, where `guard` holds (see events.ts). */
+export function recordOutcomesSql(rows: string, guard?: string): string {
+  return `UPDATE commands c SET applied_at = now(), outcome = o.outcome, outcome_message = o.message
+       FROM jsonb_to_recordset(${rows}::jsonb) AS o(id bigint, outcome text, message text)
+      WHERE c.id = o.id AND c.applied_at IS NULL ${guard === undefined ? '' : `AND ${guard}`}`;
 }
 
 export async function recordOutcomes(db: Db, outcomes: CommandOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
-  await db.query(
-    `UPDATE commands c SET applied_at = now(), outcome = o.outcome, outcome_message = o.message
-       FROM jsonb_to_recordset($1::jsonb) AS o(id bigint, outcome text, message text)
-      WHERE c.id = o.id AND c.applied_at IS NULL`,
-    [JSON.stringify(outcomes)],
-  );
+  await db.query(recordOutcomesSql('$1'), [JSON.stringify(outcomes)]);
 }
 
 export async function getCommand(db: Db, id: number): Promise<CommandRecord | undefined> {

@@ -9,15 +9,18 @@ const COLUMNS = `id, rollout_id AS "rolloutId", event_seq AS "eventSeq", event_t
   created_at AS "createdAt", finished_at AS "finishedAt"`;
 
 /** Writes deliveries in the caller's transaction (the one that writes their events). A copy of one is ignored. */
+/** The INSERT of deliveries of rollout $1 from the JSON array in parameter `rows`, where `guard` holds (see events.ts). */
+export function insertDeliveriesSql(rows: string, guard?: string): string {
+  return `INSERT INTO notification_deliveries (id, rollout_id, event_seq, event_type, channel, kind, payload)
+     SELECT d.id, $1, d."eventSeq", d."eventType", d.channel, d.kind, d.payload
+       FROM jsonb_to_recordset(${rows}::jsonb) AS d(id text, "eventSeq" int, "eventType" text, channel text, kind text, payload jsonb)
+     ${guard === undefined ? '' : `WHERE ${guard}`}
+     ON CONFLICT DO NOTHING`;
+}
+
 export async function insertDeliveries(db: Db, rolloutId: string, deliveries: NewDelivery[]): Promise<void> {
   if (deliveries.length === 0) return;
-  await db.query(
-    `INSERT INTO notification_deliveries (id, rollout_id, event_seq, event_type, channel, kind, payload)
-     SELECT d.id, $1, d."eventSeq", d."eventType", d.channel, d.kind, d.payload
-       FROM jsonb_to_recordset($2::jsonb) AS d(id text, "eventSeq" int, "eventType" text, channel text, kind text, payload jsonb)
-     ON CONFLICT DO NOTHING`,
-    [rolloutId, JSON.stringify(deliveries)],
-  );
+  await db.query(insertDeliveriesSql('$2'), [rolloutId, JSON.stringify(deliveries)]);
 }
 
 /**

@@ -4,16 +4,19 @@ import type { Pool, PoolClient } from './pool.ts';
 type Db = Pool | PoolClient;
 
 /** Stores a decision's judgements; NaN and infinities in the JSON parts become null, as JSON has no other spelling. */
+/** The INSERT of judgements of rollout $1 from the JSON array in parameter `rows`, where `guard` holds (see insertEventsSql). */
+export function insertJudgementsSql(rows: string, guard?: string): string {
+  return `INSERT INTO judgements (rollout_id, wave, cluster, verdict, score, reason, groups, metrics, series, measured_at)
+     SELECT $1, j.wave, j.cluster, j.verdict, j.score, j.reason, j.groups, j.metrics, j.series, j."measuredAt"
+       FROM jsonb_to_recordset(${rows}::jsonb)
+         AS j(wave text, cluster text, verdict text, score double precision, reason text, groups jsonb, metrics jsonb,
+              series jsonb, "measuredAt" timestamptz)
+     ${guard === undefined ? '' : `WHERE ${guard}`}`;
+}
+
 export async function insertJudgements(db: Db, rolloutId: string, judgements: readonly StoredJudgement[]): Promise<void> {
   if (judgements.length === 0) return;
-  await db.query(
-    `INSERT INTO judgements (rollout_id, wave, cluster, verdict, score, reason, groups, metrics, series, measured_at)
-     SELECT $1, j.wave, j.cluster, j.verdict, j.score, j.reason, j.groups, j.metrics, j.series, j."measuredAt"
-       FROM jsonb_to_recordset($2::jsonb)
-         AS j(wave text, cluster text, verdict text, score double precision, reason text, groups jsonb, metrics jsonb,
-              series jsonb, "measuredAt" timestamptz)`,
-    [rolloutId, JSON.stringify(judgements)],
-  );
+  await db.query(insertJudgementsSql('$2'), [rolloutId, JSON.stringify(judgements)]);
 }
 
 export interface JudgementQuery {

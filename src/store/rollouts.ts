@@ -113,25 +113,6 @@ export async function countByPhase(db: Db): Promise<Map<Phase, number>> {
   return new Map(rows.map((row) => [row.phase, row.count]));
 }
 
-/** A rollout loaded with its lease: the token names this holding of the lease and fences everything it writes. */
-export type LeasedRollout = RolloutRecord & { leaseToken: string };
-
-/**
- * Takes the rollout's lease for `ttlMs` and returns the rollout, or undefined when a lease is held and unexpired (by
- * another process, or by another tick of this one) or the rollout does not exist. The lease makes sure one tick at a
- * time acts on a rollout; the token, one more than the last holder's, tells this holding apart from every other.
- */
-export async function acquireLease(db: Db, id: string, owner: string, ttlMs: number): Promise<LeasedRollout | undefined> {
-  const { rows } = await db.query<LeasedRollout>(
-    `UPDATE rollouts SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000),
-            lease_token = lease_token + 1
-      WHERE id = $1 AND (lease_until IS NULL OR lease_until < now())
-      RETURNING ${COLUMNS}, lease_token::text AS "leaseToken"`,
-    [id, owner, ttlMs],
-  );
-  return rows[0];
-}
-
 /**
  * Extends the lease by `ttlMs` from now if this holding still has it, unexpired: the same round trip proves the holder
  * may write and gives it the time to do so. False when the lease has lapsed or passed to a newer token.
@@ -172,27 +153,39 @@ export interface StateWrite {
  * still the writer's). Returns the new version, or undefined when the write lost: stale state never overwrites newer
  * state, and a tick that lost its lease never writes.
  */
-export async function writeState(db: Db, write: StateWrite): Promise<number | undefined> {
-  // Listeners hear of the new version from the trigger of migration 0002, at commit.
-  const { rows } = await db.query<{ version: number }>(
-    `UPDATE rollouts
+/**
+ * The guarded UPDATE of writeState, parameters $1-$9 (stateWriteParams), returning the new version. store/tick.ts uses
+ * it as the first step of the statement that writes a tick's state with its rows.
+ */
+export const STATE_UPDATE_SQL = `UPDATE rollouts
         SET state = $3, phase = $4, reason = $5, next_tick_at = $6, version = version + 1, updated_at = now(),
             finished_at = CASE WHEN $7 THEN coalesce(finished_at, now()) ELSE NULL END,
             lease_owner = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_owner END,
             lease_until = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_until END
       WHERE id = $1 AND version = $2 AND ($9::bigint IS NULL OR (lease_owner = $8 AND lease_token = $9::bigint))
-      RETURNING version`,
-    [
-      write.id,
-      write.expectedVersion,
-      write.state,
-      write.state.phase,
-      write.state.reason,
-      write.nextTickAt,
-      !ACTIVE_PHASES.includes(write.state.phase as (typeof ACTIVE_PHASES)[number]),
-      write.lease?.owner ?? null,
-      write.lease?.token ?? null,
-    ],
-  );
+      RETURNING version`;
+
+export function stateWriteParams(write: StateWrite): unknown[] {
+  return [
+    write.id,
+    write.expectedVersion,
+    write.state,
+    write.state.phase,
+    write.state.reason,
+    write.nextTickAt,
+    !ACTIVE_PHASES.includes(write.state.phase as (typeof ACTIVE_PHASES)[number]),
+    write.lease?.owner ?? null,
+    write.lease?.token ?? null,
+  ];
+}
+
+/**
+ * Writes a new state if and only if nobody wrote since `expectedVersion` was read (and, with `lease`, the lease is
+ * still the writer's). Returns the new version, or undefined when the write lost: stale state never overwrites newer
+ * state, and a tick that lost its lease never writes.
+ */
+export async function writeState(db: Db, write: StateWrite): Promise<number | undefined> {
+  // Listeners hear of the new version from the trigger of migration 0002, at commit.
+  const { rows } = await db.query<{ version: number }>(STATE_UPDATE_SQL, stateWriteParams(write));
   return rows[0]?.version;
 }

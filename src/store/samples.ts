@@ -3,16 +3,19 @@ import type { Pool, PoolClient } from './pool.ts';
 
 type Db = Pool | PoolClient;
 
+/** The INSERT of samples of rollout $1 from the JSON array in parameter `rows`, where `guard` holds (see insertEventsSql). */
+export function insertSamplesSql(rows: string, guard?: string): string {
+  return `INSERT INTO analysis_samples (rollout_id, wave, cluster, metric, query, value, verdict, error, measured_at)
+     SELECT $1, s.wave, s.cluster, s.metric, s.query, s.value, s.verdict, s.error, s."measuredAt"
+       FROM jsonb_to_recordset(${rows}::jsonb)
+         AS s(wave text, cluster text, metric text, query text, value double precision, verdict text, error text,
+              "measuredAt" timestamptz)
+     ${guard === undefined ? '' : `WHERE ${guard}`}`;
+}
+
 export async function insertSamples(db: Db, rolloutId: string, samples: AnalysisSample[]): Promise<void> {
   if (samples.length === 0) return;
-  await db.query(
-    `INSERT INTO analysis_samples (rollout_id, wave, cluster, metric, query, value, verdict, error, measured_at)
-     SELECT $1, s.wave, s.cluster, s.metric, s.query, s.value, s.verdict, s.error, s."measuredAt"
-       FROM jsonb_to_recordset($2::jsonb)
-         AS s(wave text, cluster text, metric text, query text, value double precision, verdict text, error text,
-              "measuredAt" timestamptz)`,
-    [rolloutId, JSON.stringify(samples)],
-  );
+  await db.query(insertSamplesSql('$2'), [rolloutId, JSON.stringify(samples)]);
 }
 
 export interface SampleQuery {
