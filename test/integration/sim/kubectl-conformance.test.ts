@@ -1,5 +1,6 @@
 // The kubectl commands of a platform engineer's ordinary day, run against kube-sim with two client versions:
-// kubectl v1.33 (scripts/install-k8s-tools.sh) and Debian's 1.20. Each version works in a namespace of its own.
+// kubectl v1.33 (scripts/install-k8s-tools.sh) and Debian's 1.20 (scripts/install-kubectl-1.20.sh), which reads
+// /openapi/v2 to validate and to compute apply patches. Each version works in a namespace of its own.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,11 @@ describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s', (version)
     expect(result.code, `kubectl ${args.join(' ')}: ${result.stderr}`).toBe(0);
     return result.stdout;
   };
+
+  it('is the client version its name says', async () => {
+    const client = (JSON.parse(await ok('version', '--client', '-o', 'json')) as { clientVersion: { gitVersion: string } }).clientVersion;
+    expect(client.gitVersion).toMatch(new RegExp(`^${version.replace('.', '\\.')}\\.\\d+`));
+  });
 
   it('creates a namespace, a configmap, a secret and a deployment imperatively (protobuf bodies)', async () => {
     expect(await ok('create', 'namespace', ns)).toContain(`namespace/${ns} created`);
@@ -125,6 +131,26 @@ describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s', (version)
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('resourceVersion should not be set on objects to be created');
     expect(cluster.get('v1/ConfigMap', ns, 'stale')).toBeUndefined();
+  });
+
+  it('applies an edit of one container among two, keeping the other, and removes a container dropped from the file', async () => {
+    // kubectl computes the patch from the list merge keys in /openapi/v2 (1.20) or its own types; kube-sim merges by
+    // its own. They must agree: the sidecar's env, set outside the file, survives an edit of the other container, and a
+    // container dropped from the file goes (a list sent whole would leave it there).
+    const file = join(t.dir, `${ns}-pair.yaml`);
+    const manifest = (webImage: string, sidecar: boolean) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: pair, namespace: ${ns} }\nspec:\n  selector: { matchLabels: { app: pair } }\n  template:\n    metadata: { labels: { app: pair } }\n    spec:\n      containers:\n      - { name: web, image: ${webImage} }\n` +
+      (sidecar ? '      - { name: sidecar, image: registry.example.com/proxy:1.0.0 }\n' : '');
+    await writeFile(file, manifest('registry.example.com/web:1.0.0', true));
+    await ok('apply', '-f', file);
+    await ok('-n', ns, 'set', 'env', 'deployment/pair', '-c', 'sidecar', 'MODE=fast');
+    await writeFile(file, manifest('registry.example.com/web:2.0.0', true));
+    expect(await ok('apply', '-f', file)).toContain('deployment.apps/pair configured');
+    const containers = (await ok('-n', ns, 'get', 'deployment', 'pair', '-o', 'jsonpath={range .spec.template.spec.containers[*]}{.name} {.image} {.env[*].name}{"\\n"}{end}')).trim().split('\n');
+    expect(containers).toEqual(['web registry.example.com/web:2.0.0 ', 'sidecar registry.example.com/proxy:1.0.0 MODE']);
+    await writeFile(file, manifest('registry.example.com/web:2.0.0', false));
+    await ok('apply', '-f', file);
+    expect(await ok('-n', ns, 'get', 'deployment', 'pair', '-o', 'jsonpath={.spec.template.spec.containers[*].name}')).toBe('web');
   });
 
   it('lists Leases in the coordination.k8s.io group', async () => {
