@@ -161,9 +161,12 @@ describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s', (version)
   });
 });
 
-describe('nodes, with kubectl v1.33', () => {
-  const kubectl = (...args: string[]) => kubectlRun('v1.33', t.sim.kubeconfigPath!, t.dir, ['--context', CLUSTER, ...args]);
+// Nodes are shared by the two versions: each test gives back what it took (cordons, taints), and names its own
+// namespaces and apps so that a drain's pod selector finds only its own pods.
+describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('nodes, with kubectl %s', (version) => {
+  const kubectl = (...args: string[]) => kubectlRun(version, t.sim.kubeconfigPath!, t.dir, ['--context', CLUSTER, ...args]);
   const node = (n: number) => `${CLUSTER}-worker-${n}`;
+  const suffix = version.replace('.', '-');
 
   it('gives node conditions real timestamps, from the cluster\'s start', async () => {
     const out = (await kubectl('get', 'node', node(1), '-o', 'jsonpath={.status.conditions[0].lastHeartbeatTime} {.status.conditions[0].lastTransitionTime}')).stdout;
@@ -175,12 +178,13 @@ describe('nodes, with kubectl v1.33', () => {
   });
 
   it('cordons a node: it shows SchedulingDisabled and takes no new pods', async () => {
+    const ns = `cordoned-${suffix}`;
     expect((await kubectl('cordon', node(1))).code).toBe(0);
     expect((await kubectl('get', 'node', node(1))).stdout).toMatch(/Ready,SchedulingDisabled/);
-    await kubectl('create', 'namespace', 'cordoned');
-    await kubectl('-n', 'cordoned', 'create', 'deployment', 'many', '--image=registry.example.com/many:1.0.0', '--replicas=6');
+    await kubectl('create', 'namespace', ns);
+    await kubectl('-n', ns, 'create', 'deployment', 'many', '--image=registry.example.com/many:1.0.0', '--replicas=6');
     const pods = await waitFor('six scheduled pods', () => {
-      const list = cluster.list('v1/Pod', 'cordoned').filter((p) => (p.spec as { nodeName?: string }).nodeName);
+      const list = cluster.list('v1/Pod', ns).filter((p) => (p.spec as { nodeName?: string }).nodeName);
       return list.length === 6 ? list : undefined;
     });
     expect(pods.filter((p) => (p.spec as { nodeName: string }).nodeName === node(1))).toHaveLength(0);
@@ -188,44 +192,56 @@ describe('nodes, with kubectl v1.33', () => {
   });
 
   it('leaves a pod Pending with FailedScheduling when every node is cordoned or tainted, and schedules it once one frees up', async () => {
+    const ns = `stuck-${suffix}`;
     await kubectl('cordon', node(1));
     await kubectl('cordon', node(2));
     await kubectl('taint', 'nodes', node(3), 'dedicated=db:NoSchedule');
-    await kubectl('create', 'namespace', 'stuck');
-    await kubectl('-n', 'stuck', 'run', 'waiting', '--image=registry.example.com/waiting:1.0.0');
-    const event = await waitFor('FailedScheduling', () => cluster.list('v1/Event', 'stuck').find((e) => e.reason === 'FailedScheduling'));
+    await kubectl('create', 'namespace', ns);
+    await kubectl('-n', ns, 'run', 'waiting', '--image=registry.example.com/waiting:1.0.0');
+    const event = await waitFor('FailedScheduling', () => cluster.list('v1/Event', ns).find((e) => e.reason === 'FailedScheduling'));
     expect(event.message).toBe('0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 2 node(s) were unschedulable. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
-    expect((await kubectl('-n', 'stuck', 'get', 'pod', 'waiting', '-o', 'jsonpath={.status.phase}')).stdout).toBe('Pending');
+    expect((await kubectl('-n', ns, 'get', 'pod', 'waiting', '-o', 'jsonpath={.status.phase}')).stdout).toBe('Pending');
     await kubectl('uncordon', node(2));
-    const scheduled = await waitFor('the pod on worker 2', () => (cluster.get('v1/Pod', 'stuck', 'waiting')?.spec as { nodeName?: string } | undefined)?.nodeName);
+    const scheduled = await waitFor('the pod on worker 2', () => (cluster.get('v1/Pod', ns, 'waiting')?.spec as { nodeName?: string } | undefined)?.nodeName);
     expect(scheduled).toBe(node(2));
     await kubectl('uncordon', node(1));
     await kubectl('taint', 'nodes', node(3), 'dedicated-');
   });
 
   it('drains a node through the eviction subresource, stopping at a PodDisruptionBudget', async () => {
-    await kubectl('create', 'namespace', 'guarded');
-    await kubectl('-n', 'guarded', 'create', 'deployment', 'db', '--image=registry.example.com/db:1.0.0', '--replicas=3');
-    await kubectl('-n', 'guarded', 'rollout', 'status', 'deployment/db', '--timeout=60s');
-    await kubectl('-n', 'guarded', 'create', 'pdb', 'db', '--selector=app=db', '--min-available=3');
-    const pdbStatus = async () => (await kubectl('-n', 'guarded', 'get', 'pdb', 'db', '-o', 'jsonpath={.status.observedGeneration} {.status.currentHealthy}/{.status.desiredHealthy} {.status.disruptionsAllowed}')).stdout;
+    const ns = `guarded-${suffix}`;
+    const app = `db-${suffix}`;
+    await kubectl('create', 'namespace', ns);
+    await kubectl('-n', ns, 'create', 'deployment', app, '--image=registry.example.com/db:1.0.0', '--replicas=3');
+    await kubectl('-n', ns, 'rollout', 'status', `deployment/${app}`, '--timeout=60s');
+    if (version === 'v1.20') {
+      console.log("kubectl v1.20's `create pdb` writes policy/v1beta1, which kube-sim (like Kubernetes 1.25 and later) does not serve: this version applies the PodDisruptionBudget from a policy/v1 file");
+      const file = join(t.dir, `${ns}-pdb.yaml`);
+      await writeFile(file, `apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: ${app}, namespace: ${ns} }\nspec: { minAvailable: 3, selector: { matchLabels: { app: ${app} } } }\n`);
+      expect((await kubectl('apply', '-f', file)).code).toBe(0);
+    } else {
+      expect((await kubectl('-n', ns, 'create', 'pdb', app, `--selector=app=${app}`, '--min-available=3')).code).toBe(0);
+    }
+    const pdbStatus = async () => (await kubectl('-n', ns, 'get', 'pdb', app, '-o', 'jsonpath={.status.observedGeneration} {.status.currentHealthy}/{.status.desiredHealthy} {.status.disruptionsAllowed}')).stdout;
     await waitFor('the PDB status', async () => ((await pdbStatus()) === '1 3/3 0' ? true : undefined));
-    const onNode = cluster.list('v1/Pod', 'guarded').find((p) => (p.spec as { nodeName: string }).nodeName)!;
+    const onNode = cluster.list('v1/Pod', ns).find((p) => (p.spec as { nodeName: string }).nodeName)!;
     const target = (onNode.spec as { nodeName: string }).nodeName;
-    const drain = await kubectl('drain', target, '--ignore-daemonsets', '--pod-selector=app=db', '--timeout=3s');
+    const drain = await kubectl('drain', target, '--ignore-daemonsets', `--pod-selector=app=${app}`, '--timeout=3s');
     expect(drain.code).not.toBe(0);
     expect(drain.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
-    expect(cluster.get('v1/Pod', 'guarded', onNode.metadata.name!)).toBeDefined();
-    await kubectl('-n', 'guarded', 'patch', 'pdb', 'db', '--type=merge', '-p', '{"spec":{"minAvailable":1}}');
+    expect(cluster.get('v1/Pod', ns, onNode.metadata.name!)).toBeDefined();
+    await kubectl('-n', ns, 'patch', 'pdb', app, '--type=merge', '-p', '{"spec":{"minAvailable":1}}');
     // The eviction reads the status, which the disruption controller recounts for the new spec (generation 2).
     await waitFor('the PDB status for the new spec', async () => ((await pdbStatus()) === '2 3/1 2' ? true : undefined));
-    const drained = await kubectl('drain', target, '--ignore-daemonsets', '--pod-selector=app=db', '--timeout=20s');
+    const drained = await kubectl('drain', target, '--ignore-daemonsets', `--pod-selector=app=${app}`, '--timeout=20s');
     expect(drained.code, drained.stderr).toBe(0);
     expect(drained.stdout).toContain(`pod/${onNode.metadata.name} evicted`);
     await kubectl('uncordon', target);
   });
+});
 
-  it('writes no "Scaled up ... from 0 to 0" event', async () => {
+describe('the controllers', () => {
+  it('write no "Scaled up ... from 0 to 0" event', async () => {
     const scaled = cluster.list('v1/Event').filter((e) => e.reason === 'ScalingReplicaSet');
     expect(scaled.length).toBeGreaterThan(0);
     expect(scaled.filter((e) => / from 0 to 0$/.test(String(e.message)))).toEqual([]);
