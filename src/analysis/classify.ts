@@ -1,4 +1,4 @@
-import { mannWhitney, type MannWhitneyResult } from './mann-whitney.ts';
+import { levelReachable, mannWhitney, type MannWhitneyResult } from './mann-whitney.ts';
 import type { JudgeSettings, MetricClass } from '../spec/judge-settings.ts';
 import { mean, median, usableSamples, withoutOutliers } from './samples.ts';
 
@@ -12,7 +12,8 @@ import { mean, median, usableSamples, withoutOutliers } from './samples.ts';
  *   - the effect is large enough to matter: the mean ratio canary / baseline is above `allowedIncrease`;
  *   - the direction says an increase is bad (`increase` or `either`).
  * `low` is the mirror image, with `allowedDecrease`. Anything else is `pass`: a change in the harmless direction is an
- * improvement, not a failure. A side without usable samples is `nodata`.
+ * improvement, not a failure. A side without usable samples is `nodata`, and so are samples too few for the test to
+ * reach the confidence asked for (levelReachable in mann-whitney.ts): at 0.98, fewer than five and four.
  *
  * A `critical` metric that is high (low) with a mean ratio at or beyond `criticalIncrease` (`criticalDecrease`) fails
  * the whole judgement whatever the score (score.ts).
@@ -55,6 +56,13 @@ export function classifyMetric(metric: string, canaryValues: readonly number[], 
   if (canary.length === 0 || baseline.length === 0) {
     const missing = canary.length === 0 && baseline.length === 0 ? 'canary and baseline' : canary.length === 0 ? 'canary' : 'baseline';
     return { metric, class: 'nodata', failed: false, criticalFailure: false, ...summaries, test: null, effectSize: null, reason: `${metric}: no ${missing} data` };
+  }
+
+  if (!levelReachable(canary.length, baseline.length, settings.confidence)) {
+    const reason =
+      `${metric}: too few samples to judge at ${formatPercent(settings.confidence)} confidence ` +
+      `(canary ${canary.length}, baseline ${baseline.length}); a longer analysis interval or a lower confidence gives enough`;
+    return { metric, class: 'nodata', failed: false, criticalFailure: false, ...summaries, test: null, effectSize: null, reason };
   }
 
   const test = { ...mannWhitney(canary, baseline, { confLevel: settings.confidence }), confidence: settings.confidence };

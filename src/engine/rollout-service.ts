@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { ActiveRolloutExists, CommandNotApplicable, CommandTargetUnknown, IdempotencyMismatch, RolloutNotFound, SpecInvalid } from '../errors.ts';
 import { commandTickId, scheduledTickId } from '../queue/catalog.ts';
 import type { JobQueues } from '../queue/queues.ts';
+import { judgedRangeProblems } from '../analysis/judged-range.ts';
 import { parseRolloutSpec, type SpecError } from '../spec/parse.ts';
 import { renderPlanQueries, resolvePlan, shortestDurationMs, type ClusterInfo, type ClusterQueries, type Plan } from '../spec/plan.ts';
 import type { CommandArgs, CommandRecord, CommandType } from '../model/commands.ts';
@@ -118,6 +119,8 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     if (hookErrors.length > 0) return { ok: false, errors: hookErrors };
     const resolved = resolvePlan(parsed.spec, clusters);
     if (!resolved.ok) return { ok: false, errors: resolved.errors };
+    const judgeErrors = judgedRangeProblems(resolved.plan.analysis);
+    if (judgeErrors.length > 0) return { ok: false, errors: judgeErrors };
     return { ok: true, spec: parsed.spec, plan: resolved.plan };
   }
 

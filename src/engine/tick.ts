@@ -12,6 +12,7 @@ import { DelayJobError, FinalJobError } from '../queue/errors.ts';
 import { scheduledTickId, type JobPayload } from '../queue/catalog.ts';
 import type { JobQueues } from '../queue/queues.ts';
 import { toPromDuration } from '../spec/duration.ts';
+import { rangeStepMs } from '../analysis/judged-range.ts';
 import { providerOf, type Plan } from '../spec/plan.ts';
 import { pendingCommands, recordOutcomes } from '../store/commands.ts';
 import { appendEvents } from '../store/events.ts';
@@ -226,14 +227,6 @@ export function templateVars(plan: Plan, state: RolloutState, cluster: string) {
     workload: plan.workload.name,
     window: toPromDuration(plan.analysis?.intervalMs ?? 30_000),
   };
-}
-
-/**
- * The samples a judged metric reads per side: one per 1/60 of the interval, and never closer than Prometheus's usual
- * 1 s, so a 1m interval gives 61 samples a side and a 10m interval 601.
- */
-export function rangeStepMs(intervalMs: number): number {
-  return Math.max(1_000, Math.floor(intervalMs / 60));
 }
 
 /**

@@ -200,6 +200,24 @@ describe('POST /api/v1/rollouts:plan', () => {
     const created = await post('/api/v1/rollouts', rolloutSpec({ app: 'headers', steps: [{ setHeaderRoute: { match: [{ header: 'X-Canary', exact: '1' }] } }] }));
     expect(created.status).toBe(422);
   });
+
+  it('answers 422 to a judged metric whose confidence its analysis interval can never give enough samples for, saying which interval would', async () => {
+    const judged = (interval: string, confidence: number) =>
+      rolloutSpec({
+        app: 'judged',
+        analysis: { interval, metrics: [{ name: 'latency', query: 'sum(rate(x{version="{{version}}"}[1m]))', judge: { compare: 'baseline', confidence } }] },
+      });
+    const response = await post('/api/v1/rollouts', judged('3s', 0.98));
+    expect(response.status).toBe(422);
+    expect((await json(response)).errors).toEqual([
+      {
+        path: '/analysis/metrics/0/judge/confidence',
+        message: '0.98 cannot be reached: an interval of 3s gives 4 samples a side, too few for the test; use an analysis interval of at least 4s, or lower judge.confidence',
+      },
+    ]);
+    // The same interval at a confidence four samples a side can reach is planned.
+    expect((await post('/api/v1/rollouts:plan', judged('3s', 0.95), { as: 'viewer' })).status).toBe(200);
+  });
 });
 
 describe('GET /api/v1/rollouts and /apps/{app}/rollouts', () => {

@@ -20,7 +20,7 @@ function baselineRollout(stack: Stack, image: string, steps?: unknown[]) {
     waves: [{ name: 'canary', clusters: [stack.clusters[0]] }],
     ...(steps ? { steps } : {}),
     analysis: {
-      interval: '3s',
+      interval: '5s',
       failureLimit: 0,
       inconclusiveLimit: 3,
       baseline: 'deployment',
@@ -88,9 +88,11 @@ describe('a dedicated baseline Deployment (analysis.baseline: deployment)', () =
     const { rows } = await stack.runtime.pool.query(`SELECT metrics, series FROM judgements WHERE rollout_id = $1 AND verdict = 'fail'`, [rollout.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0].series[0].baselineQuery).toContain('version="1.0.0-baseline"');
-    // At least one baseline sample: the judgement compared the canary with the baseline pods. With the watch caches on,
-    // the baseline can start one sample behind the canary, so the first failing judgement may hold a single one.
-    expect(rows[0].metrics[0].baseline.count).toBeGreaterThanOrEqual(1);
+    // The judgement compared the canary with the baseline pods, with enough samples on each side for the test to reach
+    // 98% at all (five and four): earlier judgements, while the baseline's rate() was still filling, were nodata.
+    const { canary, baseline: base } = rows[0].metrics[0];
+    expect(Math.min(canary.count, base.count)).toBeGreaterThanOrEqual(4);
+    expect(canary.count + base.count).toBeGreaterThanOrEqual(9);
     expect(rows[0].metrics[0].effectSize).toBeGreaterThan(1.15);
   });
 

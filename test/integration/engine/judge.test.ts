@@ -17,7 +17,7 @@ function judgedRollout(stack: Stack, image: string) {
     image,
     waves: [{ name: 'canary', clusters: [stack.clusters[0]] }],
     analysis: {
-      interval: '3s',
+      interval: '5s',
       failureLimit: 0,
       // The canary's first rate() can be empty until Prometheus has two scrapes of it.
       inconclusiveLimit: 3,
@@ -67,8 +67,9 @@ describe('judging the canary against its baseline', () => {
     expect(rows).toHaveLength(1);
     const [metric] = rows[0].metrics;
     expect(metric).toMatchObject({ metric: 'latency', class: 'high', failed: true });
-    expect(metric.canary.count).toBeGreaterThanOrEqual(2);
-    expect(metric.baseline.count).toBeGreaterThanOrEqual(2);
+    // Enough samples for the test to reach 98% at all (five and four): fewer are nodata, never high.
+    expect(metric.canary.count + metric.baseline.count).toBeGreaterThanOrEqual(9);
+    expect(Math.min(metric.canary.count, metric.baseline.count)).toBeGreaterThanOrEqual(4);
     expect(metric.canary.median / metric.baseline.median).toBeGreaterThan(1.15);
     expect(metric.effectSize).toBeGreaterThan(1.15);
     expect(metric.test.lower).toBeGreaterThan(0);

@@ -9,31 +9,22 @@ import { PrometheusClient } from '../../../src/analysis/prometheus.ts';
 import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 import { services } from '../../support/services.ts';
-import { destinations, routeThroughMesh, virtualService } from './istio-support.ts';
-import { routeAnnotations, routeSpec, routeThroughGateway } from './support.ts';
+import { destinations, virtualService } from './istio-support.ts';
+import { GATEWAY_API, ISTIO_ROUTER, type RouterVariant } from './routers.ts';
+import { routeSpec } from './support.ts';
 
 const HEADER_ROUTE = { setHeaderRoute: { match: [{ header: 'X-Canary', exact: '1' }] } };
 /** One request in five carries the header. */
 const TESTERS = [{ name: 'tester', share: 0.2, headers: { 'X-Canary': '1' } }];
 
-/** What differs between the providers: the user's routing object, and how its header rule and split look. */
-interface Variant {
-  provider: 'gateway-api' | 'istio';
-  traffic: Record<string, string>;
-  /** Creates the user's routing object and makes the app's Service take traffic only through it. */
-  setup(stack: Stack, cluster: string): Promise<void>;
-  spec(stack: Stack, cluster: string): unknown;
-  annotations(stack: Stack, cluster: string): Record<string, string>;
+/** The header rule's shape, the one thing here that differs between the routers beyond routers.ts. */
+interface Variant extends RouterVariant {
   /** Checks the header rule (first, canary only) and the split after it at `weight`. */
   expectHeaderRule(stack: Stack, cluster: string, weight: number): void;
 }
 
 const GATEWAY: Variant = {
-  provider: 'gateway-api',
-  traffic: { provider: 'gateway-api', service: 'checkout', httpRoute: 'checkout' },
-  setup: routeThroughGateway,
-  spec: routeSpec,
-  annotations: routeAnnotations,
+  ...GATEWAY_API,
   expectHeaderRule(stack, cluster, weight) {
     const rules = (routeSpec(stack, cluster) as { rules: { matches: unknown[]; backendRefs: { name: string; weight: number }[] }[] }).rules;
     expect(rules[0]).toMatchObject({
@@ -48,11 +39,7 @@ const GATEWAY: Variant = {
 };
 
 const ISTIO: Variant = {
-  provider: 'istio',
-  traffic: { provider: 'istio', service: 'checkout', virtualService: 'checkout' },
-  setup: routeThroughMesh,
-  spec: (stack, cluster) => virtualService(stack, cluster).spec,
-  annotations: (stack, cluster) => virtualService(stack, cluster).metadata.annotations ?? {},
+  ...ISTIO_ROUTER,
   expectHeaderRule(stack, cluster, weight) {
     const [header, split] = virtualService(stack, cluster).spec!.http as unknown as Record<string, unknown>[];
     // The user's match, retries and timeout are kept on both entries; the header entry only adds the header.

@@ -10,44 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { runOleada, type Child } from '../../support/processes.ts';
 import { deploymentImage, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
-import { destinations, routeThroughMesh, virtualService } from './istio-support.ts';
-import { routeAnnotations, routeSpec, routeThroughGateway } from './support.ts';
+import { ROUTERS } from './routers.ts';
 
-/** What differs between the routers: the user's routing object, its resource in the audit, and how its split reads. */
-interface Variant {
-  provider: 'gateway-api' | 'istio';
-  traffic: Record<string, string>;
-  resource: string;
-  setup(stack: Stack, cluster: string): Promise<void>;
-  spec(stack: Stack, cluster: string): unknown;
-  annotations(stack: Stack, cluster: string): Record<string, string>;
-  /** The split as [stable or canary, weight]. */
-  split(stack: Stack, cluster: string): [string, number | undefined][];
-}
-
-const VARIANTS: Variant[] = [
-  {
-    provider: 'gateway-api',
-    traffic: { provider: 'gateway-api', service: 'checkout', httpRoute: 'checkout' },
-    resource: 'httproutes.gateway.networking.k8s.io',
-    setup: routeThroughGateway,
-    spec: routeSpec,
-    annotations: routeAnnotations,
-    split: (stack, cluster) =>
-      (routeSpec(stack, cluster) as { rules: { backendRefs: { name: string; weight?: number }[] }[] }).rules[0]!.backendRefs.map((r) => [r.name, r.weight]),
-  },
-  {
-    provider: 'istio',
-    traffic: { provider: 'istio', service: 'checkout', virtualService: 'checkout' },
-    resource: 'virtualservices.networking.istio.io',
-    setup: routeThroughMesh,
-    spec: (stack, cluster) => virtualService(stack, cluster).spec,
-    annotations: (stack, cluster) => virtualService(stack, cluster).metadata.annotations ?? {},
-    split: (stack, cluster) => destinations(stack, cluster).map(([host, weight]) => [host.split('.')[0]!, weight]),
-  },
-];
-
-describe.each(VARIANTS)('a worker killed between the $provider route write and the Service write', (variant) => {
+describe.each(ROUTERS)('a worker killed between the $provider route write and the Service write', (variant) => {
   let stack: Stack;
   const workers: Child[] = [];
 

@@ -111,15 +111,28 @@ describe('classifyMetric', () => {
     expect(same.class).toBe('pass');
     expect(same.effectSize).toBeCloseTo(1, 12);
     expect(same.test!.estimate).toBe(0);
-    const zeros = classify([0, 0, 0, 0], [0, 0, 0]);
+    const zeros = classify([0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0]);
     expect(zeros).toMatchObject({ class: 'pass', effectSize: 1 });
     expect(zeros.test!.pValue).toBeNaN();
   });
 
   it('fails a canary with errors against a baseline without any', () => {
-    const result = classify([0.05, 0.05, 0.05], [0, 0, 0, 0]);
+    const result = classify([0.05, 0.05, 0.05, 0.05, 0.05], [0, 0, 0, 0, 0]);
     expect(result).toMatchObject({ class: 'high', effectSize: Infinity });
     expect(result.reason).toBe('latency +∞% vs baseline, 98% confidence');
+  });
+
+  it('says too few samples, not high, when the test cannot reach the confidence asked for', () => {
+    // Five canary samples all above one baseline sample: the test's p-value is 0.24, whatever the interval's ends say.
+    const one = classify([10, 11, 12, 13, 14], [1]);
+    expect(one).toMatchObject({ class: 'nodata', failed: false, test: null, canary: { count: 5 }, baseline: { count: 1 } });
+    expect(one.reason).toBe('latency: too few samples to judge at 98% confidence (canary 5, baseline 1); a longer analysis interval or a lower confidence gives enough');
+    // Four a side reach 95% but not 98%; five and four reach 98%.
+    expect(classify([10, 11, 12, 13], [1, 2, 3, 4]).class).toBe('nodata');
+    expect(classify([10, 11, 12, 13], [1, 2, 3, 4], { confidence: 0.95 }).class).toBe('high');
+    expect(classify([10, 11, 12, 13, 14], [1, 2, 3, 4]).class).toBe('high');
+    // NaNs dropped first: what counts is the samples compared.
+    expect(classify([10, 11, 12, 13, 14], [1, 2, 3, NaN, NaN]).class).toBe('nodata');
   });
 
   it('classifies an A/A comparison as pass in at least 95 of 100 seeded runs', () => {
