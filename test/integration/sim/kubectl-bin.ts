@@ -5,10 +5,16 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The two kubectl versions the tests cover: v1.33 from scripts/install-k8s-tools.sh, and Debian's 1.20. */
+const TOOLS = resolve(import.meta.dirname, '../../../.oleada/tools');
+
+/**
+ * The two kubectl versions the tests cover: v1.33 from scripts/install-k8s-tools.sh, and Debian's 1.20, which
+ * scripts/setup.sh --test unpacks from the kubernetes-client package into a folder of its own (a kubectl on PATH may
+ * be any version: on some machines /usr/bin/kubectl is Google Cloud SDK's).
+ */
 export const KUBECTLS = {
-  'v1.33': resolve(import.meta.dirname, '../../../.oleada/tools/bin/kubectl'),
-  'v1.20': '/usr/bin/kubectl',
+  'v1.33': join(TOOLS, 'bin/kubectl'),
+  'v1.20': join(TOOLS, 'kubectl-1.20/kubectl'),
 } as const;
 
 export type KubectlVersion = keyof typeof KUBECTLS;
@@ -17,7 +23,7 @@ export type KubectlVersion = keyof typeof KUBECTLS;
 export function kubectlPath(version: KubectlVersion): string {
   const path = KUBECTLS[version];
   if (existsSync(path)) return path;
-  throw new Error(version === 'v1.20' ? "kubectl 1.20 is not installed: run scripts/setup.sh --test (Debian's kubernetes-client)" : 'kubectl v1.33 is not installed: run scripts/install-k8s-tools.sh (scripts/setup.sh --test does)');
+  throw new Error(version === 'v1.20' ? `kubectl 1.20 is not installed at ${path}: run scripts/setup.sh --test (it unpacks Debian's kubernetes-client there)` : 'kubectl v1.33 is not installed: run scripts/install-k8s-tools.sh (scripts/setup.sh --test does)');
 }
 
 export interface KubectlResult {

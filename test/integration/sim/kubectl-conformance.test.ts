@@ -1,5 +1,6 @@
 // The kubectl commands of a platform engineer's ordinary day, run against kube-sim with two client versions:
-// kubectl v1.33 (scripts/install-k8s-tools.sh) and Debian's 1.20. Each version works in a namespace of its own.
+// kubectl v1.33 (scripts/install-k8s-tools.sh) and Debian's 1.20 (scripts/install-kubectl-1.20.sh), which reads
+// /openapi/v2 to validate and to compute apply patches. Each version works in a namespace of its own.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,11 @@ describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s', (version)
     expect(result.code, `kubectl ${args.join(' ')}: ${result.stderr}`).toBe(0);
     return result.stdout;
   };
+
+  it('is the client version its name says', async () => {
+    const client = (JSON.parse(await ok('version', '--client', '-o', 'json')) as { clientVersion: { gitVersion: string } }).clientVersion;
+    expect(client.gitVersion).toMatch(new RegExp(`^${version.replace('.', '\\.')}\\.\\d+`));
+  });
 
   it('creates a namespace, a configmap, a secret and a deployment imperatively (protobuf bodies)', async () => {
     expect(await ok('create', 'namespace', ns)).toContain(`namespace/${ns} created`);
@@ -127,6 +133,26 @@ describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s', (version)
     expect(cluster.get('v1/ConfigMap', ns, 'stale')).toBeUndefined();
   });
 
+  it('applies an edit of one container among two, keeping the other, and removes a container dropped from the file', async () => {
+    // kubectl computes the patch from the list merge keys in /openapi/v2 (1.20) or its own types; kube-sim merges by
+    // its own. They must agree: the sidecar's env, set outside the file, survives an edit of the other container, and a
+    // container dropped from the file goes (a list sent whole would leave it there).
+    const file = join(t.dir, `${ns}-pair.yaml`);
+    const manifest = (webImage: string, sidecar: boolean) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: pair, namespace: ${ns} }\nspec:\n  selector: { matchLabels: { app: pair } }\n  template:\n    metadata: { labels: { app: pair } }\n    spec:\n      containers:\n      - { name: web, image: ${webImage} }\n` +
+      (sidecar ? '      - { name: sidecar, image: registry.example.com/proxy:1.0.0 }\n' : '');
+    await writeFile(file, manifest('registry.example.com/web:1.0.0', true));
+    await ok('apply', '-f', file);
+    await ok('-n', ns, 'set', 'env', 'deployment/pair', '-c', 'sidecar', 'MODE=fast');
+    await writeFile(file, manifest('registry.example.com/web:2.0.0', true));
+    expect(await ok('apply', '-f', file)).toContain('deployment.apps/pair configured');
+    const containers = (await ok('-n', ns, 'get', 'deployment', 'pair', '-o', 'jsonpath={range .spec.template.spec.containers[*]}{.name} {.image} {.env[*].name}{"\\n"}{end}')).trim().split('\n');
+    expect(containers).toEqual(['web registry.example.com/web:2.0.0 ', 'sidecar registry.example.com/proxy:1.0.0 MODE']);
+    await writeFile(file, manifest('registry.example.com/web:2.0.0', false));
+    await ok('apply', '-f', file);
+    expect(await ok('-n', ns, 'get', 'deployment', 'pair', '-o', 'jsonpath={.spec.template.spec.containers[*].name}')).toBe('web');
+  });
+
   it('lists Leases in the coordination.k8s.io group', async () => {
     const file = join(t.dir, `${ns}-lease.yaml`);
     await writeFile(file, `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: leader\n  namespace: ${ns}\nspec:\n  holderIdentity: oleada-0\n  leaseDurationSeconds: 15\n`);
@@ -135,9 +161,12 @@ describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('kubectl %s', (version)
   });
 });
 
-describe('nodes, with kubectl v1.33', () => {
-  const kubectl = (...args: string[]) => kubectlRun('v1.33', t.sim.kubeconfigPath!, t.dir, ['--context', CLUSTER, ...args]);
+// Nodes are shared by the two versions: each test gives back what it took (cordons, taints), and names its own
+// namespaces and apps so that a drain's pod selector finds only its own pods.
+describe.each(Object.keys(KUBECTLS) as KubectlVersion[])('nodes, with kubectl %s', (version) => {
+  const kubectl = (...args: string[]) => kubectlRun(version, t.sim.kubeconfigPath!, t.dir, ['--context', CLUSTER, ...args]);
   const node = (n: number) => `${CLUSTER}-worker-${n}`;
+  const suffix = version.replace('.', '-');
 
   it('gives node conditions real timestamps, from the cluster\'s start', async () => {
     const out = (await kubectl('get', 'node', node(1), '-o', 'jsonpath={.status.conditions[0].lastHeartbeatTime} {.status.conditions[0].lastTransitionTime}')).stdout;
@@ -149,12 +178,13 @@ describe('nodes, with kubectl v1.33', () => {
   });
 
   it('cordons a node: it shows SchedulingDisabled and takes no new pods', async () => {
+    const ns = `cordoned-${suffix}`;
     expect((await kubectl('cordon', node(1))).code).toBe(0);
     expect((await kubectl('get', 'node', node(1))).stdout).toMatch(/Ready,SchedulingDisabled/);
-    await kubectl('create', 'namespace', 'cordoned');
-    await kubectl('-n', 'cordoned', 'create', 'deployment', 'many', '--image=registry.example.com/many:1.0.0', '--replicas=6');
+    await kubectl('create', 'namespace', ns);
+    await kubectl('-n', ns, 'create', 'deployment', 'many', '--image=registry.example.com/many:1.0.0', '--replicas=6');
     const pods = await waitFor('six scheduled pods', () => {
-      const list = cluster.list('v1/Pod', 'cordoned').filter((p) => (p.spec as { nodeName?: string }).nodeName);
+      const list = cluster.list('v1/Pod', ns).filter((p) => (p.spec as { nodeName?: string }).nodeName);
       return list.length === 6 ? list : undefined;
     });
     expect(pods.filter((p) => (p.spec as { nodeName: string }).nodeName === node(1))).toHaveLength(0);
@@ -162,44 +192,56 @@ describe('nodes, with kubectl v1.33', () => {
   });
 
   it('leaves a pod Pending with FailedScheduling when every node is cordoned or tainted, and schedules it once one frees up', async () => {
+    const ns = `stuck-${suffix}`;
     await kubectl('cordon', node(1));
     await kubectl('cordon', node(2));
     await kubectl('taint', 'nodes', node(3), 'dedicated=db:NoSchedule');
-    await kubectl('create', 'namespace', 'stuck');
-    await kubectl('-n', 'stuck', 'run', 'waiting', '--image=registry.example.com/waiting:1.0.0');
-    const event = await waitFor('FailedScheduling', () => cluster.list('v1/Event', 'stuck').find((e) => e.reason === 'FailedScheduling'));
+    await kubectl('create', 'namespace', ns);
+    await kubectl('-n', ns, 'run', 'waiting', '--image=registry.example.com/waiting:1.0.0');
+    const event = await waitFor('FailedScheduling', () => cluster.list('v1/Event', ns).find((e) => e.reason === 'FailedScheduling'));
     expect(event.message).toBe('0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 2 node(s) were unschedulable. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
-    expect((await kubectl('-n', 'stuck', 'get', 'pod', 'waiting', '-o', 'jsonpath={.status.phase}')).stdout).toBe('Pending');
+    expect((await kubectl('-n', ns, 'get', 'pod', 'waiting', '-o', 'jsonpath={.status.phase}')).stdout).toBe('Pending');
     await kubectl('uncordon', node(2));
-    const scheduled = await waitFor('the pod on worker 2', () => (cluster.get('v1/Pod', 'stuck', 'waiting')?.spec as { nodeName?: string } | undefined)?.nodeName);
+    const scheduled = await waitFor('the pod on worker 2', () => (cluster.get('v1/Pod', ns, 'waiting')?.spec as { nodeName?: string } | undefined)?.nodeName);
     expect(scheduled).toBe(node(2));
     await kubectl('uncordon', node(1));
     await kubectl('taint', 'nodes', node(3), 'dedicated-');
   });
 
   it('drains a node through the eviction subresource, stopping at a PodDisruptionBudget', async () => {
-    await kubectl('create', 'namespace', 'guarded');
-    await kubectl('-n', 'guarded', 'create', 'deployment', 'db', '--image=registry.example.com/db:1.0.0', '--replicas=3');
-    await kubectl('-n', 'guarded', 'rollout', 'status', 'deployment/db', '--timeout=60s');
-    await kubectl('-n', 'guarded', 'create', 'pdb', 'db', '--selector=app=db', '--min-available=3');
-    const pdbStatus = async () => (await kubectl('-n', 'guarded', 'get', 'pdb', 'db', '-o', 'jsonpath={.status.observedGeneration} {.status.currentHealthy}/{.status.desiredHealthy} {.status.disruptionsAllowed}')).stdout;
+    const ns = `guarded-${suffix}`;
+    const app = `db-${suffix}`;
+    await kubectl('create', 'namespace', ns);
+    await kubectl('-n', ns, 'create', 'deployment', app, '--image=registry.example.com/db:1.0.0', '--replicas=3');
+    await kubectl('-n', ns, 'rollout', 'status', `deployment/${app}`, '--timeout=60s');
+    if (version === 'v1.20') {
+      console.log("kubectl v1.20's `create pdb` writes policy/v1beta1, which kube-sim (like Kubernetes 1.25 and later) does not serve: this version applies the PodDisruptionBudget from a policy/v1 file");
+      const file = join(t.dir, `${ns}-pdb.yaml`);
+      await writeFile(file, `apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: ${app}, namespace: ${ns} }\nspec: { minAvailable: 3, selector: { matchLabels: { app: ${app} } } }\n`);
+      expect((await kubectl('apply', '-f', file)).code).toBe(0);
+    } else {
+      expect((await kubectl('-n', ns, 'create', 'pdb', app, `--selector=app=${app}`, '--min-available=3')).code).toBe(0);
+    }
+    const pdbStatus = async () => (await kubectl('-n', ns, 'get', 'pdb', app, '-o', 'jsonpath={.status.observedGeneration} {.status.currentHealthy}/{.status.desiredHealthy} {.status.disruptionsAllowed}')).stdout;
     await waitFor('the PDB status', async () => ((await pdbStatus()) === '1 3/3 0' ? true : undefined));
-    const onNode = cluster.list('v1/Pod', 'guarded').find((p) => (p.spec as { nodeName: string }).nodeName)!;
+    const onNode = cluster.list('v1/Pod', ns).find((p) => (p.spec as { nodeName: string }).nodeName)!;
     const target = (onNode.spec as { nodeName: string }).nodeName;
-    const drain = await kubectl('drain', target, '--ignore-daemonsets', '--pod-selector=app=db', '--timeout=3s');
+    const drain = await kubectl('drain', target, '--ignore-daemonsets', `--pod-selector=app=${app}`, '--timeout=3s');
     expect(drain.code).not.toBe(0);
     expect(drain.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
-    expect(cluster.get('v1/Pod', 'guarded', onNode.metadata.name!)).toBeDefined();
-    await kubectl('-n', 'guarded', 'patch', 'pdb', 'db', '--type=merge', '-p', '{"spec":{"minAvailable":1}}');
+    expect(cluster.get('v1/Pod', ns, onNode.metadata.name!)).toBeDefined();
+    await kubectl('-n', ns, 'patch', 'pdb', app, '--type=merge', '-p', '{"spec":{"minAvailable":1}}');
     // The eviction reads the status, which the disruption controller recounts for the new spec (generation 2).
     await waitFor('the PDB status for the new spec', async () => ((await pdbStatus()) === '2 3/1 2' ? true : undefined));
-    const drained = await kubectl('drain', target, '--ignore-daemonsets', '--pod-selector=app=db', '--timeout=20s');
+    const drained = await kubectl('drain', target, '--ignore-daemonsets', `--pod-selector=app=${app}`, '--timeout=20s');
     expect(drained.code, drained.stderr).toBe(0);
     expect(drained.stdout).toContain(`pod/${onNode.metadata.name} evicted`);
     await kubectl('uncordon', target);
   });
+});
 
-  it('writes no "Scaled up ... from 0 to 0" event', async () => {
+describe('the controllers', () => {
+  it('write no "Scaled up ... from 0 to 0" event', async () => {
     const scaled = cluster.list('v1/Event').filter((e) => e.reason === 'ScalingReplicaSet');
     expect(scaled.length).toBeGreaterThan(0);
     expect(scaled.filter((e) => / from 0 to 0$/.test(String(e.message)))).toEqual([]);
