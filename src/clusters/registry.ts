@@ -151,6 +151,26 @@ export class ClusterRegistry {
     this.listeners.clear();
   }
 
+  /** The Prometheus URLs that have a gate (for tests and health). */
+  gateUrls(): string[] {
+    return [...this.gates.keys()];
+  }
+
+  /**
+   * Forgets the gates of URLs that no cluster names any more, so that a file edited many times does not keep a gate per
+   * URL it ever named. Queries still in flight on a dropped gate (from a tick that holds the old client) finish on it.
+   */
+  private retireGates(entries: ClusterEntry[]): void {
+    const named = new Set(entries.map((entry) => entry.prometheus.url));
+    for (const [url, gate] of this.gates) {
+      if (named.has(url)) continue;
+      this.gates.delete(url);
+      // The host only: a URL may carry credentials.
+      const prometheus = URL.canParse(url) ? new URL(url).host : 'unparsable URL';
+      void gate.retire().then(() => this.options.logger?.info({ prometheus }, 'Prometheus gate dropped: no cluster names its URL any more'));
+    }
+  }
+
   /** Swaps in a newly loaded list. Building every new client first means a bad entry leaves everything as it was. */
   private apply(entries: ClusterEntry[]): void {
     const previous = this.handles;
@@ -173,6 +193,7 @@ export class ClusterRegistry {
       if (next.get(name)?.client !== old.client) old.client.close();
     }
     this.handles = next;
+    this.retireGates(entries);
     this.options.logger?.info(change, 'clusters file reloaded');
     for (const listener of this.listeners) {
       try {
