@@ -65,11 +65,19 @@ export class ClusterCaches {
     return cache;
   }
 
+  /** Stops, in every kind, the watches of namespaces no active rollout needs (see WatchCache.retain). */
+  retain(needed: ReadonlySet<string>, since: number): string[] {
+    const stopped = new Set<string>();
+    for (const cache of this.all()) for (const namespace of cache.retain(needed, since)) stopped.add(namespace);
+    return [...stopped];
+  }
+
   close(): void {
-    this.deployments.close();
-    this.services.close();
-    this.pods.close();
-    for (const cache of this.customs.values()) cache.close();
+    for (const cache of this.all()) cache.close();
+  }
+
+  private all(): Pick<WatchCache<CustomObject>, 'retain' | 'close'>[] {
+    return [this.deployments, this.services, this.pods, ...this.customs.values()];
   }
 
   private cache<T extends V1Deployment | V1Service | V1Pod | CustomObject>(kind: WatchedKind<T>, extra: WatchCacheOptions = {}): WatchCache<T> {

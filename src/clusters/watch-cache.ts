@@ -14,8 +14,9 @@ import { kubernetesRequests } from '../metrics.ts';
  *   "unknown" and the caller GETs. `settle` waits a short while for the watch to bring the write, so that the next tick
  *   finds it in the cache. After a write refused with 409 Conflict, `distrust` makes the caller GET until the watch
  *   brings the change that someone else made;
- * - stopping: a namespace not read for `idleMs` (no active rollout in it any more, or no rollout in it moving, for
- *   pods) has its watch stopped and its objects dropped;
+ * - stopping: the engine tells the cache which namespaces active rollouts still need (`retain`, from a sweep of
+ *   PostgreSQL, src/engine/watched-namespaces.ts), and the others are stopped and their objects dropped at once; a
+ *   namespace not read for `idleMs` (no rollout in it moving, for pods) is stopped too, as a safety net;
  * - memory: managedFields are dropped from what is kept; they are most of a Deployment's bytes and Oleada never reads
  *   them (server-side apply computes ownership on the server).
  */
@@ -135,6 +136,26 @@ export class WatchCache<T extends KubernetesObject> {
   distrust(namespace: string, name: string): void {
     const before = this.namespaces.get(namespace)?.informer.get(name, namespace)?.metadata?.resourceVersion;
     this.guards.set(key(namespace, name), { replaced: { before, gone: false } });
+  }
+
+  /** The namespaces being watched (for tests and health). */
+  watched(): string[] {
+    return [...this.namespaces.keys()];
+  }
+
+  /**
+   * Stops the watches of namespaces not in `needed` that have not been read since `since` (epoch ms): the caller
+   * computed `needed` at `since`, so a namespace first read after that belongs to a rollout it could not have seen.
+   * Returns the namespaces stopped.
+   */
+  retain(needed: ReadonlySet<string>, since: number): string[] {
+    const stopped: string[] = [];
+    for (const [namespace, watch] of this.namespaces) {
+      if (needed.has(namespace) || watch.lastRead > since) continue;
+      this.stop(namespace);
+      stopped.push(namespace);
+    }
+    return stopped;
   }
 
   close(): void {
