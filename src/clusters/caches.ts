@@ -37,14 +37,24 @@ export class ClusterCaches {
       resource: 'deployments.apps',
       path: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
       list: (namespace) => apis.apps.listNamespacedDeployment({ namespace }),
+      clusterPath: '/apis/apps/v1/deployments',
+      listAll: () => apis.apps.listDeploymentForAllNamespaces(),
     });
     this.services = this.cache({
       resource: 'services',
       path: (ns) => `/api/v1/namespaces/${ns}/services`,
       list: (namespace) => apis.core.listNamespacedService({ namespace }),
+      clusterPath: '/api/v1/services',
+      listAll: () => apis.core.listServiceForAllNamespaces(),
     });
     this.pods = this.cache(
-      { resource: 'pods', path: (ns) => `/api/v1/namespaces/${ns}/pods`, list: (namespace) => apis.core.listNamespacedPod({ namespace }) },
+      {
+        resource: 'pods',
+        path: (ns) => `/api/v1/namespaces/${ns}/pods`,
+        list: (namespace) => apis.core.listNamespacedPod({ namespace }),
+        clusterPath: '/api/v1/pods',
+        listAll: () => apis.core.listPodForAllNamespaces(),
+      },
       { idleMs: Math.min(POD_IDLE_MS, options.idleMs ?? POD_IDLE_MS) },
     );
   }
@@ -59,6 +69,8 @@ export class ClusterCaches {
         path: (ns) => `/apis/${group}/${version}/namespaces/${ns}/${plural}`,
         list: async (namespace) =>
           (await this.apis.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as KubernetesListObject<CustomObject>,
+        clusterPath: `/apis/${group}/${version}/${plural}`,
+        listAll: async () => (await this.apis.custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<CustomObject>,
       });
       this.customs.set(name, cache);
     }

@@ -225,7 +225,7 @@ function buildHandles(
         handles.set(entry.name, sameEntry(old.entry, entry) ? old : { ...old, entry });
         continue;
       }
-      const client = new KubeClient(entry, options.client);
+      const client = new KubeClient(entry, withWatchScope(options, entry));
       built.push(client);
       handles.set(entry.name, {
         entry,
@@ -245,6 +245,16 @@ function buildHandles(
     for (const client of built) client.close();
     throw err;
   }
+}
+
+/** The client options for an entry: its own watch scope, and the registry's logger for the caches' warnings. */
+function withWatchScope(options: ClusterRegistryOptions, entry: ClusterEntry): KubeClientOptions {
+  const watch = options.client?.watchCache;
+  if (!watch) return options.client ?? {};
+  return {
+    ...options.client,
+    watchCache: { ...(watch === true ? {} : watch), ...entry.watch, ...(options.logger && { logger: options.logger }) },
+  };
 }
 
 /** A gate for each Prometheus URL the entries name, limited to the smallest concurrency any of them gives. */
