@@ -1,12 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeClient } from '../../../src/clusters/client.ts';
 import { kubernetesRequests } from '../../../src/metrics.ts';
 import { clusterName, startTestSim, waitFor, type TestSim } from './support.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Namespaces ns-0..ns-5, each with a Deployment `web`; `elsewhere` has one no test reads. */
 const NAMESPACES = Array.from({ length: 6 }, (_, i) => `ns-${i}`);
@@ -124,7 +128,7 @@ describe('the watch caches’ scope: per namespace, or one watch for the cluster
     expect(cache.watched()).toEqual(['ns-0']);
   });
 
-  it('falls back to a watch per namespace when the cluster-wide list is refused, and says which rule to add', async () => {
+  it('falls back to a watch per namespace when the cluster-wide list is refused, says which rule to add, and the rule works', async () => {
     // A kubeconfig whose user has the per-namespace Roles only, as `oleada cluster credentials` makes it.
     const token = env.sim.cluster(cluster).addUserToken('oleada');
     const config = parse(await readFile(env.kubeconfig, 'utf8')) as { contexts: { name: string; context: { user: string } }[]; users: { name: string; user: Record<string, unknown> }[] };
@@ -151,5 +155,22 @@ describe('the watch caches’ scope: per namespace, or one watch for the cluster
     await waitFor('every namespace read to be synced', () => NAMESPACES.slice(0, 5).every((ns) => cache.synced(ns)));
     // Said once, not at every read.
     expect(lines.filter((l) => String(l.msg).includes('was refused'))).toHaveLength(1);
+
+    // With deploy/rbac/oleada-cluster-watch.yaml applied (bound to this user rather than the file's ServiceAccount),
+    // a new client of the same credential watches the whole cluster once.
+    const objects = parseAllDocuments(await readFile(join(ROOT, 'deploy/rbac/oleada-cluster-watch.yaml'), 'utf8')).map((d) => d.toJS() as KubernetesObject & { subjects?: unknown[] });
+    const admin = new KubeConfig();
+    admin.loadFromFile(env.kubeconfig);
+    admin.setCurrentContext(cluster);
+    const api = KubernetesObjectApi.makeApiClient(admin);
+    for (const object of objects) {
+      if (object.kind === 'ClusterRoleBinding') object.subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'oleada' }];
+      await api.create(object);
+    }
+    const granted = cachedClient(restricted);
+    for (const namespace of NAMESPACES.slice(0, 5)) await granted.getDeployment(namespace, 'web');
+    await waitFor('a cluster-wide Deployment watch for the granted client', () => deploymentWatches().some((w) => w.namespace === undefined));
+    await waitFor('the granted client to serve from it', () => NAMESPACES.slice(0, 5).every((ns) => granted.caches!.deployments.synced(ns)));
+    expect(granted.caches!.deployments.currentScope).toBe('cluster');
   });
 });
