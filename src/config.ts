@@ -56,6 +56,11 @@ export const ConfigSchema = Type.Object({
    * call per read (docs/architecture.md, "Watch caches"). 0 or false: every read is a call, as before the caches.
    */
   OLEADA_WATCH_CACHE: Type.Boolean({ default: true }),
+  /**
+   * Seconds between sweeps that stop the watches of namespaces no active rollout needs any more (the rollouts'
+   * namespaces come from PostgreSQL). A namespace's watches stop at most this long after its last rollout ends.
+   */
+  OLEADA_WATCH_SWEEP_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   /** The notifications file: channels (Slack, webhooks) and which events go to them. Empty: no notifications. */
   OLEADA_NOTIFICATIONS_FILE: Type.String({ default: '' }),
   /**
@@ -104,6 +109,7 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_SLACK_BOT_TOKEN: 'a Slack bot token, xoxb-...',
   OLEADA_SLACK_API_URL: 'an http(s):// URL ending in a slash (default https://slack.com/api/)',
   OLEADA_WATCH_CACHE: 'true or false (1 or 0)',
+  OLEADA_WATCH_SWEEP_SECONDS: 'a number of seconds above 0',
   OLEADA_PUBLIC_URL: 'an http:// or https:// URL',
   OLEADA_DELIVERY_RETRY_SCHEDULE: 'durations separated by commas, such as 5s,5m,30m',
   OLEADA_DELIVERY_TIMEOUT_SECONDS: 'a number of seconds above 0, at most 300',

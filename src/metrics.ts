@@ -63,6 +63,22 @@ export const prometheusRequests = new Histogram({
   registers: [registry],
 });
 
+export const prometheusQueries = new Counter({
+  name: 'oleada_prometheus_queries_total',
+  help:
+    'Prometheus queries asked for through the per-URL gates: "sent" went out as a request, "shared" joined an identical ' +
+    'request already waiting or on the wire, so sent / (sent + shared) is the share of queries that cost a request.',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const prometheusQueueWait = new Histogram({
+  name: 'oleada_prometheus_queue_wait_seconds',
+  help: "Time a Prometheus request waited for a free slot under its URL's concurrency limit before it was sent.",
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
 export const notificationFirstTry = new Histogram({
   name: 'oleada_notification_first_try_seconds',
   help:

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './log.ts';
 import { closeRedis, createRedis, type Redis } from './queue/connection.ts';
 import { JobQueues } from './queue/queues.ts';
 import { startRecoveryLoop } from './queue/recovery.ts';
+import { startNamespaceSweep } from './engine/watched-namespaces.ts';
 import { WorkerGroup } from './queue/workers.ts';
 import { migrate, MigrationError, migrationStatus } from './store/migrate.ts';
 import { createPool, type Pool } from './store/pool.ts';
@@ -187,8 +188,12 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     intervalMs: config.OLEADA_RECOVERY_INTERVAL_SECONDS * 1000,
     logger,
   });
+  const namespaceSweep = config.OLEADA_WATCH_CACHE
+    ? startNamespaceSweep({ pool: runtime.pool, clusters: runtime.clusters, intervalMs: config.OLEADA_WATCH_SWEEP_SECONDS * 1000, logger })
+    : undefined;
   return {
     async stop() {
+      await namespaceSweep?.stop();
       await recovery.stop();
       await workers.close(config.OLEADA_SHUTDOWN_TIMEOUT_SECONDS * 1000);
       await deliveryPool.end();

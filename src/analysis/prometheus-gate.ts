@@ -7,7 +7,11 @@
  * - identical requests (same endpoint, same query, same evaluation time) made while one is waiting or on the wire
  *   share it: one request, one answer for all. Rollouts of one app in the clusters that one Prometheus sees, or
  *   rollouts whose queries render the same, ask once.
+ * Both are counted in /metrics (oleada_prometheus_queries_total by outcome, oleada_prometheus_queue_wait_seconds).
+ * A gate whose URL no cluster names any more (the clusters file was reloaded) is retired: the registry forgets it, and
+ * `retire` resolves once the requests it still holds have ended.
  */
+import { prometheusQueries, prometheusQueueWait } from '../metrics.ts';
 
 /** What a gate has done, for tests and the benchmark. */
 export interface PrometheusGateStats {
@@ -49,6 +53,7 @@ export class PrometheusGate {
     const joined = this.pending.get(key);
     if (joined) {
       this.stats.shared += 1;
+      prometheusQueries.inc({ outcome: 'shared' });
       return joined as Promise<T>;
     }
     const promise = this.limited(request).finally(() => this.pending.delete(key));
@@ -56,9 +61,17 @@ export class PrometheusGate {
     return promise;
   }
 
+  /** Resolves once every request this gate holds (waiting or on the wire) has ended; new ones are not expected. */
+  async retire(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()]);
+  }
+
   private async limited<T>(request: () => Promise<T>): Promise<T> {
+    const queued = performance.now();
     if (this.active >= this.max) await new Promise<void>((resolve) => this.queue.push(resolve));
     else this.active += 1;
+    prometheusQueueWait.observe((performance.now() - queued) / 1000);
+    prometheusQueries.inc({ outcome: 'sent' });
     this.stats.sent += 1;
     this.stats.peakActive = Math.max(this.stats.peakActive, this.active);
     try {

@@ -37,14 +37,24 @@ export class ClusterCaches {
       resource: 'deployments.apps',
       path: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
       list: (namespace) => apis.apps.listNamespacedDeployment({ namespace }),
+      clusterPath: '/apis/apps/v1/deployments',
+      listAll: () => apis.apps.listDeploymentForAllNamespaces(),
     });
     this.services = this.cache({
       resource: 'services',
       path: (ns) => `/api/v1/namespaces/${ns}/services`,
       list: (namespace) => apis.core.listNamespacedService({ namespace }),
+      clusterPath: '/api/v1/services',
+      listAll: () => apis.core.listServiceForAllNamespaces(),
     });
     this.pods = this.cache(
-      { resource: 'pods', path: (ns) => `/api/v1/namespaces/${ns}/pods`, list: (namespace) => apis.core.listNamespacedPod({ namespace }) },
+      {
+        resource: 'pods',
+        path: (ns) => `/api/v1/namespaces/${ns}/pods`,
+        list: (namespace) => apis.core.listNamespacedPod({ namespace }),
+        clusterPath: '/api/v1/pods',
+        listAll: () => apis.core.listPodForAllNamespaces(),
+      },
       { idleMs: Math.min(POD_IDLE_MS, options.idleMs ?? POD_IDLE_MS) },
     );
   }
@@ -59,17 +69,27 @@ export class ClusterCaches {
         path: (ns) => `/apis/${group}/${version}/namespaces/${ns}/${plural}`,
         list: async (namespace) =>
           (await this.apis.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as KubernetesListObject<CustomObject>,
+        clusterPath: `/apis/${group}/${version}/${plural}`,
+        listAll: async () => (await this.apis.custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<CustomObject>,
       });
       this.customs.set(name, cache);
     }
     return cache;
   }
 
+  /** Stops, in every kind, the watches of namespaces no active rollout needs (see WatchCache.retain). */
+  retain(needed: ReadonlySet<string>, since: number): string[] {
+    const stopped = new Set<string>();
+    for (const cache of this.all()) for (const namespace of cache.retain(needed, since)) stopped.add(namespace);
+    return [...stopped];
+  }
+
   close(): void {
-    this.deployments.close();
-    this.services.close();
-    this.pods.close();
-    for (const cache of this.customs.values()) cache.close();
+    for (const cache of this.all()) cache.close();
+  }
+
+  private all(): Pick<WatchCache<CustomObject>, 'retain' | 'close'>[] {
+    return [this.deployments, this.services, this.pods, ...this.customs.values()];
   }
 
   private cache<T extends V1Deployment | V1Service | V1Pod | CustomObject>(kind: WatchedKind<T>, extra: WatchCacheOptions = {}): WatchCache<T> {

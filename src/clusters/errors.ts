@@ -218,7 +218,7 @@ function serverHint(op: KubeOperation): string {
   }
 }
 
-function httpStatus(err: unknown): number | undefined {
+export function httpStatus(err: unknown): number | undefined {
   if (err instanceof ApiException && typeof err.code === 'number') return err.code;
   // Also accept look-alikes (another copy of client-node, or a hand-made error carrying a status).
   if (typeof err === 'object' && err !== null) {

@@ -12,6 +12,7 @@ import type { ClusterInfo } from '../spec/plan.ts';
 import { ProviderKindSchema, type ProviderKind } from '../spec/traffic.ts';
 import { readConfigFile } from '../spec/config-file.ts';
 import { watchReloads } from './file-watch.ts';
+import { DEFAULT_CLUSTER_WIDE_ABOVE, type WatchScope } from './watch-cache.ts';
 
 /*
  * The clusters file: which clusters exist, how to reach their API servers, which labels waves select them by, and
@@ -57,6 +58,27 @@ export const ClusterEntrySchema = Type.Object(
     burst: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 40 })),
     /** Deadline of one Kubernetes API call. */
     timeout: Type.Optional(Duration({ default: '10s', minimumMs: 1 })),
+    /**
+     * How the engine's caches watch this cluster (docs/architecture.md, "Watch caches"): `namespaces`, one watch per
+     * namespace and kind (a Role per namespace is enough); `cluster`, one watch per kind for the whole cluster (needs
+     * list and watch in a ClusterRole); `auto` (the default), per namespace up to `clusterWideAbove` namespaces.
+     */
+    watch: Type.Optional(
+      Type.Object(
+        {
+          scope: Type.Optional(
+            Type.Union([Type.Literal('auto'), Type.Literal('namespaces'), Type.Literal('cluster')], {
+              default: 'auto',
+              'x-expected': 'auto, namespaces or cluster',
+            }),
+          ),
+          clusterWideAbove: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 100_000, default: 50, 'x-expected': 'a whole number of namespaces from 1 to 100000' }),
+          ),
+        },
+        { additionalProperties: false, 'x-expected': 'a watch block such as { scope: auto, clusterWideAbove: 50 }' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -86,6 +108,8 @@ export interface ClusterEntry {
   qps: number;
   burst: number;
   timeoutMs: number;
+  /** How the watch caches watch the cluster (watch-cache.ts). */
+  watch: { scope: WatchScope; clusterWideAbove: number };
 }
 
 /** A clusters file that cannot be used. The message names the file and every problem, each with its path in the file. */
@@ -151,6 +175,7 @@ export function parseClustersFile(text: string, file: string): ClusterEntry[] {
     qps: cluster.qps ?? 20,
     burst: cluster.burst ?? 40,
     timeoutMs: parseDuration(cluster.timeout ?? '10s'),
+    watch: { scope: cluster.watch?.scope ?? 'auto', clusterWideAbove: cluster.watch?.clusterWideAbove ?? DEFAULT_CLUSTER_WIDE_ABOVE },
   }));
 }
 

@@ -151,6 +151,26 @@ export class ClusterRegistry {
     this.listeners.clear();
   }
 
+  /** The Prometheus URLs that have a gate (for tests and health). */
+  gateUrls(): string[] {
+    return [...this.gates.keys()];
+  }
+
+  /**
+   * Forgets the gates of URLs that no cluster names any more, so that a file edited many times does not keep a gate per
+   * URL it ever named. Queries still in flight on a dropped gate (from a tick that holds the old client) finish on it.
+   */
+  private retireGates(entries: ClusterEntry[]): void {
+    const named = new Set(entries.map((entry) => entry.prometheus.url));
+    for (const [url, gate] of this.gates) {
+      if (named.has(url)) continue;
+      this.gates.delete(url);
+      // The host only: a URL may carry credentials.
+      const prometheus = URL.canParse(url) ? new URL(url).host : 'unparsable URL';
+      void gate.retire().then(() => this.options.logger?.info({ prometheus }, 'Prometheus gate dropped: no cluster names its URL any more'));
+    }
+  }
+
   /** Swaps in a newly loaded list. Building every new client first means a bad entry leaves everything as it was. */
   private apply(entries: ClusterEntry[]): void {
     const previous = this.handles;
@@ -173,6 +193,7 @@ export class ClusterRegistry {
       if (next.get(name)?.client !== old.client) old.client.close();
     }
     this.handles = next;
+    this.retireGates(entries);
     this.options.logger?.info(change, 'clusters file reloaded');
     for (const listener of this.listeners) {
       try {
@@ -204,7 +225,7 @@ function buildHandles(
         handles.set(entry.name, sameEntry(old.entry, entry) ? old : { ...old, entry });
         continue;
       }
-      const client = new KubeClient(entry, options.client);
+      const client = new KubeClient(entry, withWatchScope(options, entry));
       built.push(client);
       handles.set(entry.name, {
         entry,
@@ -224,6 +245,16 @@ function buildHandles(
     for (const client of built) client.close();
     throw err;
   }
+}
+
+/** The client options for an entry: its own watch scope, and the registry's logger for the caches' warnings. */
+function withWatchScope(options: ClusterRegistryOptions, entry: ClusterEntry): KubeClientOptions {
+  const watch = options.client?.watchCache;
+  if (!watch) return options.client ?? {};
+  return {
+    ...options.client,
+    watchCache: { ...(watch === true ? {} : watch), ...entry.watch, ...(options.logger && { logger: options.logger }) },
+  };
 }
 
 /** A gate for each Prometheus URL the entries name, limited to the smallest concurrency any of them gives. */

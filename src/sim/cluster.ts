@@ -12,7 +12,7 @@ import { Disruption } from './disruption.ts';
 import { EndpointsController } from './endpoints.ts';
 import { ApiError } from './errors.ts';
 import { EventRecorder } from './events.ts';
-import { Faults } from './faults.ts';
+import { Faults, type OpenWatch } from './faults.ts';
 import { GarbageCollector } from './gc.ts';
 import { ApiServer } from './http.ts';
 import { HpaController } from './hpa.ts';
@@ -63,6 +63,8 @@ export interface FaultControls {
   setBehaviour(versionOrTag: string, behaviour: BehaviourSpec, clusters?: string[]): void;
   /** Cuts every open watch connection; returns how many there were. */
   cutWatches(): number;
+  /** The watches open right now: resource and namespace (absent for a cluster-wide watch). */
+  openWatches(): OpenWatch[];
   /** Answers the next `count` watches that resume from a resourceVersion with 410 Gone. */
   expireResumes(count?: number): void;
   /** Makes an HTTPRoute or VirtualService (every one, without `route`) not Accepted with this message; null undoes it. */
@@ -224,6 +226,7 @@ export class Cluster implements SimCluster {
       failFraction: (f) => this.faultState.failFraction(f),
       refuseFor: (ms) => this.api.refuseFor(ms),
       cutWatches: () => this.faultState.cutWatches(),
+      openWatches: () => this.faultState.openWatches(),
       expireResumes: (count) => this.faultState.expireResumes(count),
       setBehaviour: (key, behaviour, clusters) => {
         const unknown = (clusters ?? []).filter((c) => !options.allClusters().includes(c));

@@ -10,11 +10,17 @@ export interface FaultSettings {
   heldWrites: number;
 }
 
+export interface OpenWatch {
+  resource: string;
+  namespace?: string;
+}
+
 export class Faults {
   private latency = 0;
   private fraction = 0;
   private owed = 0;
-  private readonly watchCutters = new Set<() => void>();
+  /** Open watches: each one's cut, and what it watches. */
+  private readonly watchCutters = new Map<() => void, OpenWatch>();
   private expiredResumes = 0;
   private held = new Set<string>();
   /** Wakes every held write, to look again whether it is still held. */
@@ -22,7 +28,7 @@ export class Faults {
 
   /** Cuts every open watch connection, as a restarting API server or a load balancer would. Returns how many. */
   cutWatches(): number {
-    const cutters = [...this.watchCutters];
+    const cutters = [...this.watchCutters.keys()];
     for (const cut of cutters) cut();
     return cutters.length;
   }
@@ -33,9 +39,14 @@ export class Faults {
     this.expiredResumes = count;
   }
 
+  /** The watches open right now: their resource (`deployments.apps`) and namespace (absent: cluster-wide). */
+  openWatches(): OpenWatch[] {
+    return [...this.watchCutters.values()].map((watch) => ({ ...watch }));
+  }
+
   /** For the watch server: registers an open watch's cut; returns its unregistration. */
-  onWatchOpen(cut: () => void): () => void {
-    this.watchCutters.add(cut);
+  onWatchOpen(cut: () => void, what: OpenWatch = { resource: '' }): () => void {
+    this.watchCutters.set(cut, what);
     return () => this.watchCutters.delete(cut);
   }
 

@@ -105,7 +105,7 @@ export function serveWatch(store: ObjectStore, request: WatchRequest, res: Serve
   res.on('close', end);
   res.on('error', end);
   if (request.faults) {
-    const forget = request.faults.onWatchOpen(() => res.destroy());
+    const forget = request.faults.onWatchOpen(() => res.destroy(), { resource: type.key, ...(namespace !== undefined && { namespace }) });
     res.on('close', forget);
   }
 }

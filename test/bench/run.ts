@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { busyProcesses, describeMachine, machineText, round2 } from './lib/machine.ts';
 import { stopAllChildren } from './lib/process.ts';
 import { formatTable, writeResults, type Results, type ScenarioResult } from './lib/report.ts';
-import type { BenchContext, Scenario } from './lib/scenario.ts';
+import { parseSizes, type BenchContext, type Scenario, type SizeArg } from './lib/scenario.ts';
 import { REPO_ROOT, startServices } from './lib/services.ts';
 
 const SIM_BENCH = fileURLToPath(new URL('./sim.ts', import.meta.url));
@@ -56,7 +56,8 @@ function usage(scenarios: Scenario[]): string {
     '',
     '  --quick     smaller sizes: the whole run takes under 3 minutes',
     '  --out FILE  where to write the JSON results (default bench-results.json)',
-    '  --sizes A,B the scale scenario\'s numbers of rollouts (default 100,500,1000; quick: 100)',
+    '  --sizes A,B the scale scenario\'s numbers of rollouts (default 100,500,1000; quick: 100); N@60s runs N at a',
+    '              60 s cadence (production\'s), e.g. --sizes 5000@60s runs only the N = 5,000 row',
   ].join('\n');
 }
 
@@ -64,13 +65,20 @@ async function main(argv: string[]): Promise<number> {
   const scenarios = await loadScenarios();
   let quick = false;
   let out = join(REPO_ROOT, 'bench-results.json');
-  let sizes: number[] | undefined;
+  let sizes: SizeArg[] | undefined;
   const names: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
     else if (arg === '--out') out = argv[++i] ?? out;
-    else if (arg === '--sizes') sizes = (argv[++i] ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    else if (arg === '--sizes') {
+      const parsed = parseSizes(argv[++i] ?? '');
+      if (typeof parsed === 'string') {
+        console.error(`${parsed}\n\n${usage(scenarios)}`);
+        return 2;
+      }
+      sizes = parsed;
+    }
     else if (arg === '--help' || arg === '-h') {
       console.log(usage(scenarios));
       return 0;

@@ -1,5 +1,5 @@
 import { row, type Row } from '../lib/report.ts';
-import type { BenchContext, Scenario } from '../lib/scenario.ts';
+import type { BenchContext, Scenario, SizeArg } from '../lib/scenario.ts';
 import { percentile } from '../lib/stats.ts';
 import { CLUSTERS, QPS, measureSize, runBaseline, type Size, type SizeResult } from './scale-size.ts';
 
@@ -39,7 +39,13 @@ export const scaleScenario: Scenario = {
   summary: 'N = 100, 500, 1,000 rollouts at a 5 s cadence and 5,000 at 1 m, over 3 clusters in one engine process; BullMQ no-op baseline',
   async run(ctx: BenchContext) {
     const windowS = ctx.quick ? QUICK_WINDOW_S : WINDOW_S;
-    const sizes: Size[] = (ctx.sizes ?? (ctx.quick ? QUICK_SIZES : SIZES)).map((n) => ({ n, cadenceS: FAST_CADENCE_S, windowS }));
+    const given: SizeArg[] = ctx.sizes ?? (ctx.quick ? QUICK_SIZES : SIZES).map((n) => ({ n }));
+    // A size at production's cadence (--sizes 5000@60s) gets that size's window: three rounds of ticks.
+    const sizes: Size[] = given.map(({ n, cadenceS }) =>
+      cadenceS === undefined || cadenceS === FAST_CADENCE_S
+        ? { n, cadenceS: FAST_CADENCE_S, windowS }
+        : { n, cadenceS, windowS: Math.max(windowS, 3 * cadenceS) },
+    );
     // --sizes measures just those; otherwise the production cadence comes last.
     if (!ctx.sizes) sizes.push(ctx.quick ? QUICK_PRODUCTION : PRODUCTION);
     const baselineJobs = ctx.quick ? 10_000 : 20_000;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrometheusClient } from '../../../src/analysis/prometheus.ts';
 import { PrometheusGate } from '../../../src/analysis/prometheus-gate.ts';
+import { registry } from '../../../src/metrics.ts';
 import { services } from '../../support/services.ts';
 
 const servers: Server[] = [];
@@ -61,6 +62,18 @@ async function countingProxy(holdMs: number): Promise<Proxy> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, queries, peakOpen: () => peak };
 }
 
+/** The gate's figures as /metrics shows them, read through the same Registry the API serves. */
+async function queryMetrics(): Promise<{ sent: number; shared: number; waits: number; waitSeconds: number }> {
+  const text = await registry.metrics();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  return {
+    sent: value(/^oleada_prometheus_queries_total\{outcome="sent"\} (\S+)$/m),
+    shared: value(/^oleada_prometheus_queries_total\{outcome="shared"\} (\S+)$/m),
+    waits: value(/^oleada_prometheus_queue_wait_seconds_count (\S+)$/m),
+    waitSeconds: value(/^oleada_prometheus_queue_wait_seconds_sum (\S+)$/m),
+  };
+}
+
 describe('the Prometheus gate, through a counting proxy to the real Prometheus', () => {
   it('sends one request for identical queries that fall due together, and gives each caller its answer', async () => {
     const proxy = await countingProxy(100);
@@ -72,6 +85,21 @@ describe('the Prometheus gate, through a counting proxy to the real Prometheus',
     expect(answers).toEqual(Array.from({ length: 20 }, () => ({ kind: 'value', value: 42 })));
     expect(proxy.queries).toEqual(['vector(42)']);
     expect(gate.stats).toMatchObject({ sent: 1, shared: 19 });
+  });
+
+  it('counts sent and shared queries and the wait for a slot in /metrics', async () => {
+    const proxy = await countingProxy(50);
+    const before = await queryMetrics();
+    const client = new PrometheusClient(proxy.url, { gate: new PrometheusGate(1) });
+    // Three different queries at a limit of 1 (two wait for a slot), each asked twice at once (three shared).
+    await Promise.all(['vector(1)', 'vector(2)', 'vector(3)'].flatMap((q) => [client.query(q), client.query(q)]));
+    const after = await queryMetrics();
+
+    expect(after.sent - before.sent).toBe(3);
+    expect(after.shared - before.shared).toBe(3);
+    expect(after.waits - before.waits).toBe(3);
+    // The second and third each waited at least one held answer (50 ms) for the slot.
+    expect(after.waitSeconds - before.waitSeconds).toBeGreaterThanOrEqual(0.1);
   });
 
   it('keeps different queries apart, and asks again once the shared request has been answered', async () => {

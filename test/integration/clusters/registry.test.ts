@@ -1,4 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -90,6 +92,46 @@ describe('the cluster registry', () => {
     await waitFor('the reload to raise the limit', () => registry.prometheus(a).gate.limit === 7);
     expect(registry.prometheus(a).gate).toBe(gate);
     expect(registry.prometheus(b).gate).toBe(gate);
+  });
+
+  it('drops the gate of a Prometheus URL no cluster names after a reload, once its query in flight has ended', async () => {
+    // b's Prometheus holds every answer until the test lets it go, so a query is in flight across the reload.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = createServer((_req, res) => {
+      void released.then(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '5'] }] } }));
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    try {
+      await writeClustersFile(env.clustersFile, [original[0]!, { ...original[1]!, prometheus: { url: slowUrl, timeout: '20s' } }]);
+      const { logger, lines } = capturingLogger();
+      const registry = await load({ watch: true, debounceMs: 20, logger });
+      expect(registry.gateUrls().toSorted()).toEqual([services().prometheusUrl, slowUrl].toSorted());
+      const oldGate = registry.prometheus(b).gate;
+      const inFlight = registry.prometheus(b).query('vector(5)');
+      await waitFor('the query to be on the wire', () => oldGate.stats.sent === 1);
+
+      // b now names a's Prometheus: the slow URL is named by no one.
+      await writeClustersFile(env.clustersFile, original);
+      await waitFor('the reload', () => registry.prometheus(b).url === services().prometheusUrl);
+      expect(registry.gateUrls()).toEqual([services().prometheusUrl]);
+      expect(registry.prometheus(b).gate).toBe(registry.prometheus(a).gate);
+      expect(lines.some((l) => l.msg.startsWith('Prometheus gate dropped'))).toBe(false);
+
+      // The query in flight on the dropped gate still gets its answer, and only then is the gate reported dropped.
+      release();
+      expect(await inFlight).toEqual({ kind: 'value', value: 5 });
+      const dropped = await waitFor('the drop to be logged', () => lines.find((l) => l.msg.startsWith('Prometheus gate dropped')));
+      expect(dropped).toMatchObject({ prometheus: new URL(slowUrl).host });
+    } finally {
+      release();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
   });
 
   it('refuses an unknown cluster with a 422 that lists the known ones', async () => {

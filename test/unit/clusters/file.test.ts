@@ -31,6 +31,7 @@ clusters:
     burst: 10
     timeout: 30s
     traffic: istio
+    watch: { scope: cluster }
 `;
 
 async function writeClusters(text: string): Promise<string> {
@@ -62,6 +63,7 @@ describe('loadClustersFile', () => {
         qps: 20,
         burst: 40,
         timeoutMs: 10_000,
+        watch: { scope: 'auto', clusterWideAbove: 50 },
       },
       {
         name: 'prod-eu-1',
@@ -73,6 +75,7 @@ describe('loadClustersFile', () => {
         qps: 5.5,
         burst: 10,
         timeoutMs: 30_000,
+        watch: { scope: 'cluster', clusterWideAbove: 50 },
       },
     ]);
   });
@@ -104,6 +107,16 @@ clusters:
       { path: '/clusters/0/traffic', message: expect.stringMatching(/^must be a traffic provider: replicas, gateway-api or istio/), line: 9, column: 5 },
     ]);
     expect(error.message).toMatch(new RegExp(`^clusters file ${join(dir, 'clusters.yaml')} is invalid:\\n  /clusters/0/name \\(line 3\\): must be`));
+  });
+
+  it('says what a watch block takes', async () => {
+    const error = await problemsOf(
+      'clusters:\n  - { name: a, kubeconfig: kube/prod.yaml, prometheus: { url: "http://p:9090" }, watch: { scope: global, clusterWideAbove: 0 } }\n',
+    );
+    expect(error.problems.map(({ path, message }) => ({ path, message }))).toEqual([
+      { path: '/clusters/0/watch/scope', message: expect.stringMatching(/^must be auto, namespaces or cluster, got "?global"?/) },
+      { path: '/clusters/0/watch/clusterWideAbove', message: expect.stringMatching(/^must be a whole number of namespaces from 1 to 100000, got 0/) },
+    ]);
   });
 
   it('refuses unknown fields and suggests the one meant', async () => {

@@ -13,7 +13,9 @@ describe('config', () => {
       OLEADA_LOG_LEVEL: 'info',
       OLEADA_METRICS_AUTH: false,
       OLEADA_WATCH_CACHE: true,
+      OLEADA_WATCH_SWEEP_SECONDS: 10,
     });
+    expect(() => loadConfig({ OLEADA_WATCH_SWEEP_SECONDS: '0' })).toThrow(/OLEADA_WATCH_SWEEP_SECONDS.*a number of seconds above 0/);
   });
 
   it('turns the watch caches off with 0 or false', () => {
