@@ -207,6 +207,9 @@ export interface Figure {
   pass: boolean;
 }
 
+/** Pairs of short admin and RBAC runs whose median ratio is the RBAC figure. Odd, so the median is one of them. */
+const RATIO_PAIRS = 5;
+
 async function measureGets(seconds: number): Promise<Figure[]> {
   const { sim, ready } = await SimProcess.start('get');
   try {
@@ -216,15 +219,26 @@ async function measureGets(seconds: number): Promise<Figure[]> {
     const get = await autocannon({ url: one, headers, connections: 10, duration: seconds });
     const list = await autocannon({ url: `${ready.url}/api/v1/namespaces/shop/pods?labelSelector=app%3Dcheckout`, headers, connections: 10, duration: Math.max(2, seconds / 2) });
     const token = await rbacToken(ready.url, ready.token);
-    const rbac = await autocannon({ url: one, headers: { ...headers, Authorization: `Bearer ${token}` }, connections: 10, duration: seconds });
+    const rbacHeaders = { ...headers, Authorization: `Bearer ${token}` };
+    const rbac = await autocannon({ url: one, headers: rbacHeaders, connections: 10, duration: seconds });
     const failures = (r: typeof get) => r.errors + r.timeouts + r.non2xx;
     if (failures(get) > 0 || failures(list) > 0 || failures(rbac) > 0) throw new Error(`GET benchmark saw failures: ${failures(get)} + ${failures(list)} + ${failures(rbac)}`);
-    const ratio = rbac.requests.average / get.requests.average;
+    // The ratio comes from short pairs run back to back (admin, then RBAC), the median of RATIO_PAIRS: the two long runs
+    // above are half a minute apart, and on this machine their ratio moved between 0.78 and 0.98 over three quiet runs
+    // with the same code, the machine's drift rather than RBAC's cost.
+    const ratios: number[] = [];
+    for (let pair = 0; pair < RATIO_PAIRS; pair++) {
+      const admin = await autocannon({ url: one, headers, connections: 10, duration: 2 });
+      const viaRbac = await autocannon({ url: one, headers: rbacHeaders, connections: 10, duration: 2 });
+      if (failures(admin) > 0 || failures(viaRbac) > 0) throw new Error(`GET benchmark saw failures in pair ${pair + 1}: ${failures(admin)} + ${failures(viaRbac)}`);
+      ratios.push(viaRbac.requests.average / admin.requests.average);
+    }
+    const ratio = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
     return [
       { name: 'GET one deployment (10 connections)', value: Math.round(get.requests.average), unit: 'req/s', target: `>= ${TARGET_GETS_PER_SECOND}`, pass: get.requests.average >= TARGET_GETS_PER_SECOND },
       { name: '  its latency p99', value: get.latency.p99, unit: 'ms', target: '-', pass: true },
       { name: '  the same with a ServiceAccount token through RBAC', value: Math.round(rbac.requests.average), unit: 'req/s', target: '-', pass: true },
-      { name: '  RBAC token / admin token', value: Math.round(ratio * 100) / 100, unit: 'x', target: '>= 0.9', pass: ratio >= 0.9 },
+      { name: `  RBAC token / admin token (median of ${RATIO_PAIRS} pairs; ${ratios.map((r) => r.toFixed(2)).join(', ')})`, value: Math.round(ratio * 100) / 100, unit: 'x', target: '>= 0.9', pass: ratio >= 0.9 },
       { name: 'GET pods by label selector (4 pods)', value: Math.round(list.requests.average), unit: 'req/s', target: '-', pass: true },
     ];
   } finally {

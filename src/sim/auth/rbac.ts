@@ -104,8 +104,12 @@ const MAX_DECISIONS = 10_000;
 
 export class RbacAuthorizer {
   private readonly types: RbacTypes;
-  /** Decisions by user and request, dropped whenever a Role, ClusterRole or binding changes. */
-  private readonly decisions = new Map<string, boolean>();
+  /**
+   * Decisions by user and request, dropped whenever a Role, ClusterRole or binding changes. Keyed first by the user
+   * object, which the authenticator keeps one of per token, so a request builds only the short key of what it asks.
+   */
+  private decisions = new WeakMap<UserInfo, Map<string, boolean>>();
+  private decided = 0;
 
   constructor(
     private readonly store: ObjectStore,
@@ -126,19 +130,27 @@ export class RbacAuthorizer {
 
   observe(event: StoreEvent): void {
     const t = this.types;
-    if (event.resource === t.roles || event.resource === t.clusterroles || event.resource === t.rolebindings || event.resource === t.clusterrolebindings) this.decisions.clear();
+    if (event.resource === t.roles || event.resource === t.clusterroles || event.resource === t.rolebindings || event.resource === t.clusterrolebindings) this.forget();
   }
 
   allows(user: UserInfo, a: Attributes): boolean {
     if (user.groups.includes(MASTERS)) return true;
-    const key = a.kind === 'path' ? `${user.username}\0${user.groups.join(',')}\0${a.verb}\0${a.path}` : `${user.username}\0${user.groups.join(',')}\0${a.verb}\0${a.group}\0${a.resource}\0${a.subresource ?? ''}\0${a.namespace ?? ''}\0${a.name ?? ''}`;
-    let allowed = this.decisions.get(key);
+    const key = a.kind === 'path' ? `${a.verb}\0${a.path}` : `${a.verb}\0${a.group}\0${a.resource}\0${a.subresource ?? ''}\0${a.namespace ?? ''}\0${a.name ?? ''}`;
+    let allowed = this.decisions.get(user)?.get(key);
     if (allowed === undefined) {
       allowed = this.evaluate(user, a);
-      if (this.decisions.size >= MAX_DECISIONS) this.decisions.clear();
-      this.decisions.set(key, allowed);
+      if (this.decided >= MAX_DECISIONS) this.forget();
+      let mine = this.decisions.get(user);
+      if (!mine) this.decisions.set(user, (mine = new Map()));
+      mine.set(key, allowed);
+      this.decided++;
     }
     return allowed;
+  }
+
+  private forget(): void {
+    this.decisions = new WeakMap();
+    this.decided = 0;
   }
 
   private evaluate(user: UserInfo, a: Attributes): boolean {
