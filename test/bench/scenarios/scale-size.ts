@@ -39,6 +39,9 @@ export const QPS = { qps: 10_000, burst: 100_000 };
  */
 const SCALE_METRIC = { name: 'scrape-target', query: 'count(up{cluster="{{cluster}}",job!="{{app}}"})', min: 1 };
 
+/** The engine's worker slots (OLEADA_WORKER_CONCURRENCY's default, which the benchmark does not change). */
+const WORKER_SLOTS = 50;
+
 /** One measured size: N rollouts, ticking every `cadenceS`, measured over `windowS`. */
 export interface Size {
   n: number;
@@ -205,6 +208,20 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
       await sleep(1_000);
       startedAtWindow = await started();
     }
+    // ... and when the ticks the ramp left behind have run: the window measures the steady state, so it opens only
+    // once fewer ticks wait than there are worker slots, three samples in a row (or at the same deadline). At N = 5,000
+    // the analysis had started everywhere while a backlog of ramp ticks was still queued, and their lateness (over
+    // 30 s) set the window's p99 although its median was 47 ms.
+    const ticksQueue = new Queue('ticks', { connection: redis, prefix });
+    defer(() => ticksQueue.close());
+    const waitingTicks = async () => {
+      const counts = await ticksQueue.getJobCounts('wait', 'prioritized');
+      return (counts.wait ?? 0) + (counts.prioritized ?? 0);
+    };
+    for (let calm = 0; calm < 3 && Date.now() < rampDeadline; ) {
+      await sleep(1_000);
+      calm = (await waitingTicks()) < WORKER_SLOTS ? calm + 1 : 0;
+    }
     const rampSeconds = (Date.now() - rampStarted) / 1000;
     await sleep(5_000);
 
@@ -215,8 +232,6 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
     const before = await engine.metrics();
     const engineCpuBefore = engine.child.cpu();
     const ownBefore = ownCpuSeconds();
-    const ticksQueue = new Queue('ticks', { connection: redis, prefix });
-    defer(() => ticksQueue.close());
     const queueSamples: { active: number; waiting: number }[] = [];
     const queueSampler = setInterval(() => {
       void ticksQueue
@@ -227,7 +242,7 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
     defer(() => clearInterval(queueSampler));
     const t0 = performance.now();
     phase = 'window';
-    ctx.log(`scale N=${n}: ramp took ${rampSeconds.toFixed(1)} s (${startedAtWindow}/${n} analysing); measuring for ${windowS} s`);
+    ctx.log(`scale N=${n}: ramp took ${rampSeconds.toFixed(1)} s (${startedAtWindow}/${n} analysing, ${await waitingTicks()} ticks waiting); measuring for ${windowS} s`);
     await sleep(windowS * 1000);
     const after = await engine.metrics();
     clearInterval(queueSampler);
