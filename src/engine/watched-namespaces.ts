@@ -1,5 +1,6 @@
 import type { ClusterRegistry } from '../clusters/registry.ts';
 import type { Logger } from '../log.ts';
+import { runPeriodically } from '../periodic.ts';
 import type { Pool } from '../store/pool.ts';
 import { listNeededNamespaces } from '../store/watched-namespaces.ts';
 
@@ -28,30 +29,12 @@ export async function sweepWatchedNamespaces(pool: Pool, clusters: ClusterRegist
 export function startNamespaceSweep(options: { pool: Pool; clusters: ClusterRegistry; intervalMs: number; logger: Logger }): {
   stop(): Promise<void>;
 } {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const sweep = async () => {
+  return runPeriodically(async () => {
     try {
       const gone = await sweepWatchedNamespaces(options.pool, options.clusters);
       for (const [cluster, namespaces] of gone) options.logger.debug({ cluster, namespaces }, 'stopped watches no active rollout needs');
     } catch (err) {
       options.logger.warn({ err }, 'watched-namespaces sweep failed; it runs again at the next interval');
     }
-  };
-  const loop = () => {
-    timer = setTimeout(() => {
-      running = sweep().finally(() => {
-        if (!stopped) loop();
-      });
-    }, options.intervalMs);
-  };
-  loop();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  }, options.intervalMs);
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import { runPeriodically } from '../periodic.ts';
 import { rolloutsActive } from '../metrics.ts';
 import { ACTIVE_PHASES } from '../model/state.ts';
 import type { Pool } from '../store/pool.ts';
@@ -76,31 +77,19 @@ export async function refreshActiveGauge(pool: Pool): Promise<void> {
 export function startRecoveryLoop(
   options: { pool: Pool; queues: JobQueues; intervalMs: number; logger: Logger },
 ): { stop(): Promise<void> } {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const sweep = async () => {
-    try {
-      const recovered = await recoverLostTicks(options.pool, options.queues);
-      if (recovered > 0) options.logger.info({ recovered }, 're-enqueued lost ticks from PostgreSQL');
-      const deliveries = await recoverLostDeliveries(options.pool, options.queues);
-      if (deliveries > 0) options.logger.info({ deliveries }, 're-enqueued lost notification deliveries from PostgreSQL');
-      await refreshActiveGauge(options.pool);
-    } catch (err) {
-      options.logger.warn({ err }, 'recovery sweep failed; it runs again at the next interval');
-    }
-  };
-  const loop = () => {
-    running = sweep().finally(() => {
-      if (!stopped) timer = setTimeout(loop, options.intervalMs);
-    });
-  };
-  loop();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+  return runPeriodically(
+    async () => {
+      try {
+        const recovered = await recoverLostTicks(options.pool, options.queues);
+        if (recovered > 0) options.logger.info({ recovered }, 're-enqueued lost ticks from PostgreSQL');
+        const deliveries = await recoverLostDeliveries(options.pool, options.queues);
+        if (deliveries > 0) options.logger.info({ deliveries }, 're-enqueued lost notification deliveries from PostgreSQL');
+        await refreshActiveGauge(options.pool);
+      } catch (err) {
+        options.logger.warn({ err }, 'recovery sweep failed; it runs again at the next interval');
+      }
     },
-  };
+    options.intervalMs,
+    { atStart: true },
+  );
 }
