@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { TERMINAL_PHASES } from '../../../src/model/state.ts';
+import { TERMINAL_PHASES, type RolloutState } from '../../../src/model/state.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runOleada, type Child } from '../../support/processes.ts';
 import { appWriteLog, appWrites, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
@@ -7,7 +7,9 @@ import { appWriteLog, appWrites, rolloutFile, startStack, type Stack } from '../
 interface LeaseRow {
   lease_owner: string | null;
   lease_token: string;
+  acting_lease: string | null;
   version: number;
+  cluster: RolloutState['clusters'][string];
 }
 
 describe('fencing: a worker stalled past its lease', () => {
@@ -38,15 +40,23 @@ describe('fencing: a worker stalled past its lease', () => {
     const { rollout } = await stack.runtime.service.create({ input: rolloutFile(stack), actor: 'ci' });
     const [first] = stack.clusters as [string];
     const leaseRow = async () =>
-      (await stack.runtime.pool.query<LeaseRow>('SELECT lease_owner, lease_token::text, version FROM rollouts WHERE id = $1', [rollout.id])).rows[0]!;
+      (
+        await stack.runtime.pool.query<LeaseRow>(
+          `SELECT lease_owner, lease_token::text, acting_lease::text, version, state->'clusters'->$2 AS cluster FROM rollouts WHERE id = $1`,
+          [rollout.id, first],
+        )
+      ).rows[0]!;
 
-    // The tick that ends the first pause sets the weight to 50: catch it holding the lease, before its write.
+    // The tick that ends the first pause sets the weight to 50: catch it holding the lease, before its write. That is
+    // either before it records its decision (still at the pause, which is over) or after (at the setWeight 50 step,
+    // acting under its lease, the write on its way through kube-sim's latency).
     const held = await stack.waitFor('the tick that ends the first pause, in flight', async () => {
-      const record = await stack.get(rollout.id);
-      const cluster = record.state.clusters[first]!;
-      if (cluster.phase !== 'canary' || cluster.step !== 1 || cluster.pauseUntil === null || Date.now() < cluster.pauseUntil) return undefined;
       const row = await leaseRow();
-      return row.lease_owner === null ? undefined : row;
+      const { cluster } = row;
+      if (row.lease_owner === null || cluster.phase !== 'canary') return undefined;
+      const endingPause = cluster.step === 1 && cluster.pauseUntil !== null && Date.now() >= cluster.pauseUntil;
+      const settingFifty = cluster.step === 2 && row.acting_lease === row.lease_token;
+      return endingPause || settingFifty ? row : undefined;
     }, 60_000);
     const victim = workers.find((worker) => held.lease_owner!.includes(`-${worker.process.pid}-`))!;
     expect(victim).toBeDefined();
