@@ -51,8 +51,6 @@ export interface TickDeps {
   outbox?: Outbox;
   /** Calls the rollout file's hooks (src/engine/hook-call.ts); absent: every call fails, saying so. */
   hooks?: HookCaller;
-  /** Makes the first try of committed deliveries in this process at once, ahead of their queued jobs (which stay as the backup). */
-  deliverNow?: (ids: string[], writeStartedAt: number) => void;
 }
 
 export type TickPayload = JobPayload<'tick'>;
@@ -122,7 +120,6 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
 
     let version: number;
     let deliveries: string[];
-    const writeStartedAt = performance.now();
     try {
       tickLease.assertHeld();
       ({ version, deliveries } = await persist(deps, record, tickLease, final));
@@ -132,9 +129,8 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
       deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on (or the lease was lost) during the tick; its decision was dropped');
       return;
     }
-    // The first tries go before the two trips to Redis below: they wait for nothing else, and the queued jobs that
-    // follow are only the backup (the claim in PostgreSQL lets one of them send).
-    deps.deliverNow?.(deliveries, writeStartedAt);
+    // The delivery thread heard of the deliveries at commit and makes their first tries (migration 0008); the jobs
+    // enqueued here are the backup (the claim in PostgreSQL lets one of them send).
     countTransitions(final);
     await Promise.all([schedule(deps.queues, record.id, version, final.wakeAt), deps.outbox?.dispatch(deliveries)]);
   } catch (err) {
