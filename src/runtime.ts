@@ -117,7 +117,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   }
 }
 
-/** Connections of the delivery thread's pool (src/notifications/first-tries.ts), besides the one that listens. */
+/** Connections of the delivery thread's pool for its tries (src/notifications/first-tries.ts); its claims and LISTEN have 3 more. */
 const DELIVERY_POOL_SIZE = 8;
 
 const deliveryMetrics: DeliveryMetrics = {

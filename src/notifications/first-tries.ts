@@ -20,7 +20,7 @@ import type { Notifications, NotificationsSource } from './file.ts';
 /** What the thread is started with (structured-cloned: plain data only). */
 export interface ThreadInit {
   databaseUrl: string;
-  /** Connections for claims, records and Slack's reads, besides the one that listens. */
+  /** Connections for the tries' records and Slack's reads; the claims and the listening connection have 3 more. */
   poolSize: number;
   logLevel: string;
   timeoutMs: number;
@@ -63,9 +63,11 @@ const RESTART_DELAY_MS = 1_000;
 
 function spawn(init: ThreadInit): Worker {
   const here = import.meta.url;
-  if (here.endsWith('.js')) return new Worker(new URL('./first-try-thread.js', here), { workerData: init });
+  // The thread keeps little in memory: a small young generation saves about 13 MB of the process's RSS.
+  const options = { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 4 } };
+  if (here.endsWith('.js')) return new Worker(new URL('./first-try-thread.js', here), options);
   // Running from the TypeScript sources (tsx, or vitest): ts-thread.mjs registers tsx in the thread first.
-  return new Worker(new URL('./ts-thread.mjs', here), { argv: [new URL('./first-try-thread.ts', here).href], workerData: init });
+  return new Worker(new URL('./ts-thread.mjs', here), { ...options, argv: [new URL('./first-try-thread.ts', here).href] });
 }
 
 /** Starts the delivery thread and resolves once it listens. */

@@ -30,8 +30,11 @@ const init = workerData as ThreadInit;
 const post = (message: FromThread) => port.postMessage(message);
 let notifications = init.notifications;
 const logger = createLogger(init.logLevel, 'oleada-deliveries');
-// One more connection than the tries use: the one that listens.
-const pool = createPool(init.databaseUrl, { max: init.poolSize + 1, applicationName: 'oleada-deliveries' });
+// Connections kept for a minute between bursts, so a burst does not wait for new ones. The claims and the listening
+// connection have a pool of their own, so a claim never waits behind the records and Slack reads of earlier tries.
+const KEEP_IDLE_MS = 60_000;
+const pool = createPool(init.databaseUrl, { max: init.poolSize, idleTimeoutMillis: KEEP_IDLE_MS, applicationName: 'oleada-deliveries' });
+const claims = createPool(init.databaseUrl, { max: CLAIMS_IN_FLIGHT + 1, idleTimeoutMillis: KEEP_IDLE_MS, applicationName: 'oleada-deliveries' });
 const deps: DeliveryDeps = {
   pool,
   notifications: { current: () => notifications },
@@ -75,7 +78,7 @@ function claimHeard(): void {
     const batch = new Map([...heard].slice(0, CLAIM_BATCH));
     for (const id of batch.keys()) heard.delete(id);
     claiming += 1;
-    const claim = claimDeliveries(pool, [...batch.keys()], 0, init.claimMs).then(
+    const claim = claimDeliveries(claims, [...batch.keys()], 0, init.claimMs).then(
       (claimed) => {
         const claimedMark = performance.now();
         // Those not claimed were delivered, or are being tried, by their queued job.
@@ -99,7 +102,7 @@ function claimHeard(): void {
 }
 
 async function listen(): Promise<void> {
-  subscription = await listenDeliveries(pool, {
+  subscription = await listenDeliveries(claims, {
     onIds,
     onLost: (err) => {
       subscription = undefined;
@@ -124,7 +127,7 @@ async function stop(): Promise<void> {
   clearTimeout(relistenTimer);
   await subscription?.close();
   await Promise.allSettled([...inFlight]);
-  await pool.end();
+  await Promise.all([pool.end(), claims.end()]);
   // Nothing is left to keep the thread alive: it exits.
   port.close();
 }
