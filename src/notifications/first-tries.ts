@@ -5,7 +5,7 @@
  * once that statement's answer came back: while 100 rollouts tick together, the answer, the claim and the send each
  * waited for the event loop to come round to them (the notify benchmark, docs/performance.md). The thread has an event
  * loop, a heap (so a garbage collection of the ticks' heap does not stop it) and PostgreSQL connections of its own. It
- * LISTENs on `oleada_delivery`, which a trigger announces each committed delivery on (migration 0008; PostgreSQL sends
+ * LISTENs on `oleada_delivery`, which a trigger announces each committed delivery on (migration 0009; PostgreSQL sends
  * a notification only at commit), and makes the first try at once: claim, send, record. What the thread cannot do
  * itself, it hands to this side: prom-client's counts (the registry lives here) and the job of a later try (the queues
  * live here). Nothing else changes: the tick still enqueues each delivery's job as the backup (the claim lets only one
