@@ -82,11 +82,11 @@ export const prometheusQueueWait = new Histogram({
 export const notificationFirstTry = new Histogram({
   name: 'oleada_notification_first_try_seconds',
   help:
-    'First tries made at commit, by stage: "write" from asking for a connection to the commit of the transaction that ' +
-    'wrote the event and the delivery, "claim" from that commit to the delivery claimed in PostgreSQL, ' +
+    'First tries made by the delivery thread, by stage: "announce" from the start of the statement that wrote the event ' +
+    'and the delivery to the thread hearing of its commit, "claim" from then to the delivery claimed in PostgreSQL, ' +
     '"send" from the claim to the receiver\'s answer.',
   labelNames: ['stage'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 });
 

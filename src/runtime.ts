@@ -16,13 +16,13 @@ import { startNamespaceSweep } from './engine/watched-namespaces.ts';
 import { WorkerGroup } from './queue/workers.ts';
 import { migrate, MigrationError, migrationStatus } from './store/migrate.ts';
 import { createPool, type Pool } from './store/pool.ts';
-import { runDelivery } from './notifications/deliver.ts';
-import { notificationFirstTry } from './metrics.ts';
+import { runDelivery, type DeliveryDeps, type DeliveryMetrics } from './notifications/deliver.ts';
+import { notificationDeliveriesTotal, notificationFirstTry } from './metrics.ts';
 import { NotificationsSource } from './notifications/file.ts';
+import { startFirstTries } from './notifications/first-tries.ts';
 import { Outbox } from './notifications/outbox.ts';
-import { createWebhookSender } from './notifications/webhook.ts';
-import { createSlackSender } from './notifications/slack.ts';
-import { createSlackClient } from './slack/client.ts';
+import { createSenders } from './notifications/senders.ts';
+import { deliverJobId } from './queue/catalog.ts';
 import { parseDuration } from './spec/duration.ts';
 
 /**
@@ -117,14 +117,19 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   }
 }
 
-/** Connections of the deliveries' own pool (see startEngine). */
+/** Connections of the delivery thread's pool for its tries (src/notifications/first-tries.ts); its claims and LISTEN have 3 more. */
 const DELIVERY_POOL_SIZE = 8;
+
+const deliveryMetrics: DeliveryMetrics = {
+  tried: (channel, status) => notificationDeliveriesTotal.inc({ channel, status }),
+  firstTry: (stage, seconds) => notificationFirstTry.observe({ stage }, seconds),
+};
 
 export interface Engine {
   stop(): Promise<void>;
 }
 
-/** Starts the tick workers and the recovery loop on a runtime. */
+/** Starts the tick workers, the delivery thread and the recovery loop on a runtime. */
 export async function startEngine(runtime: Runtime): Promise<Engine> {
   const { config, logger } = runtime;
   const deps: TickDeps = {
@@ -138,50 +143,49 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
     outbox: runtime.outbox,
     hooks: createHookCaller({ secret: config.OLEADA_HOOK_SIGNING_SECRET, allowedUrls: allowedUrlPrefixes(config) }),
   };
-  const deliveryTimeoutMs = config.OLEADA_DELIVERY_TIMEOUT_SECONDS * 1000;
-  // Deliveries have connections of their own: on the shared pool a first try queued behind every running tick's
-  // queries (the notify benchmark, docs/performance.md), and a try holds its claim for only two short statements.
-  const deliveryPool = createPool(config.DATABASE_URL, { max: DELIVERY_POOL_SIZE, applicationName: 'oleada-deliveries' });
-  const delivery = {
-    pool: deliveryPool,
-    queues: runtime.queues,
+  const timeoutMs = config.OLEADA_DELIVERY_TIMEOUT_SECONDS * 1000;
+  const schedule = config.OLEADA_DELIVERY_RETRY_SCHEDULE.split(',').map(parseDuration);
+  // A try holds its delivery for its timeout and then some; a killed sender's delivery goes on after that.
+  const claimMs = timeoutMs + config.OLEADA_LEASE_SECONDS * 1000;
+  const slack = { token: config.OLEADA_SLACK_BOT_TOKEN, apiUrl: config.OLEADA_SLACK_API_URL };
+  const enqueueTry = (deliveryId: string, attempt: number, at: Date) =>
+    runtime.queues.enqueue('deliver', { deliveryId, attempt }, { delay: at.getTime() - Date.now(), jobId: deliverJobId(deliveryId, attempt) });
+  // The queued jobs: the backup of each first try, and every later try.
+  const delivery: DeliveryDeps = {
+    pool: runtime.pool,
     notifications: runtime.notifications,
-    senders: {
-      webhook: createWebhookSender({ timeoutMs: deliveryTimeoutMs }),
-      ...(config.OLEADA_SLACK_BOT_TOKEN !== undefined && {
-        slack: createSlackSender({
-          client: createSlackClient({ token: config.OLEADA_SLACK_BOT_TOKEN, apiUrl: config.OLEADA_SLACK_API_URL, timeoutMs: deliveryTimeoutMs }),
-          pool: runtime.pool,
-          publicUrl: config.OLEADA_PUBLIC_URL,
-        }),
-      }),
-    },
-    schedule: config.OLEADA_DELIVERY_RETRY_SCHEDULE.split(',').map(parseDuration),
-    // A try holds its delivery for its timeout and then some; a killed sender's delivery goes on after that.
-    claimMs: deliveryTimeoutMs + config.OLEADA_LEASE_SECONDS * 1000,
+    senders: createSenders({ timeoutMs, pool: runtime.pool, publicUrl: config.OLEADA_PUBLIC_URL, slack }),
+    schedule,
+    claimMs,
     logger,
+    enqueueTry,
+    metrics: deliveryMetrics,
   };
-  // The first try of a delivery is made here as soon as its event commits, rather than after a trip through Redis and
-  // a worker's poll: the claim in PostgreSQL lets only one of this and the queued job send it.
-  deps.deliverNow = (ids, writeStartedAt) => {
-    const committedAt = performance.now();
-    for (const deliveryId of ids) {
-      notificationFirstTry.observe({ stage: 'write' }, (committedAt - writeStartedAt) / 1000);
-      runDelivery(delivery, { deliveryId, attempt: 0 }, committedAt).catch((err: unknown) =>
-        logger.warn({ err, delivery: deliveryId }, 'first try of a delivery failed; its queued job makes it again'),
-      );
-    }
-  };
-  const workers = new WorkerGroup({
-    redisUrl: config.REDIS_URL,
-    prefix: config.OLEADA_QUEUE_PREFIX,
-    concurrency: config.OLEADA_WORKER_CONCURRENCY,
+  // Without a notifications file no delivery is ever written, so no thread (it costs about 27 MB and 11 connections).
+  const firstTries = config.OLEADA_NOTIFICATIONS_FILE === '' ? undefined : await startFirstTries({
+    init: { databaseUrl: config.DATABASE_URL, poolSize: DELIVERY_POOL_SIZE, logLevel: config.OLEADA_LOG_LEVEL, timeoutMs, claimMs, schedule, publicUrl: config.OLEADA_PUBLIC_URL, slack },
+    notifications: runtime.notifications,
+    enqueueTry,
+    metrics: deliveryMetrics,
     logger,
-    lockDurationMs: config.OLEADA_LEASE_SECONDS * 1000,
-    stalledIntervalMs: config.OLEADA_LEASE_SECONDS * 1000,
-    handlers: { tick: (payload) => runTick(deps, payload), deliver: (payload) => runDelivery(delivery, payload) },
+    stopTimeoutMs: config.OLEADA_SHUTDOWN_TIMEOUT_SECONDS * 1000,
   });
-  await workers.waitUntilReady();
+  let workers: WorkerGroup;
+  try {
+    workers = new WorkerGroup({
+      redisUrl: config.REDIS_URL,
+      prefix: config.OLEADA_QUEUE_PREFIX,
+      concurrency: config.OLEADA_WORKER_CONCURRENCY,
+      logger,
+      lockDurationMs: config.OLEADA_LEASE_SECONDS * 1000,
+      stalledIntervalMs: config.OLEADA_LEASE_SECONDS * 1000,
+      handlers: { tick: (payload) => runTick(deps, payload), deliver: (payload) => runDelivery(delivery, payload) },
+    });
+    await workers.waitUntilReady();
+  } catch (err) {
+    await firstTries?.stop();
+    throw err;
+  }
   const recovery = startRecoveryLoop({
     pool: runtime.pool,
     queues: runtime.queues,
@@ -196,7 +200,7 @@ export async function startEngine(runtime: Runtime): Promise<Engine> {
       await namespaceSweep?.stop();
       await recovery.stop();
       await workers.close(config.OLEADA_SHUTDOWN_TIMEOUT_SECONDS * 1000);
-      await deliveryPool.end();
+      await firstTries?.stop();
     },
   };
 }

@@ -51,8 +51,6 @@ export interface TickDeps {
   outbox?: Outbox;
   /** Calls the rollout file's hooks (src/engine/hook-call.ts); absent: every call fails, saying so. */
   hooks?: HookCaller;
-  /** Makes the first try of committed deliveries in this process at once, ahead of their queued jobs (which stay as the backup). */
-  deliverNow?: (ids: string[], writeStartedAt: number) => void;
 }
 
 export type TickPayload = JobPayload<'tick'>;
@@ -166,11 +164,9 @@ async function carryOut(
   const deliveries: string[] = [];
   const write = async (what: Decision, acting: boolean) => {
     lease.assertHeld();
-    const startedAt = performance.now();
     const written = await persist(deps, record, version, lease, what, acting);
-    // The first tries go before anything else: they wait for nothing, and the queued jobs that the tick's end adds
-    // are only the backup (the claim in PostgreSQL lets one of them send).
-    deps.deliverNow?.(written.deliveries, startedAt);
+    // The delivery thread heard of the deliveries at commit and makes their first tries (migration 0009); the jobs
+    // that the tick's end enqueues are the backup (the claim in PostgreSQL lets one of them send).
     version = written.version;
     deliveries.push(...written.deliveries);
   };

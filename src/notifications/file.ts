@@ -184,6 +184,7 @@ export function channelsFor(notifications: Notifications, app: string, event: No
 /** The notifications file as it is now, kept current by a watcher; without a file, no channel and no subscription. */
 export class NotificationsSource {
   private watcher: DirectoryWatch | null = null;
+  private readonly listeners = new Set<(value: Notifications) => void>();
 
   private constructor(private value: Notifications) {}
 
@@ -210,6 +211,7 @@ export class NotificationsSource {
         () => loadNotificationsFile(path, options),
         (next) => {
           source.value = next;
+          for (const listener of source.listeners) listener(next);
           options.onReload?.();
         },
         (err) => options.onReload?.(err),
@@ -221,6 +223,12 @@ export class NotificationsSource {
 
   current(): Notifications {
     return this.value;
+  }
+
+  /** Calls `listener` with every file accepted by a reload, from now on; returns what stops it. */
+  onChange(listener: (value: Notifications) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   close(): void {

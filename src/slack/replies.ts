@@ -1,11 +1,11 @@
 /**
  * What Oleada says back in Slack: posts to a `response_url` (the reply to a slash command or a click, valid for 30
  * minutes and five posts) and `chat.update` of the message a button sat on. The WebClient is built here with the bot
- * token by the one builder, src/slack/client.ts.
+ * token by the one builder, src/notifications/slack-client.ts.
  */
 import type { WebClient } from '@slack/web-api';
 import { toError } from '../errors.ts';
-import { createSlackClient } from './client.ts';
+import { createSlackClient } from '../notifications/slack-client.ts';
 
 /** A reply to the person who asked, visible to them alone. */
 export interface EphemeralReply {

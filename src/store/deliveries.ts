@@ -28,13 +28,19 @@ export async function insertDeliveries(db: Db, rolloutId: string, deliveries: Ne
  * The claim lapses after `claimMs`, so a sender killed mid-try leaves the delivery to the next one.
  */
 export async function claimDelivery(db: Db, id: string, attempt: number, claimMs: number): Promise<Delivery | undefined> {
-  const { rows } = await db.query<Delivery>(
-    `UPDATE notification_deliveries SET claimed_until = now() + make_interval(secs => $3::double precision / 1000)
-      WHERE id = $1 AND status = 'pending' AND attempts = $2 AND (claimed_until IS NULL OR claimed_until < now())
-      RETURNING ${COLUMNS}`,
-    [id, attempt, claimMs],
-  );
-  return rows[0];
+  return (await claimDeliveries(db, [id], attempt, claimMs))[0];
+}
+
+/** claimDelivery for many deliveries at the same try, in one statement: those it could take. */
+export async function claimDeliveries(db: Db, ids: readonly string[], attempt: number, claimMs: number): Promise<Delivery[]> {
+  const { rows } = await db.query<Delivery>({
+    name: 'oleada-delivery-claim',
+    text: `UPDATE notification_deliveries SET claimed_until = now() + make_interval(secs => $3::double precision / 1000)
+            WHERE id = ANY($1::text[]) AND status = 'pending' AND attempts = $2 AND (claimed_until IS NULL OR claimed_until < now())
+            RETURNING ${COLUMNS}`,
+    values: [ids, attempt, claimMs],
+  });
+  return rows;
 }
 
 export interface TryOutcome {

@@ -41,13 +41,44 @@ export interface ListenHandlers {
  * Holds one pooled connection in LISTEN on the rollout channel. It does not reconnect by itself: the caller decides
  * (after onLost) whether and when to listen again.
  */
-export async function listenRolloutChanges(pool: Pool, handlers: ListenHandlers): Promise<ChangeSubscription> {
+export function listenRolloutChanges(pool: Pool, handlers: ListenHandlers): Promise<ChangeSubscription> {
+  return listenChannel(pool, ROLLOUT_CHANNEL, {
+    onPayload: (payload) => {
+      const change = parseRolloutChange(payload);
+      if (change) handlers.onChange(change);
+    },
+    onLost: handlers.onLost,
+  });
+}
+
+/** The channel that carries the ids of committed notification deliveries, comma-separated (migration 0008). */
+export const DELIVERY_CHANNEL = 'oleada_delivery';
+
+/** Reads a delivery announcement: the ids it names, nothing that is not a delivery id. */
+export function parseDeliveryIds(payload: string | undefined): string[] {
+  return (payload ?? '').split(',').filter((id) => /^msg_[0-9a-f]{32}$/.test(id));
+}
+
+/**
+ * Holds one pooled connection in LISTEN on the delivery channel (see DELIVERY_CHANNEL); like listenRolloutChanges, it
+ * does not reconnect by itself.
+ */
+export function listenDeliveries(pool: Pool, handlers: { onIds(ids: string[]): void; onLost(error: Error): void }): Promise<ChangeSubscription> {
+  return listenChannel(pool, DELIVERY_CHANNEL, {
+    onPayload: (payload) => {
+      const ids = parseDeliveryIds(payload);
+      if (ids.length > 0) handlers.onIds(ids);
+    },
+    onLost: handlers.onLost,
+  });
+}
+
+/** One pooled connection in LISTEN on `channel` (a constant identifier of this module, never user input). */
+async function listenChannel(pool: Pool, channel: string, handlers: { onPayload(payload: string | undefined): void; onLost(error: Error): void }): Promise<ChangeSubscription> {
   const client = await pool.connect();
   let closed = false;
   const onNotification = (message: { channel: string; payload?: string }) => {
-    if (message.channel !== ROLLOUT_CHANNEL) return;
-    const change = parseRolloutChange(message.payload);
-    if (change) handlers.onChange(change);
+    if (message.channel === channel) handlers.onPayload(message.payload);
   };
   const onError = (error: Error) => {
     if (closed) return;
@@ -60,7 +91,7 @@ export async function listenRolloutChanges(pool: Pool, handlers: ListenHandlers)
   client.on('notification', onNotification);
   client.on('error', onError);
   try {
-    await client.query(`LISTEN ${ROLLOUT_CHANNEL}`);
+    await client.query(`LISTEN ${channel}`);
   } catch (err) {
     closed = true;
     client.off('notification', onNotification);
@@ -74,7 +105,7 @@ export async function listenRolloutChanges(pool: Pool, handlers: ListenHandlers)
       closed = true;
       client.off('notification', onNotification);
       try {
-        await client.query(`UNLISTEN ${ROLLOUT_CHANNEL}`);
+        await client.query(`UNLISTEN ${channel}`);
         client.off('error', onError);
         client.release();
       } catch (err) {

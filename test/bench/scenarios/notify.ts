@@ -104,7 +104,7 @@ export const notifyScenario: Scenario = {
     // Kill the engine and lose the queue halfway: when about half of the rollouts have finished.
     await waitFor('half of the rollouts to finish', async () => (await phases()).filter((p) => isTerminal(p as never)).length >= n / 2, 300_000, 200);
     // Where the time goes, from the engine about to be killed (the deliveries the latency rows count are its): its
-    // histogram of the first tries made at commit, by stage (src/notifications/deliver.ts).
+    // histogram of the first tries made by its delivery thread, by stage (src/notifications/deliver.ts).
     const stages = firstTryStages(await engine.metrics());
     const killedAt = Date.now();
     engine.child.process.kill('SIGKILL');
@@ -153,7 +153,7 @@ export const notifyScenario: Scenario = {
         ...stages.map(({ stage, count, p50, p99 }) =>
           row({
             scenario: 'notify',
-            figure: `first try at commit: ${stage}, p99 (${count} tries, before the kill)`,
+            figure: `first try by the delivery thread: ${stage}, p99 (${count} tries, before the kill)`,
             value: p99 * 1000,
             unit: 'ms',
             note: `p50 ${(p50 * 1000).toFixed(0)} ms; interpolated in the histogram's buckets`,
@@ -167,9 +167,13 @@ export const notifyScenario: Scenario = {
   },
 };
 
-const STAGES = { write: 'connection asked → event and delivery committed', claim: 'event committed → delivery claimed', send: 'claimed → receiver answered' } as const;
+const STAGES = {
+  announce: 'event written → announced to the delivery thread',
+  claim: 'announced → delivery claimed',
+  send: 'claimed → receiver answered',
+} as const;
 
-/** The p50 and p99 of each stage of the first tries made at commit (interpolated in their histogram's buckets). */
+/** The p50 and p99 of each stage of the delivery thread's first tries (interpolated in their histogram's buckets). */
 function firstTryStages(metrics: MetricsSnapshot): { stage: string; count: number; p50: number; p99: number }[] {
   return Object.entries(STAGES).map(([stage, name]) => {
     const buckets = metrics.buckets('oleada_notification_first_try_seconds', { stage });
