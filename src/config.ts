@@ -43,7 +43,7 @@ export const ConfigSchema = Type.Object({
    * `worker` (src/heap.ts). Lower keeps resident memory closer to the live data and collects more often; 0 leaves
    * V8's own choice, up to 300%.
    */
-  OLEADA_HEAP_GROWTH_PERCENT: Type.Integer({ minimum: 0, maximum: 300, default: 50 }),
+  OLEADA_HEAP_GROWTH_PERCENT: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
   /** Seconds a graceful shutdown waits for running ticks before it releases them and exits. */
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   /** When true, GET /metrics needs a token like every other read. */

@@ -11,7 +11,7 @@ const ENVIRONMENT = `Configuration comes from the environment (see README.md, "C
   OLEADA_TOKENS_FILE                API tokens (and Slack users)
   OLEADA_SLACK_SIGNING_SECRET, OLEADA_SLACK_BOT_TOKEN   the Slack app (docs/slack.md)
   OLEADA_QUEUE_PREFIX, OLEADA_WORKER_CONCURRENCY, OLEADA_LOG_LEVEL, ...
-  OLEADA_HEAP_GROWTH_PERCENT        how far the heap grows past live data before a full GC (default 50)`;
+  OLEADA_HEAP_GROWTH_PERCENT        how far the heap grows past live data before a full GC (default 30)`;
 
 async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
   const config = loadConfig();

@@ -140,6 +140,8 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
       OLEADA_CLUSTERS_FILE: sim.clustersFile,
       // For comparison: OLEADA_WATCH_CACHE=0 npm run bench -- scale measures the engine without its watch caches.
       ...(process.env.OLEADA_WATCH_CACHE ? { OLEADA_WATCH_CACHE: process.env.OLEADA_WATCH_CACHE } : {}),
+      // And OLEADA_HEAP_GROWTH_PERCENT=0 npm run bench -- scale measures it with V8's own heap sizing.
+      ...(process.env.OLEADA_HEAP_GROWTH_PERCENT ? { OLEADA_HEAP_GROWTH_PERCENT: process.env.OLEADA_HEAP_GROWTH_PERCENT } : {}),
     };
     const engine = await startServe({ ...env, OLEADA_TOKENS_FILE: '' });
     defer(() => engine.stop());
