@@ -145,6 +145,29 @@ describe('the watch caches’ scope: per namespace, or one watch for the cluster
     await waitFor('the change in the cache', async () => (await client.getDeployment('ns-3', 'web'))?.metadata?.annotations?.['example.com/page'] === 'last');
   });
 
+  it('does not count a namespace first read while the pages come as listed: it is loaded on its own', async () => {
+    const faults = env.sim.cluster(cluster).faults;
+    const client = cachedClient(env.kubeconfig, undefined, 2);
+    const cache = client.caches!.deployments;
+    try {
+      for (const namespace of NAMESPACES.slice(0, 3)) await client.getDeployment(namespace, 'web');
+      // Every call now takes 300 ms, so the 4 pages of the cluster-wide list take over a second. The fourth namespace
+      // starts it; `elsewhere` (the first key of the first page) is first read once that page has been read.
+      faults.setApiLatency(300);
+      const lists = await requests(cluster, 'list');
+      const switching = client.getDeployment(NAMESPACES[3]!, 'web');
+      await waitFor('the first page to have come', async () => cache.currentScope === 'cluster' && (await requests(cluster, 'list')) > lists);
+      expect((await client.getDeployment('elsewhere', 'web'))?.metadata?.name).toBe('web');
+      await switching;
+      faults.setApiLatency(0);
+      await waitFor('elsewhere to be synced', () => cache.synced('elsewhere'));
+      expect(cache.objectCount()).toBe(5);
+      expect((await client.getDeployment('elsewhere', 'web'))?.metadata?.name).toBe('web');
+    } finally {
+      faults.setApiLatency(0);
+    }
+  });
+
   it('falls back to a watch per namespace when the cluster-wide list is refused, says which rule to add, and the rule works', async () => {
     // A kubeconfig whose user has the per-namespace Roles only, as `oleada cluster credentials` makes it.
     const token = env.sim.cluster(cluster).addUserToken('oleada');
