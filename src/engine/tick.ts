@@ -83,7 +83,7 @@ async function leaseAndLoad(deps: TickDeps, id: string): Promise<{ record: TickR
 /**
  * One tick: take the lease and load, observe what the state needs, decide, act, and persist the new state with its
  * events, samples, judgements, command outcomes and deliveries in one statement guarded by the version counter and
- * the lease; then schedule the next tick.
+ * the lease (a decision that writes to a cluster is recorded before its writes: carryOut); then schedule the next tick.
  */
 export async function runTick(deps: TickDeps, payload: TickPayload): Promise<void> {
   const started = Date.now();
@@ -99,8 +99,9 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
   const tickLease = new TickLease(deps.pool, deps.logger, record.id, deps.owner, record.leaseToken, deps.leaseMs, asked);
   let released = false;
   try {
-    // A scheduled tick for a state that has since moved on is stale: the newer state scheduled its own.
-    if (payload.reason === 'scheduled' && payload.version !== undefined && payload.version !== record.version && commands.length === 0) {
+    // A scheduled tick for a state that has since moved on is stale: the newer state scheduled its own. Unless the
+    // newer state is a decision whose tick died before writing its outcome: nothing scheduled after it.
+    if (payload.reason === 'scheduled' && payload.version !== undefined && payload.version !== record.version && commands.length === 0 && !record.interrupted) {
       return;
     }
     if (isTerminal(record.phase) && commands.length === 0) return;
@@ -116,27 +117,18 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     const now = Date.now();
     const decision = decide(record.plan, record.state, observations, now);
     tickLease.assertHeld();
-    // Hook calls run beside the Kubernetes writes, each within its own timeout; they are not writes, so not fenced.
-    const [results, answers] = await Promise.all([kube(() => act(deps, record.plan, decision.actions, snapshots)), callHooks(deps, record, decision)]);
-    const final = recordHookAnswers(record.plan, recordActionResults(decision, results, Date.now()), answers, Date.now());
 
-    let version: number;
-    let deliveries: string[];
-    const writeStartedAt = performance.now();
+    let written: Written;
     try {
-      tickLease.assertHeld();
-      ({ version, deliveries } = await persist(deps, record, tickLease, final));
+      written = await carryOut(deps, record, tickLease, decision, (actions) => kube(() => act(deps, record.plan, actions, snapshots)));
       released = true;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;
       deps.logger.warn({ rollout: record.id, version: record.version }, 'state moved on (or the lease was lost) during the tick; its decision was dropped');
       return;
     }
-    // The first tries go before the two trips to Redis below: they wait for nothing else, and the queued jobs that
-    // follow are only the backup (the claim in PostgreSQL lets one of them send).
-    deps.deliverNow?.(deliveries, writeStartedAt);
-    countTransitions(final);
-    await Promise.all([schedule(deps.queues, record.id, version, final.wakeAt), deps.outbox?.dispatch(deliveries)]);
+    countTransitions(written.final);
+    await Promise.all([schedule(deps.queues, record.id, written.version, written.final.wakeAt), deps.outbox?.dispatch(written.deliveries)]);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) throw err;
     // Another worker has the rollout now and ticks it from the state in PostgreSQL; this tick wrote nothing since.
@@ -147,6 +139,52 @@ export async function runTick(deps: TickDeps, payload: TickPayload): Promise<voi
     if (!released) await releaseLease(deps.pool, record.id, deps.owner, record.leaseToken).catch(() => {});
     tickDuration.observe((Date.now() - started) / 1000);
   }
+}
+
+/** What a tick wrote: the version it ended at, the deliveries its events caused, and its decision with the outcome. */
+interface Written {
+  version: number;
+  deliveries: string[];
+  final: Decision;
+}
+
+/**
+ * Carries out a decision and writes it. Decision before writes: a decision that changes a cluster is recorded first,
+ * keeping the lease (migration 0008), so a tick that dies or stalls between its Kubernetes writes and its last write
+ * leaves the step it was carrying out on record. The next holder finishes that step, its writes skipped where the
+ * cluster shows them done, rather than putting the cluster back to the step before and doing it again. The second
+ * write adds what the Kubernetes writes and the hook answers changed. Throws StaleStateError when either write loses.
+ */
+async function carryOut(
+  deps: TickDeps,
+  record: TickRecord,
+  lease: TickLease,
+  decision: Decision,
+  writeToClusters: (actions: Action[]) => Promise<ActionResult[]>,
+): Promise<Written> {
+  let version = record.version;
+  const deliveries: string[] = [];
+  const write = async (what: Decision, acting: boolean) => {
+    lease.assertHeld();
+    const startedAt = performance.now();
+    const written = await persist(deps, record, version, lease, what, acting);
+    // The first tries go before anything else: they wait for nothing, and the queued jobs that the tick's end adds
+    // are only the backup (the claim in PostgreSQL lets one of them send).
+    deps.deliverNow?.(written.deliveries, startedAt);
+    version = written.version;
+    deliveries.push(...written.deliveries);
+  };
+  if (decision.actions.length > 0) await write(decision, true);
+  // Hook calls run beside the Kubernetes writes, each within its own timeout; they are not writes, so not fenced.
+  const [results, answers] = await Promise.all([writeToClusters(decision.actions), callHooks(deps, record, decision)]);
+  const final = recordHookAnswers(record.plan, recordActionResults(decision, results, Date.now()), answers, Date.now());
+  await write(version === record.version ? final : addedSince(decision, final), false);
+  return { version, deliveries, final };
+}
+
+/** `final` less what `recorded` already wrote: its events came first, and its rows are written. */
+function addedSince(recorded: Decision, final: Decision): Decision {
+  return { ...final, events: final.events.slice(recorded.events.length), samples: [], judgements: [], commandOutcomes: [] };
 }
 
 // --- observe -------------------------------------------------------------------------------------------------------
@@ -342,22 +380,30 @@ class StaleStateError extends Error {
   override name = 'StaleStateError';
 }
 
-async function persist(deps: TickDeps, record: TickRecord, lease: TickLease, decision: Decision): Promise<{ version: number; deliveries: string[] }> {
+/** Writes `decision` over `expectedVersion`; with `acting`, as the record of a decision about to be carried out. */
+async function persist(
+  deps: TickDeps,
+  record: TickRecord,
+  expectedVersion: number,
+  lease: TickLease,
+  decision: Decision,
+  acting: boolean,
+): Promise<{ version: number; deliveries: string[] }> {
   // The deliveries these events cause are written by the same statement: committed together, or not at all.
   const deliveries = deps.outbox?.deliveriesOf(record, decision.events) ?? [];
   const version = await persistTick(deps.pool, {
     id: record.id,
-    expectedVersion: record.version,
+    expectedVersion,
     state: decision.state,
     nextTickAt: nextTickDate(decision.wakeAt),
-    lease: { owner: lease.owner, token: lease.token },
+    lease: { owner: lease.owner, token: lease.token, acting },
     events: decision.events,
     samples: decision.samples,
     judgements: decision.judgements,
     outcomes: decision.commandOutcomes,
     deliveries,
   });
-  if (version === undefined) throw new StaleStateError(`rollout ${record.id} moved past version ${record.version}`);
+  if (version === undefined) throw new StaleStateError(`rollout ${record.id} moved past version ${expectedVersion}`);
   // The next tick of this rollout in this process starts from this state without reading it back.
   if (isTerminal(decision.state.phase)) deps.cache.forget(record.id);
   else deps.cache.rememberState(record.id, version, decision.state);

@@ -204,13 +204,17 @@ export class ApiServer {
 
   /** The Kubernetes API itself, behind the injected faults. */
   private async serveApi(req: IncomingMessage, res: ServerResponse, path: string, parsed: ApiRequest, user: UserInfo, query: URLSearchParams): Promise<void> {
-    if (parsed.kind === 'resource' && isWriteMethod(req.method ?? 'GET')) {
+    const write = parsed.kind === 'resource' && isWriteMethod(req.method ?? 'GET');
+    const gone = () => res.destroyed || res.socket === null || res.socket.destroyed;
+    if (write) {
       const resource = parsed.group ? `${parsed.resource}.${parsed.group}` : parsed.resource;
-      const gone = () => res.destroyed || res.socket === null || res.socket.destroyed;
       if (!(await this.options.faults.waitIfHeld(resource, gone, (listener) => res.once('close', listener)))) return;
     }
     const latency = this.options.faults.apiLatencyMs;
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    // The injected latency stands for the network before the server: a write whose client went away meanwhile (a
+    // killed process) never reached storage, and its audit entry says 499. Tests count such writes as not made.
+    if (write && gone()) return;
     if (this.options.faults.shouldFail()) throw internalError('kube-sim injected fault (failFraction)');
     if (path === '/openapi/v2') {
       await serveOpenApiV2(req, res, this.options.resources);

@@ -143,9 +143,11 @@ export interface StateWrite {
   nextTickAt: Date | null;
   /**
    * The lease this write is made under. When given, the write also requires that lease (owner and token) to be
-   * unchanged, so a tick that lost its lease writes nothing, and the write gives the lease back.
+   * unchanged, so a tick that lost its lease writes nothing, and the write gives the lease back. With `acting`, the
+   * write is a tick's decision recorded before its Kubernetes writes (migration 0008): it keeps the lease and marks
+   * the row as acting under it, until the tick's next write.
    */
-  lease?: { owner: string; token: string };
+  lease?: { owner: string; token: string; acting?: boolean };
 }
 
 /**
@@ -154,14 +156,15 @@ export interface StateWrite {
  * state, and a tick that lost its lease never writes.
  */
 /**
- * The guarded UPDATE of writeState, parameters $1-$9 (stateWriteParams), returning the new version. store/tick.ts uses
+ * The guarded UPDATE of writeState, parameters $1-$10 (stateWriteParams), returning the new version. store/tick.ts uses
  * it as the first step of the statement that writes a tick's state with its rows.
  */
 export const STATE_UPDATE_SQL = `UPDATE rollouts
         SET state = $3, phase = $4, reason = $5, next_tick_at = $6, version = version + 1, updated_at = now(),
             finished_at = CASE WHEN $7 THEN coalesce(finished_at, now()) ELSE NULL END,
-            lease_owner = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_owner END,
-            lease_until = CASE WHEN lease_owner = $8 THEN NULL ELSE lease_until END
+            acting_lease = CASE WHEN $10 THEN $9::bigint ELSE NULL END,
+            lease_owner = CASE WHEN lease_owner = $8 AND NOT $10 THEN NULL ELSE lease_owner END,
+            lease_until = CASE WHEN lease_owner = $8 AND NOT $10 THEN NULL ELSE lease_until END
       WHERE id = $1 AND version = $2 AND ($9::bigint IS NULL OR (lease_owner = $8 AND lease_token = $9::bigint))
       RETURNING version`;
 
@@ -176,6 +179,7 @@ export function stateWriteParams(write: StateWrite): unknown[] {
     !ACTIVE_PHASES.includes(write.state.phase as (typeof ACTIVE_PHASES)[number]),
     write.lease?.owner ?? null,
     write.lease?.token ?? null,
+    write.lease?.acting ?? false,
   ];
 }
 

@@ -2,7 +2,8 @@
  * The two statements of a tick (docs/architecture.md, "The flow of a tick"): one takes the lease and loads what the
  * tick needs, with the pending commands; one writes the new state with its events, samples, judgements, command
  * outcomes and notification deliveries. Each is one round trip, and the second is atomic without BEGIN and COMMIT
- * because it is a single statement.
+ * because it is a single statement. A tick that writes to a cluster runs the second twice: once to record its decision
+ * before those writes (keeping the lease), once for their outcome.
  */
 import type { CommandRecord, CommandOutcome } from '../model/commands.ts';
 import type { NewDelivery } from '../model/deliveries.ts';
@@ -42,6 +43,11 @@ export interface LeasedTick {
   version: number;
   /** Names this holding of the lease; fences everything it writes (migration 0006). */
   leaseToken: string;
+  /**
+   * A tick before this one recorded its decision and then lost its lease before writing the outcome (migration 0008):
+   * its Kubernetes writes may be done, in part or not at all, and this tick finishes them from the recorded state.
+   */
+  interrupted: boolean;
   plan: Plan | null;
   state: RolloutState | null;
   /** Commands not yet applied, oldest first: the engine applies them in the order they were given. */
@@ -61,10 +67,10 @@ export async function leaseForTick(db: Db, request: LeaseRequest): Promise<Lease
              UPDATE rollouts SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000),
                     lease_token = lease_token + 1
               WHERE id = $1 AND (lease_until IS NULL OR lease_until < now())
-              RETURNING id, app, phase, version, lease_token, CASE WHEN $4::boolean THEN NULL ELSE plan END AS plan,
+              RETURNING id, app, phase, version, lease_token, acting_lease IS NOT NULL AS interrupted, CASE WHEN $4::boolean THEN NULL ELSE plan END AS plan,
                         CASE WHEN version = $5::bigint THEN NULL ELSE state END AS state
            )
-           SELECT l.id, l.app, l.phase, l.version, l.lease_token::text AS "leaseToken", l.plan, l.state,
+           SELECT l.id, l.app, l.phase, l.version, l.lease_token::text AS "leaseToken", l.interrupted, l.plan, l.state,
                   (SELECT json_agg(json_build_object('id', c.id, 'type', c.type, 'args', c.args, 'actor', c.actor, 'reason', c.reason)
                                    ORDER BY c.id)
                      FROM commands c WHERE c.rollout_id = l.id AND c.applied_at IS NULL) AS commands

@@ -177,11 +177,22 @@ export function deploymentImage(stack: Stack, cluster: string, name = 'checkout'
 
 /** The writes kube-sim saw to the app's Deployments, oldest first, as "METHOD stable" or "METHOD canary". */
 export function appWrites(stack: Stack, cluster: string): string[] {
+  return appWriteEntries(stack, cluster).map((entry) => `${entry.method} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
+}
+
+/** The same writes in full (time, status, the writer's User-Agent with its lease), for a failing assertion's message. */
+export function appWriteLog(stack: Stack, cluster: string): string {
+  return appWriteEntries(stack, cluster)
+    .map((entry) => `${new Date(entry.time).toISOString()} ${entry.method} ${entry.path} ${entry.status} ${entry.userAgent ?? ''}`)
+    .join('\n');
+}
+
+/** Writes to Deployments that reached storage: a 499 is a write whose client went away before kube-sim applied it. */
+function appWriteEntries(stack: Stack, cluster: string) {
   return stack.sim
     .cluster(cluster)
     .audit()
-    .filter((entry) => entry.method !== 'GET' && /\/deployments/.test(entry.path))
-    .map((entry) => `${entry.method} ${/checkout-canary/.test(entry.path) ? 'canary' : 'stable'}`);
+    .filter((entry) => entry.method !== 'GET' && /\/deployments/.test(entry.path) && entry.status !== 499);
 }
 
 /** The stack's API on a free port, with one deployer token named `pipeline`; closing the app stops it. */

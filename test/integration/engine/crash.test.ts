@@ -2,7 +2,7 @@ import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runOleada, type Child } from '../../support/processes.ts';
 import { PrivateRedis } from '../../support/redis.ts';
-import { appWrites, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
+import { appWriteLog, appWrites, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 
 function stepsOnce(events: { type: string; cluster: string | null; message: string }[]): void {
   const steps = events.filter((e) => e.type === 'cluster.step' || e.type === 'cluster.promoted' || e.type === 'cluster.started');
@@ -49,7 +49,7 @@ describe('crash safety: a worker killed mid-rollout', () => {
     const done = await stack.waitForPhase(rollout.id, [...TERMINAL_PHASES], 120_000);
     expect(done.phase, done.reason ?? '').toBe('succeeded');
     for (const cluster of stack.clusters) {
-      expect(appWrites(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
+      expect(appWrites(stack, cluster), appWriteLog(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
     }
     stepsOnce(await stack.events(rollout.id));
   });

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { TERMINAL_PHASES } from '../../../src/model/state.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runOleada, type Child } from '../../support/processes.ts';
-import { appWrites, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
+import { appWriteLog, appWrites, rolloutFile, startStack, type Stack } from '../../support/stack.ts';
 
 interface LeaseRow {
   lease_owner: string | null;
@@ -74,7 +74,7 @@ describe('fencing: a worker stalled past its lease', () => {
     expect(writes.filter((entry) => entry.userAgent === lostLease && entry.time >= takenOverAt)).toEqual([]);
     for (const cluster of stack.clusters) {
       // The same writes as an undisturbed run: each step once, nothing repeated by the stalled worker.
-      expect(appWrites(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
+      expect(appWrites(stack, cluster), appWriteLog(stack, cluster)).toEqual(['PATCH canary', 'PATCH canary', 'PATCH stable', 'DELETE canary']);
     }
   });
 });

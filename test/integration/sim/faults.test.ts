@@ -63,6 +63,22 @@ describe('injected faults', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   });
 
+  it('drop a delayed write whose client went away before the delay ended, and audit it as 499', async () => {
+    eu.faults.setApiLatency(600);
+    const since = performance.timeOrigin + performance.now();
+    const body = JSON.stringify({ metadata: { name: 'late' }, data: { a: '1' } });
+    const abandoned = rawRequest(`${eu.url}/api/v1/namespaces/shop/configmaps`, { method: 'POST', token: eu.token, body, contentType: 'application/json', timeoutMs: 150 });
+    await expect(abandoned).rejects.toThrow();
+    await waitFor('the audit to show it dropped', () => eu.audit(since).some((e) => e.verb === 'create' && e.status === 499));
+    // A read sent after the dropped write waits out the same latency, so it is served after that write would have been.
+    const read = await rawRequest(`${eu.url}/api/v1/namespaces/shop/configmaps/late`, { token: eu.token });
+    expect(read.status).toBe(404);
+    expect(eu.get('v1/ConfigMap', 'shop', 'late')).toBeUndefined();
+    // The same write from a client that waits is stored.
+    await core(EU).createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'late' }, data: { a: '1' } } });
+    expect(eu.get('v1/ConfigMap', 'shop', 'late')).toBeDefined();
+  });
+
   it('change a version\'s behaviour at run time, in one cluster only, until reset', async () => {
     eu.faults.setBehaviour('1.0.0', 'crash');
     await waitFor('the EU pods to crash-loop', async () => {

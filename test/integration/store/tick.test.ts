@@ -119,6 +119,25 @@ describe('the statements of a tick', () => {
     expect(await counts(id)).toEqual({ events: 1, samples: 1, deliveries: 1, applied: 0 });
   });
 
+  it('keeps the lease over a decision recorded before its writes, and tells the next holder when that tick never finished', async () => {
+    const id = await newRollout('shop-acting');
+    const leased = await leaseForTick(pool, { id, owner: OWNER, ttlMs: 1, havePlan: false, knownVersion: null });
+    expect(leased!.interrupted).toBe(false);
+    const acting = { owner: OWNER, token: leased!.leaseToken, acting: true };
+    expect(await persistTick(pool, { ...write(id, 0, leased!.leaseToken, 1), lease: acting })).toBe(1);
+    const { rows } = await pool.query('SELECT version, lease_owner, acting_lease::text FROM rollouts WHERE id = $1', [id]);
+    expect(rows[0]).toEqual({ version: 1, lease_owner: OWNER, acting_lease: leased!.leaseToken });
+
+    // The holder dies before its outcome: once its 1 ms lease lapses, the next holder learns the decision was cut short.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const next = await leaseForTick(pool, { id, owner: 'worker-b', ttlMs: LEASE_MS, havePlan: false, knownVersion: null });
+    expect(next).toMatchObject({ version: 1, interrupted: true, state: state(1) });
+    // Its own write ends the acting and gives the lease back; the holder after it is told nothing was cut short.
+    expect(await persistTick(pool, { ...write(id, 1, next!.leaseToken, 2), lease: { owner: 'worker-b', token: next!.leaseToken } })).toBe(2);
+    const after = await leaseForTick(pool, { id, owner: OWNER, ttlMs: LEASE_MS, havePlan: false, knownVersion: null });
+    expect(after).toMatchObject({ version: 2, interrupted: false });
+  });
+
   it('refuses a change of a rollout’s plan, spec or app, and lets every other column change', async () => {
     const id = await newRollout('shop-fixed');
     await expect(pool.query(`UPDATE rollouts SET plan = '{"app":"other"}' WHERE id = $1`, [id])).rejects.toThrow(/fixed at create/);
