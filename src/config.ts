@@ -38,6 +38,12 @@ export const ConfigSchema = Type.Object({
    * rollouts about this long later. Must exceed the longest tick (Kubernetes and Prometheus calls have their timeouts).
    */
   OLEADA_LEASE_SECONDS: Type.Number({ minimum: 1, default: 30 }),
+  /**
+   * How far (in percent of the live heap) V8 lets the heap grow before its next full collection, in `serve`, `api` and
+   * `worker` (src/heap.ts). Lower keeps resident memory closer to the live data and collects more often; 0 leaves
+   * V8's own choice, up to 300%.
+   */
+  OLEADA_HEAP_GROWTH_PERCENT: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
   /** Seconds a graceful shutdown waits for running ticks before it releases them and exits. */
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   /** When true, GET /metrics needs a token like every other read. */
@@ -105,6 +111,7 @@ const DESCRIPTIONS: Record<string, string> = {
   OLEADA_SHUTDOWN_TIMEOUT_SECONDS: 'a number of seconds above 0',
   OLEADA_LEASE_SECONDS: 'a number of seconds, at least 1',
   OLEADA_METRICS_AUTH: 'true or false',
+  OLEADA_HEAP_GROWTH_PERCENT: 'a whole number of percent from 0 (V8 chooses) to 300',
   OLEADA_SLACK_SIGNING_SECRET: 'the signing secret of the Slack app (Basic Information → App Credentials), 8 to 256 characters',
   OLEADA_SLACK_BOT_TOKEN: 'a Slack bot token, xoxb-...',
   OLEADA_SLACK_API_URL: 'an http(s):// URL ending in a slash (default https://slack.com/api/)',

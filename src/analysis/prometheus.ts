@@ -1,5 +1,6 @@
 import { toError } from '../errors.ts';
 import { redactUrl } from '../redact.ts';
+import { FormPoster } from './form-post.ts';
 import { PrometheusGate } from './prometheus-gate.ts';
 import type { QueryResult } from './result.ts';
 
@@ -52,7 +53,7 @@ const SHOWN_QUERY = 200;
 /**
  * A client for Prometheus's instant-query API (also Thanos, Mimir, VictoriaMetrics: anything that serves
  * /api/v1/query). One per Prometheus URL. Credentials in the URL (https://user:password@host) are sent as basic auth
- * and masked in every message, because fetch refuses URLs that carry them and messages end up in logs and events.
+ * and masked in every message, because a URL with them would end up in logs and messages end up in logs and events.
  */
 export class PrometheusClient {
   /** The base URL with any password masked: safe to log. */
@@ -64,6 +65,7 @@ export class PrometheusClient {
   private readonly onRequest: PrometheusClientOptions['onRequest'];
   /** The limit and sharing of this client's URL. */
   readonly gate: PrometheusGate;
+  private readonly poster: FormPoster;
 
   constructor(baseUrl: string, options: PrometheusClientOptions = {}) {
     const url = new URL(baseUrl);
@@ -85,6 +87,7 @@ export class PrometheusClient {
     this.endpoint = url.toString();
     url.pathname = `${prefix}/api/v1/query_range`;
     this.rangeEndpoint = url.toString();
+    this.poster = new FormPoster(url);
     this.url = redactUrl(baseUrl);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.onRequest = options.onRequest;
@@ -147,18 +150,17 @@ export class PrometheusClient {
     const headers: Record<string, string> = {
       'Content-Type': 'application/x-www-form-urlencoded',
       Accept: 'application/json',
-      // An answer is one number or one short series, a few hundred bytes: gzip (fetch asks for it by default) saved
+      // An answer is one number or one short series, a few hundred bytes: gzip (which fetch asked for by default) saved
       // nothing and cost about 5% of the engine's CPU in the scale benchmark's profile (docs/performance.md).
       'Accept-Encoding': 'identity',
     };
     if (this.authorization) headers.Authorization = this.authorization;
 
-    // One signal for the whole exchange: a server that sends headers and then stalls the body still times out.
-    const response = await fetch(endpoint, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(this.timeoutMs) });
-    const text = await response.text();
+    const response = await this.poster.post(endpoint, headers, form.toString(), this.timeoutMs);
+    const { text } = response;
     const body = parseJson(text);
 
-    if (!response.ok) throw this.httpError(response.status, body, text, promql);
+    if (response.status < 200 || response.status > 299) throw this.httpError(response.status, body, text, promql);
     if (!isObject(body) || body.status !== 'success' || !isObject(body.data)) {
       throw new PrometheusError('server', `Prometheus at ${this.url} answered something that is not the Prometheus query API: ${snippet(text)}`, {
         status: response.status,
@@ -255,8 +257,10 @@ export class PrometheusClient {
         { cause: error },
       );
     }
+    // A socket's error carries its code itself (node:http); one wrapped by a proxy or fetch carries it in `cause`.
     const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-    const code = typeof cause?.code === 'string' ? cause.code : undefined;
+    const own = (error as { code?: unknown }).code;
+    const code = typeof own === 'string' ? own : typeof cause?.code === 'string' ? cause.code : undefined;
     const why = code ? (REASONS[code] ?? code) : typeof cause?.message === 'string' ? cause.message : error.message;
     return new PrometheusError(
       'unreachable',

@@ -1,4 +1,5 @@
 import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesListObject, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { ListPage } from './cluster-watch.ts';
 import { WatchCache, type WatchCacheOptions, type WatchedKind } from './watch-cache.ts';
 
 /** A namespaced custom object kind: an HTTPRoute, a VirtualService. */
@@ -12,6 +13,11 @@ export interface CustomKind {
 export type CustomObject = Record<string, unknown> & {
   metadata?: { name?: string; namespace?: string; generation?: number; resourceVersion?: string; annotations?: Record<string, string> };
 };
+
+/** A page as client-node's list calls take it. */
+function pageParams(page: ListPage): { limit: number; _continue?: string } {
+  return { limit: page.limit, ...(page.continue !== undefined && { _continue: page.continue }) };
+}
 
 /** How long a namespace's pod watch lives without a read: pods are read only while a Deployment is not rolled out. */
 const POD_IDLE_MS = 60_000;
@@ -38,14 +44,14 @@ export class ClusterCaches {
       path: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
       list: (namespace) => apis.apps.listNamespacedDeployment({ namespace }),
       clusterPath: '/apis/apps/v1/deployments',
-      listAll: () => apis.apps.listDeploymentForAllNamespaces(),
+      listAll: (page) => apis.apps.listDeploymentForAllNamespaces(pageParams(page)),
     });
     this.services = this.cache({
       resource: 'services',
       path: (ns) => `/api/v1/namespaces/${ns}/services`,
       list: (namespace) => apis.core.listNamespacedService({ namespace }),
       clusterPath: '/api/v1/services',
-      listAll: () => apis.core.listServiceForAllNamespaces(),
+      listAll: (page) => apis.core.listServiceForAllNamespaces(pageParams(page)),
     });
     this.pods = this.cache(
       {
@@ -53,7 +59,7 @@ export class ClusterCaches {
         path: (ns) => `/api/v1/namespaces/${ns}/pods`,
         list: (namespace) => apis.core.listNamespacedPod({ namespace }),
         clusterPath: '/api/v1/pods',
-        listAll: () => apis.core.listPodForAllNamespaces(),
+        listAll: (page) => apis.core.listPodForAllNamespaces(pageParams(page)),
       },
       { idleMs: Math.min(POD_IDLE_MS, options.idleMs ?? POD_IDLE_MS) },
     );
@@ -70,7 +76,8 @@ export class ClusterCaches {
         list: async (namespace) =>
           (await this.apis.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as KubernetesListObject<CustomObject>,
         clusterPath: `/apis/${group}/${version}/${plural}`,
-        listAll: async () => (await this.apis.custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<CustomObject>,
+        listAll: async (page) =>
+          (await this.apis.custom.listClusterCustomObject({ group, version, plural, ...pageParams(page) })) as KubernetesListObject<CustomObject>,
       });
       this.customs.set(name, cache);
     }

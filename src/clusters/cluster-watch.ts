@@ -11,10 +11,18 @@ import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type Kube
  *   (a newer resourceVersion wins, and a delete seen during the list is not undone by it).
  */
 
+/** One page of a list: at most `limit` objects, from where `continue` (the previous page's token) left off. */
+export interface ListPage {
+  limit: number;
+  continue?: string;
+}
+
 export interface ClusterWideKind<T extends KubernetesObject> {
   /** The cluster-wide collection path, e.g. /apis/apps/v1/deployments. */
   clusterPath: string;
-  listAll(): Promise<KubernetesListObject<T>>;
+  listAll(page: ListPage): Promise<KubernetesListObject<T>>;
+  /** Objects per page of the cluster-wide list. */
+  pageSize: number;
   list(namespace: string): Promise<KubernetesListObject<T>>;
 }
 
@@ -42,9 +50,25 @@ export class ClusterWideWatch<T extends KubernetesObject> {
     private readonly events: ClusterWideEvents<T>,
   ) {
     const list = async (): Promise<KubernetesListObject<T>> => {
-      const answer = await this.kind.listAll();
-      this.replaceAll(answer.items);
-      return { ...answer, items: [] };
+      // Page by page, keeping only the namespaces served: a whole cluster's pods never sit in memory at once. The
+      // pages are one consistent snapshot (the API server's `continue` semantics), whose resourceVersion the first
+      // page carries; the watch resumes from it.
+      // A namespace that starts being served while the pages come may have been in a page already read: only the
+      // namespaces served from the first page on count as listed; the others are loaded on their own afterwards
+      // (start(), or their next read), as any namespace added later is.
+      const servedFromStart = new Set(this.keep);
+      const kept: T[] = [];
+      let first: KubernetesListObject<T> | undefined;
+      let token: string | undefined;
+      do {
+        const page = await this.kind.listAll({ limit: this.kind.pageSize, ...(token ? { continue: token } : {}) });
+        first ??= page;
+        for (const item of page.items) if (this.keep.has(item.metadata?.namespace ?? '')) kept.push(item);
+        // client-node's typed lists name it `_continue`; a custom object's list is plain JSON, where it is `continue`.
+        token = page.metadata?._continue || (page.metadata as { continue?: string } | undefined)?.continue || undefined;
+      } while (token);
+      this.replaceAll(kept, servedFromStart);
+      return { ...first, items: [] };
     };
     this.informer = new ListWatch<T>(kind.clusterPath, new FilteringWatch(config, (phase, object) => this.apply(phase, object as T)), list, false);
     this.informer.on('error', (err) => {
@@ -124,7 +148,8 @@ export class ClusterWideWatch<T extends KubernetesObject> {
     this.loaded.delete(namespace);
   }
 
-  private replaceAll(items: T[]): void {
+  /** The objects of a whole-cluster list; `listed` are the namespaces it holds whole. */
+  private replaceAll(items: T[], listed: ReadonlySet<string>): void {
     this.objects.clear();
     for (const item of items) {
       const namespace = item.metadata?.namespace ?? '';
@@ -134,6 +159,7 @@ export class ClusterWideWatch<T extends KubernetesObject> {
       this.objects.set(namespace, objects);
     }
     for (const namespace of this.keep) {
+      if (!listed.has(namespace)) continue;
       this.loaded.add(namespace);
       for (const object of this.objects.get(namespace)?.values() ?? []) this.events.changed(namespace, object);
     }

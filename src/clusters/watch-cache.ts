@@ -3,7 +3,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { kubernetesRequests } from '../metrics.ts';
-import { ClusterWideWatch } from './cluster-watch.ts';
+import { ClusterWideWatch, type ListPage } from './cluster-watch.ts';
 import { httpStatus } from './errors.ts';
 
 /*
@@ -41,7 +41,17 @@ export interface WatchCacheOptions {
   clusterWideAbove?: number;
   /** Where the fall-back from a refused cluster-wide watch is reported. */
   logger?: Logger;
+  /** Objects per page of the cluster-wide list (`limit` and `continue`), so that no whole-cluster list is held at once. */
+  listPageSize?: number;
 }
+
+/**
+ * A cluster-wide list of thousands of pods came back as one answer of tens of MB, parsed and turned into client-node's
+ * model objects before the cache filtered it, in each cluster at once: the engine's RSS jumped by 300 MB at N = 5,000
+ * (docs/performance.md, "Memory"). Pages of 500 keep that to a few MB.
+ */
+export const DEFAULT_LIST_PAGE_SIZE = 500;
+
 
 export type WatchScope = 'auto' | 'namespaces' | 'cluster';
 export const DEFAULT_CLUSTER_WIDE_ABOVE = 50;
@@ -55,7 +65,7 @@ export interface WatchedKind<T extends KubernetesObject> {
   list(namespace: string): Promise<KubernetesListObject<T>>;
   /** The cluster-wide collection path, e.g. /apis/apps/v1/deployments. */
   clusterPath: string;
-  listAll(): Promise<KubernetesListObject<T>>;
+  listAll(page: ListPage): Promise<KubernetesListObject<T>>;
 }
 
 /** What a write left behind, for `settle`. */
@@ -293,7 +303,8 @@ export class WatchCache<T extends KubernetesObject> {
     const watch = new ClusterWideWatch<T>(
       {
         clusterPath: this.kind.clusterPath,
-        listAll: () => this.listed(() => this.kind.listAll()),
+        listAll: (page) => this.listed(() => this.kind.listAll(page)),
+        pageSize: this.options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE,
         list: (namespace) => this.listed(() => this.kind.list(namespace)),
       },
       this.config,

@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
-import { Value } from 'typebox/value';
-import { jobs, queueNames, type JobName, type JobPayload, type QueueName } from './catalog.ts';
+import { jobs, payloadProblem, queueNames, type JobName, type JobPayload, type QueueName } from './catalog.ts';
 import type { Redis } from './connection.ts';
 
 export interface EnqueueOptions {
@@ -31,10 +30,8 @@ export class JobQueues {
 
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: EnqueueOptions = {}): Promise<void> {
     const definition = jobs[name];
-    if (!Value.Check(definition.payload, payload)) {
-      const [first] = Value.Errors(definition.payload, payload);
-      throw new Error(`invalid ${name} payload at ${first?.instancePath || '/'}: ${first?.message}`);
-    }
+    const problem = payloadProblem(name, payload);
+    if (problem) throw new Error(problem);
     await this.queue(definition.queue).add(name, payload, {
       ...definition.options,
       ...(options.delay !== undefined && { delay: Math.max(0, Math.round(options.delay)) }),

@@ -1,8 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Value } from 'typebox/value';
 import { toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { jobs, type JobName, type JobPayload, type QueueName } from './catalog.ts';
+import { jobs, payloadProblem, type JobName, type JobPayload, type QueueName } from './catalog.ts';
 import { closeRedis, createRedis } from './connection.ts';
 import { DelayJobError, FinalJobError } from './errors.ts';
 
@@ -56,10 +55,8 @@ export class WorkerGroup {
     const definition = jobs[name];
     if (!definition) throw new UnrecoverableError(`unknown job name ${job.name}`);
     // Payloads are checked again when dequeued: Redis is shared, and an older or newer Oleada may have written them.
-    if (!Value.Check(definition.payload, job.data)) {
-      const [first] = Value.Errors(definition.payload, job.data);
-      throw new UnrecoverableError(`invalid ${name} payload at ${first?.instancePath || '/'}: ${first?.message}`);
-    }
+    const problem = payloadProblem(name, job.data);
+    if (problem) throw new UnrecoverableError(problem);
     const handler = this.options.handlers[name] as (payload: unknown, job: Job) => Promise<void>;
     try {
       await handler(job.data, job);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../config.ts';
+import { applyHeapGrowth } from '../../heap.ts';
 import type { Engine } from '../../runtime.ts';
 import { untilSignal, type Command } from '../command.ts';
 
@@ -9,10 +10,12 @@ const ENVIRONMENT = `Configuration comes from the environment (see README.md, "C
   OLEADA_CLUSTERS_FILE              the clusters file (default clusters.yaml)
   OLEADA_TOKENS_FILE                API tokens (and Slack users)
   OLEADA_SLACK_SIGNING_SECRET, OLEADA_SLACK_BOT_TOKEN   the Slack app (docs/slack.md)
-  OLEADA_QUEUE_PREFIX, OLEADA_WORKER_CONCURRENCY, OLEADA_LOG_LEVEL, ...`;
+  OLEADA_QUEUE_PREFIX, OLEADA_WORKER_CONCURRENCY, OLEADA_LOG_LEVEL, ...
+  OLEADA_HEAP_GROWTH_PERCENT        how far the heap grows past live data before a full GC (default 30)`;
 
 async function run(parts: { api: boolean; engine: boolean }): Promise<number> {
   const config = loadConfig();
+  applyHeapGrowth(config.OLEADA_HEAP_GROWTH_PERCENT);
   // Loaded here rather than at the top, so that `--help` and bad configuration answer without the whole server stack.
   const { createRuntime, startEngine } = await import('../../runtime.ts');
   const { buildApp } = await import('../../api/app.ts');

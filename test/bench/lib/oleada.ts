@@ -52,10 +52,11 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
+/** `extraNodeArgs` go before the script, e.g. a module to preload (test/bench/lib/heap-probe.mjs). */
+export async function startServe(env: Record<string, string>, extraNodeArgs: string[] = []): Promise<ServeProcess> {
   const fullEnv: Record<string, string> = { OLEADA_HOST: '127.0.0.1', OLEADA_PORT: '0', OLEADA_LOG_LEVEL: 'warn', ...env };
   // For diagnosis: BENCH_ENGINE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x" profiles the engine process.
-  const nodeArgs = (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...extraNodeArgs, ...(process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = runOleada(['serve'], fullEnv, nodeArgs);
   try {
     const match = await child.waitForLine(/oleada api listening on (http:\/\/\S+)/, 60_000);

@@ -2,6 +2,9 @@
  * One size of the scale scenario (scale.ts): kube-sim with N apps in each of 3 clusters, one engine process, N
  * rollouts created and held in canary, then a measured window. Split from scale.ts, which turns results into rows.
  */
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../../../src/config.ts';
@@ -19,6 +22,7 @@ import { createBenchDatabase, deleteRedisPrefix, runDir, uniqueName } from '../l
 import { bucketDelta, fractionAtOrBelow, histogramQuantile } from '../lib/stats.ts';
 
 const BASELINE = fileURLToPath(new URL('../servers/bullmq-noop.ts', import.meta.url));
+const HEAP_PROBE = fileURLToPath(new URL('../lib/heap-probe.mjs', import.meta.url));
 export const CLUSTERS = ['prod-eu', 'prod-us', 'prod-ap'];
 /**
  * The clusters file's client-side rate limit for this scenario. Oleada's default (20 per second, burst 40, per
@@ -97,6 +101,32 @@ export interface SizeResult {
   events: Record<string, number>;
   /** The last lines the engine printed (log level warn). */
   engineOutput: string;
+  /**
+   * What V8 saw in the window (test/bench/lib/heap-probe.mjs), figures that the machine's load does not move: bytes
+   * allocated per tick, the heap left after the last full collection (the live data; null without one in the window),
+   * the number of collections and the share of the engine's CPU they took.
+   */
+  heap?: { allocatedPerTickKB: number; liveAfterFullMB: number | null; collections: number; fullCollections: number; gcShareOfCpu: number };
+}
+
+interface HeapProbe {
+  allocatedBytes: number;
+  collections: number;
+  fullCollections: number;
+  liveAfterFullBytes: number | null;
+  gcSeconds: number;
+}
+
+/** Waits for the probe's file after the window closed; undefined if the engine never wrote it. */
+async function readHeapProbe(file: string): Promise<HeapProbe | undefined> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(200)) {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as HeapProbe;
+    } catch {
+      // Not written yet.
+    }
+  }
+  return undefined;
 }
 
 interface BaselineOutput {
@@ -140,8 +170,12 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
       OLEADA_CLUSTERS_FILE: sim.clustersFile,
       // For comparison: OLEADA_WATCH_CACHE=0 npm run bench -- scale measures the engine without its watch caches.
       ...(process.env.OLEADA_WATCH_CACHE ? { OLEADA_WATCH_CACHE: process.env.OLEADA_WATCH_CACHE } : {}),
+      // And OLEADA_HEAP_GROWTH_PERCENT=0 npm run bench -- scale measures it with V8's own heap sizing.
+      ...(process.env.OLEADA_HEAP_GROWTH_PERCENT ? { OLEADA_HEAP_GROWTH_PERCENT: process.env.OLEADA_HEAP_GROWTH_PERCENT } : {}),
     };
-    const engine = await startServe({ ...env, OLEADA_TOKENS_FILE: '' });
+    const heapProbeFile = join(tmpdir(), `${prefix}-heap.json`);
+    defer(() => rm(heapProbeFile, { force: true }));
+    const engine = await startServe({ ...env, OLEADA_TOKENS_FILE: '', BENCH_HEAP_PROBE_FILE: heapProbeFile }, ['--import', HEAP_PROBE]);
     defer(() => engine.stop());
     await waitForScrapes(ctx.services.prometheusUrl, sim.clusters);
     // The engine with its clusters loaded and nothing to do, for memory per rollout.
@@ -241,10 +275,12 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
     }, 250);
     defer(() => clearInterval(queueSampler));
     const t0 = performance.now();
+    process.kill(engine.child.pid, 'SIGUSR2');
     phase = 'window';
     ctx.log(`scale N=${n}: ramp took ${rampSeconds.toFixed(1)} s (${startedAtWindow}/${n} analysing, ${await waitingTicks()} ticks waiting); measuring for ${windowS} s`);
     await sleep(windowS * 1000);
     const after = await engine.metrics();
+    process.kill(engine.child.pid, 'SIGUSR2');
     clearInterval(queueSampler);
     const seconds = (performance.now() - t0) / 1000;
     const engineCores = (engine.child.cpu() - engineCpuBefore) / seconds;
@@ -272,6 +308,7 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
       return Object.fromEntries([...a].map(([k, v]) => [k, v - (b.get(k) ?? 0)]));
     };
 
+    const probe = await readHeapProbe(heapProbeFile);
     const result: SizeResult = {
       n,
       cadenceS,
@@ -332,6 +369,15 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
       },
       events: Object.fromEntries(events.rows.map((r) => [r.type, r.n])),
       engineOutput: engine.child.output().slice(-3_000),
+      ...(probe && {
+        heap: {
+          allocatedPerTickKB: probe.allocatedBytes / 1024 / ticks,
+          liveAfterFullMB: probe.liveAfterFullBytes === null ? null : probe.liveAfterFullBytes / 2 ** 20,
+          collections: probe.collections,
+          fullCollections: probe.fullCollections,
+          gcShareOfCpu: probe.gcSeconds / (engineCores * seconds),
+        },
+      }),
       meanCallMs: {
         kubernetes: (delta(after, before, 'oleada_kubernetes_request_duration_seconds_sum') / kubeTotal) * 1000,
         prometheus: (delta(after, before, 'oleada_prometheus_request_duration_seconds_sum') / promTotal) * 1000,

@@ -107,6 +107,7 @@ function sizeRows(r: SizeResult, baselineJobsPerSecond: number): Row[] {
       unit: 'KB',
       note: `(RSS at the end of the window ${r.engineRssAtEndMB.toFixed(0)} MB − idle RSS ${r.idleRssMB.toFixed(0)} MB) / ${r.n}`,
     }),
+    ...heapRows(r, name),
     row({ ...b, figure: `${name}: K8s reads (GET, LIST) per tick`, value: r.kubernetesReadsPerTick, unit: '', ...(atTarget && lt(TARGET_READS_PER_TICK)) }),
     row({
       ...b,
@@ -140,6 +141,25 @@ function sizeRows(r: SizeResult, baselineJobsPerSecond: number): Row[] {
     }
   }
   return rows;
+}
+
+/** The load-independent memory figures of the window (test/bench/lib/heap-probe.mjs), when the engine reported them. */
+function heapRows(r: SizeResult, name: string): Row[] {
+  if (!r.heap) return [];
+  const { allocatedPerTickKB, liveAfterFullMB, collections, fullCollections, gcShareOfCpu } = r.heap;
+  const b = { scenario: 'scale' };
+  return [
+    row({
+      ...b,
+      figure: `${name}: heap allocated per tick`,
+      value: allocatedPerTickKB,
+      unit: 'KB',
+      note: `${collections} collections in the window, ${fullCollections} of them full; GC took ${(gcShareOfCpu * 100).toFixed(0)}% of the engine's CPU`,
+    }),
+    ...(liveAfterFullMB === null
+      ? []
+      : [row({ ...b, figure: `${name}: live heap after the last full collection`, value: liveAfterFullMB, unit: 'MB', note: `${((liveAfterFullMB * 1024) / r.n).toFixed(0)} KB per rollout, idle engine included` })]),
+  ];
 }
 
 function growthRows(results: SizeResult[]): Row[] {

@@ -136,6 +136,25 @@ describe('PrometheusClient behind a path prefix (Mimir, Thanos)', () => {
   });
 });
 
+describe('PrometheusClient connections', () => {
+  it('sends queries in a row over one kept-alive connection, and opens more only for queries at once', async () => {
+    let connections = 0;
+    const url = await serve((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '2'] } }));
+      });
+    });
+    servers.at(-1)!.on('connection', () => connections++);
+    const client = new PrometheusClient(url);
+    for (let i = 0; i < 5; i++) expect(await client.query(`vector(${i})`)).toEqual({ kind: 'value', value: 2 });
+    expect(connections).toBe(1);
+    await Promise.all([client.query('vector(10)'), client.query('vector(11)'), client.query('vector(12)')]);
+    expect(connections).toBe(3);
+  });
+});
+
 describe('PrometheusClient when Prometheus is not there', () => {
   it('calls a closed port unreachable and says what to check', async () => {
     const port = await closedPort();

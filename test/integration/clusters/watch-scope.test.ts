@@ -81,10 +81,10 @@ describe('the watch caches’ scope: per namespace, or one watch for the cluster
 
   const deploymentWatches = () => env.sim.cluster(cluster).faults.openWatches().filter((w) => w.resource === 'deployments.apps');
 
-  function cachedClient(kubeconfig: string, logger?: ReturnType<typeof capturingLogger>['logger']): KubeClient {
+  function cachedClient(kubeconfig: string, logger?: ReturnType<typeof capturingLogger>['logger'], listPageSize?: number): KubeClient {
     const client = new KubeClient(
       { name: cluster, kubeconfig, context: cluster, qps: 500, burst: 500, timeoutMs: 5_000 },
-      { watchCache: { restartDelayMs: 100, scope: 'auto', clusterWideAbove: 3, ...(logger && { logger }) } },
+      { watchCache: { restartDelayMs: 100, scope: 'auto', clusterWideAbove: 3, ...(logger && { logger }), ...(listPageSize && { listPageSize }) } },
     );
     clients.push(client);
     return client;
@@ -126,6 +126,46 @@ describe('the watch caches’ scope: per namespace, or one watch for the cluster
       return watches.length === 1 && watches[0]!.namespace === 'ns-0';
     });
     expect(cache.watched()).toEqual(['ns-0']);
+  });
+
+  it('lists the whole cluster in pages and keeps, from every page, only the namespaces it serves', async () => {
+    const client = cachedClient(env.kubeconfig, undefined, 2);
+    const cache = client.caches!.deployments;
+    const lists = await requests(cluster, 'list');
+    for (const namespace of NAMESPACES.slice(0, 4)) await client.getDeployment(namespace, 'web');
+    await waitFor('the cluster-wide watch to serve every namespace read', () => cache.currentScope === 'cluster' && NAMESPACES.slice(0, 4).every((ns) => cache.synced(ns)));
+    // The 7 Deployments of the cluster (ns-0..ns-5 and elsewhere) came in 4 pages of 2, after the lists of the 3 or 4
+    // namespaces read before the switch; one whole-cluster list would have made it 4 or 5.
+    const listed = (await requests(cluster, 'list')) - lists;
+    expect(listed).toBeGreaterThanOrEqual(3 + 4);
+    expect(listed).toBeLessThanOrEqual(4 + 4);
+    expect(cache.objectCount()).toBe(4);
+    // And what it keeps is current: a change made after the paged list arrives through the watch.
+    await env.client(cluster).mergePatchDeployment('ns-3', 'web', { metadata: { annotations: { 'example.com/page': 'last' } } });
+    await waitFor('the change in the cache', async () => (await client.getDeployment('ns-3', 'web'))?.metadata?.annotations?.['example.com/page'] === 'last');
+  });
+
+  it('does not count a namespace first read while the pages come as listed: it is loaded on its own', async () => {
+    const faults = env.sim.cluster(cluster).faults;
+    const client = cachedClient(env.kubeconfig, undefined, 2);
+    const cache = client.caches!.deployments;
+    try {
+      for (const namespace of NAMESPACES.slice(0, 3)) await client.getDeployment(namespace, 'web');
+      // Every call now takes 300 ms, so the 4 pages of the cluster-wide list take over a second. The fourth namespace
+      // starts it; `elsewhere` (the first key of the first page) is first read once that page has been read.
+      faults.setApiLatency(300);
+      const lists = await requests(cluster, 'list');
+      const switching = client.getDeployment(NAMESPACES[3]!, 'web');
+      await waitFor('the first page to have come', async () => cache.currentScope === 'cluster' && (await requests(cluster, 'list')) > lists);
+      expect((await client.getDeployment('elsewhere', 'web'))?.metadata?.name).toBe('web');
+      await switching;
+      faults.setApiLatency(0);
+      await waitFor('elsewhere to be synced', () => cache.synced('elsewhere'));
+      expect(cache.objectCount()).toBe(5);
+      expect((await client.getDeployment('elsewhere', 'web'))?.metadata?.name).toBe('web');
+    } finally {
+      faults.setApiLatency(0);
+    }
   });
 
   it('falls back to a watch per namespace when the cluster-wide list is refused, says which rule to add, and the rule works', async () => {

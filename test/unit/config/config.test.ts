@@ -18,6 +18,12 @@ describe('config', () => {
     expect(() => loadConfig({ OLEADA_WATCH_SWEEP_SECONDS: '0' })).toThrow(/OLEADA_WATCH_SWEEP_SECONDS.*a number of seconds above 0/);
   });
 
+  it('lets the heap grow 30% past its live data by default, and takes 0 (V8 chooses) to 300', () => {
+    expect(loadConfig({}).OLEADA_HEAP_GROWTH_PERCENT).toBe(30);
+    expect(loadConfig({ OLEADA_HEAP_GROWTH_PERCENT: '0' }).OLEADA_HEAP_GROWTH_PERCENT).toBe(0);
+    expect(() => loadConfig({ OLEADA_HEAP_GROWTH_PERCENT: '400' })).toThrow(/OLEADA_HEAP_GROWTH_PERCENT="400" is invalid: expected a whole number of percent from 0/);
+  });
+
   it('turns the watch caches off with 0 or false', () => {
     expect(loadConfig({ OLEADA_WATCH_CACHE: '0' }).OLEADA_WATCH_CACHE).toBe(false);
     expect(loadConfig({ OLEADA_WATCH_CACHE: 'false' }).OLEADA_WATCH_CACHE).toBe(false);
