@@ -267,6 +267,38 @@ describe('the dashboard', () => {
     await context.close();
   });
 
+  it('sends an approve whose revision moved while the wave still waits, as when the engine records the rest of a step', async () => {
+    const id = await createRollout({
+      image: 'registry.example.com/checkout:1.4.1',
+      waves: [
+        { name: 'canary', clusters: [clusterName(staging)] },
+        { name: 'europe', clusters: [clusterName(europe)], approval: true },
+      ],
+    });
+    const { context, page, problems } = await openPage();
+    await signIn(page, TOKENS.deployer);
+    await page.goto(`${dash.url}/rollouts/${id}`);
+    const approve = page.getByRole('button', { name: 'Approve wave europe' });
+    await approve.waitFor({ timeout: 120_000 });
+    await approve.click();
+    const dialog = page.getByRole('dialog', { name: 'Approve wave europe' });
+    await dialog.waitFor();
+    // A tick that changes a cluster writes twice, its decision and then its outcome (src/engine/tick.ts carryOut), so
+    // the revision can move under an open dialog while the wave waits all along. Here it moves by the same UPDATE.
+    await dash.stack.runtime.pool.query('UPDATE rollouts SET version = version + 1 WHERE id = $1', [id]);
+    await dialog.getByRole('button', { name: 'Approve wave europe' }).click();
+    await page.getByRole('status').filter({ hasText: 'Approve wave europe: sent' }).waitFor();
+    // The first try, for the revision the dialog opened on, was refused; the second went through.
+    const refusals = (await dash.stack.runtime.pool.query('SELECT command, status FROM refused_commands WHERE rollout_id = $1', [id])).rows;
+    expect(refusals).toEqual([{ command: 'approve', status: 412 }]);
+    await dash.stack.waitForPhase(id, ['succeeded'], 120_000);
+    // One approval, applied once.
+    const commands = (await dash.stack.events(id)).filter((e) => e.type.startsWith('command.'));
+    expect(commands.map((e) => `${e.type} ${e.message}`)).toEqual(['command.applied alice approved wave europe']);
+    expect(problems.filter((p) => !/status of 412/.test(p))).toEqual([]);
+    await context.close();
+  });
+
   it('charts the failing samples above the threshold line for a version that was rolled back', async () => {
     const id = await createRollout({
       image: 'registry.example.com/checkout:1.9.0',

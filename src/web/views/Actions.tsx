@@ -25,8 +25,10 @@ export function useCommands(rollout: Rollout | undefined, etag: string | null, o
    * Approve and promote are decisions about the state on screen when the dialog opened: they carry that revision, and
    * a rollout that moved on meanwhile refuses them (412). Pause, resume and abort mean the same on any newer state of
    * the rollout (analysis alone bumps the revision every interval): they carry the revision the page shows when the
-   * person confirms, and when that is stale but the phase is still the one shown, they are sent once more for the
-   * current revision.
+   * person confirms. When the revision sent is stale but the phase is still the one shown, every command but promote
+   * is sent once more for the current revision. An approve names its wave, and the API takes it only while that wave
+   * waits, so it still means what the person decided; the revision may have moved only because the engine recorded
+   * the end of the step that brought the wave there. A promote does not: a cluster's steps move on by themselves.
    */
   const ask = (type: CommandType, title: string, effect: string, body: CommandBody, options: Partial<ConfirmRequest> = {}) => {
     if (!rollout) return;
@@ -42,9 +44,9 @@ export function useCommands(rollout: Rollout | undefined, etag: string | null, o
           try {
             await api.command(rollout.id, type, payload, pinned ?? latest.current);
           } catch (err) {
-            // Only analysis moved the revision, not the phase the person decided on: stopping it still means the same.
+            // Only the engine's bookkeeping moved the revision, not the phase the person decided on.
             const now = err instanceof ApiError && err.status === 412 ? err.body : null;
-            if (pinned !== null || !now || now.phase !== rollout.phase || typeof now.revision !== 'number') throw err;
+            if (type === 'promote' || !now || now.phase !== rollout.phase || typeof now.revision !== 'number') throw err;
             await api.command(rollout.id, type, { ...payload, revision: now.revision }, null);
           }
           setOutcome({ ok: true, text: `${title}: sent. The rollout applies it on its next step.` });
