@@ -1,4 +1,5 @@
 import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesListObject, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import { slimDeployment } from './cached-deployment.ts';
 import type { ListPage } from './cluster-watch.ts';
 import { WatchCache, type WatchCacheOptions, type WatchedKind } from './watch-cache.ts';
 
@@ -45,6 +46,7 @@ export class ClusterCaches {
       list: (namespace) => apis.apps.listNamespacedDeployment({ namespace }),
       clusterPath: '/apis/apps/v1/deployments',
       listAll: (page) => apis.apps.listDeploymentForAllNamespaces(pageParams(page)),
+      slim: slimDeployment,
     });
     this.services = this.cache({
       resource: 'services',

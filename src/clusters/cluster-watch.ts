@@ -24,6 +24,8 @@ export interface ClusterWideKind<T extends KubernetesObject> {
   /** Objects per page of the cluster-wide list. */
   pageSize: number;
   list(namespace: string): Promise<KubernetesListObject<T>>;
+  /** Drops in place what the engine never reads of an object before it is kept. */
+  slim(object: T): void;
 }
 
 export interface ClusterWideEvents<T> {
@@ -125,7 +127,7 @@ export class ClusterWideWatch<T extends KubernetesObject> {
         const rv = item.metadata?.resourceVersion;
         const gone = deleted.get(name);
         if (gone !== undefined && !newer(rv, gone)) continue;
-        if (!newer(objects.get(name)?.metadata?.resourceVersion, rv)) objects.set(name, trim(item));
+        if (!newer(objects.get(name)?.metadata?.resourceVersion, rv)) objects.set(name, this.kept(item));
       }
       this.objects.set(namespace, objects);
       this.loaded.add(namespace);
@@ -142,6 +144,11 @@ export class ClusterWideWatch<T extends KubernetesObject> {
     return count;
   }
 
+  private kept(object: T): T {
+    this.kind.slim(object);
+    return object;
+  }
+
   /** Drops a namespace no longer kept. */
   drop(namespace: string): void {
     this.objects.delete(namespace);
@@ -155,7 +162,7 @@ export class ClusterWideWatch<T extends KubernetesObject> {
       const namespace = item.metadata?.namespace ?? '';
       if (!this.keep.has(namespace)) continue;
       const objects = this.objects.get(namespace) ?? new Map<string, T>();
-      objects.set(item.metadata?.name ?? '', trim(item));
+      objects.set(item.metadata?.name ?? '', this.kept(item));
       this.objects.set(namespace, objects);
     }
     for (const namespace of this.keep) {
@@ -175,7 +182,7 @@ export class ClusterWideWatch<T extends KubernetesObject> {
       objects.delete(name);
       this.tombstones.get(namespace)?.set(name, object.metadata?.resourceVersion ?? '');
     } else {
-      objects.set(name, trim(object));
+      objects.set(name, this.kept(object));
     }
     this.events.changed(namespace, object);
   }
@@ -210,12 +217,6 @@ class FilteringWatch extends Watch {
       done,
     );
   }
-}
-
-/** managedFields are most of an object's bytes and Oleada never reads them. */
-function trim<T extends KubernetesObject>(object: T): T {
-  if (object.metadata?.managedFields) delete object.metadata.managedFields;
-  return object;
 }
 
 /** Whether resourceVersion `a` is newer than `b` (numbers, as etcd's are; otherwise: different and present). */

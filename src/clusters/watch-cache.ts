@@ -22,8 +22,9 @@ import { httpStatus } from './errors.ts';
  * - stopping: the engine tells the cache which namespaces active rollouts still need (`retain`, from a sweep of
  *   PostgreSQL, src/engine/watched-namespaces.ts), and the others are stopped and their objects dropped at once; a
  *   namespace not read for `idleMs` (no rollout in it moving, for pods) is stopped too, as a safety net;
- * - memory: managedFields are dropped from what is kept; they are most of a Deployment's bytes and Oleada never reads
- *   them (server-side apply computes ownership on the server);
+ * - memory: what the engine never reads is dropped from what is kept (`slim`): managedFields from every kind (they are
+ *   most of an object's bytes, and server-side apply computes ownership on the server), and more from Deployments
+ *   (cached-deployment.ts);
  * - scope: above `clusterWideAbove` namespaces (scope `auto`), or always (scope `cluster`), one cluster-wide list+watch
  *   (cluster-watch.ts) replaces the per-namespace ones, keeping only the namespaces this cache serves; below half the
  *   threshold it goes back to per-namespace watches. A 403 on the cluster-wide list (the credential has a Role, not a
@@ -66,6 +67,13 @@ export interface WatchedKind<T extends KubernetesObject> {
   /** The cluster-wide collection path, e.g. /apis/apps/v1/deployments. */
   clusterPath: string;
   listAll(page: ListPage): Promise<KubernetesListObject<T>>;
+  /** Drops in place what the engine never reads of an object before it is kept; managedFields when absent. */
+  slim?(object: T): void;
+}
+
+/** managedFields are most of an object's bytes and Oleada never reads them. */
+export function dropManagedFields(object: KubernetesObject): void {
+  if (object.metadata?.managedFields) delete object.metadata.managedFields;
 }
 
 /** What a write left behind, for `settle`. */
@@ -123,6 +131,7 @@ export class WatchCache<T extends KubernetesObject> {
   private readonly restartDelayMs: number;
   private readonly scope: WatchScope;
   private readonly clusterWideAbove: number;
+  private readonly slim: (object: T) => void;
   private closed = false;
 
   constructor(
@@ -135,6 +144,7 @@ export class WatchCache<T extends KubernetesObject> {
     this.restartDelayMs = options.restartDelayMs ?? 1_000;
     this.scope = options.scope ?? 'auto';
     this.clusterWideAbove = options.clusterWideAbove ?? DEFAULT_CLUSTER_WIDE_ABOVE;
+    this.slim = kind.slim ?? dropManagedFields;
     this.sweeper = setInterval(() => this.stopIdle(), Math.min(60_000, this.idleMs));
     this.sweeper.unref();
   }
@@ -306,6 +316,7 @@ export class WatchCache<T extends KubernetesObject> {
         listAll: (page) => this.listed(() => this.kind.listAll(page)),
         pageSize: this.options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE,
         list: (namespace) => this.listed(() => this.kind.list(namespace)),
+        slim: this.slim,
       },
       this.config,
       keep,
@@ -379,7 +390,7 @@ export class WatchCache<T extends KubernetesObject> {
     const watch: NamespaceWatch<T> = { informer, synced: false, failures: 0 };
     const changed = (object: T) => {
       // The object is the one the cache keeps (ListWatch stores what it hands to its callbacks).
-      if (object.metadata?.managedFields) delete object.metadata.managedFields;
+      this.slim(object);
       this.notify(namespace, object.metadata?.name ?? '');
     };
     informer.on('add', changed);

@@ -44,7 +44,7 @@ export class ApiClient {
   }
 }
 
-/** `oleada serve` as a child process: its API, its /metrics, its CPU and memory. */
+/** `oleada serve` (or `oleada worker`) as a child process: its HTTP port, its /metrics, its CPU and memory. */
 export interface ServeProcess {
   child: Child;
   url: string;
@@ -52,14 +52,29 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** `extraNodeArgs` go before the script, e.g. a module to preload (test/bench/lib/heap-probe.mjs). */
-export async function startServe(env: Record<string, string>, extraNodeArgs: string[] = []): Promise<ServeProcess> {
-  const fullEnv: Record<string, string> = { OLEADA_HOST: '127.0.0.1', OLEADA_PORT: '0', OLEADA_LOG_LEVEL: 'warn', ...env };
+/**
+ * `oleada serve`: the API and the engine in one process. `extraNodeArgs` go before the script, e.g. a module to preload
+ * (test/bench/lib/heap-probe.mjs).
+ */
+export function startServe(env: Record<string, string>, extraNodeArgs: string[] = []): Promise<ServeProcess> {
+  return start(['serve'], { OLEADA_PORT: '0', ...env }, /oleada api listening on (http:\/\/\S+)/, extraNodeArgs);
+}
+
+/**
+ * `oleada worker`: the engine alone, as the Helm chart runs it (deploy/helm), with its probes and /metrics on a port
+ * of its own. A benchmark that measures the engine's memory runs this, so that the API's modules are not counted.
+ */
+export function startWorker(env: Record<string, string>, extraNodeArgs: string[] = []): Promise<ServeProcess> {
+  return start(['worker'], { OLEADA_WORKER_HEALTH_PORT: '0', ...env }, /oleada worker serving .* on (http:\/\/\S+)/, extraNodeArgs);
+}
+
+async function start(args: string[], env: Record<string, string>, listening: RegExp, extraNodeArgs: string[]): Promise<ServeProcess> {
+  const fullEnv: Record<string, string> = { OLEADA_HOST: '127.0.0.1', OLEADA_LOG_LEVEL: 'warn', ...env };
   // For diagnosis: BENCH_ENGINE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/x" profiles the engine process.
   const nodeArgs = [...extraNodeArgs, ...(process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const child = runOleada(['serve'], fullEnv, nodeArgs);
+  const child = runOleada(args, fullEnv, nodeArgs);
   try {
-    const match = await child.waitForLine(/oleada api listening on (http:\/\/\S+)/, 60_000);
+    const match = await child.waitForLine(listening, 60_000);
     await child.waitForLine(/oleada engine running/, 30_000);
     const url = match[1]!;
     return {

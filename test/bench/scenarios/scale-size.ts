@@ -12,7 +12,7 @@ import { createRuntime } from '../../../src/runtime.ts';
 import { closeRedis, createRedis } from '../../../src/queue/connection.ts';
 import { createPool } from '../../../src/store/pool.ts';
 import { ownCpuSeconds, serviceCpu } from '../lib/machine.ts';
-import { startServe } from '../lib/oleada.ts';
+import { startWorker } from '../lib/oleada.ts';
 import { runScript } from '../lib/process.ts';
 import type { MetricsSnapshot } from '../lib/prom-text.ts';
 import { rolloutFile } from '../lib/rollout-file.ts';
@@ -175,7 +175,8 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
     };
     const heapProbeFile = join(tmpdir(), `${prefix}-heap.json`);
     defer(() => rm(heapProbeFile, { force: true }));
-    const engine = await startServe({ ...env, OLEADA_TOKENS_FILE: '', BENCH_HEAP_PROBE_FILE: heapProbeFile }, ['--import', HEAP_PROBE]);
+    // The engine as a deployment runs it at this size: `oleada worker`, without the API's modules (deploy/helm).
+    const engine = await startWorker({ ...env, BENCH_HEAP_PROBE_FILE: heapProbeFile }, ['--import', HEAP_PROBE]);
     defer(() => engine.stop());
     await waitForScrapes(ctx.services.prometheusUrl, sim.clusters);
     // The engine with its clusters loaded and nothing to do, for memory per rollout.

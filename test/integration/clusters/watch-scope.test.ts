@@ -110,6 +110,12 @@ describe('the watch caches’ scope: per namespace, or one watch for the cluster
     await env.client(cluster).mergePatchDeployment('ns-2', 'web', { metadata: { annotations: { 'example.com/mark': 'seen' } } });
     await waitFor('the change in the cache', async () => (await client.getDeployment('ns-2', 'web'))?.metadata?.annotations?.['example.com/mark'] === 'seen');
     expect(await requests(cluster, 'get')).toBe(gets);
+    // What is kept is slimmed on the way in (cached-deployment.ts): the API's object has a uid, the cache's has none.
+    expect((await env.client(cluster).getDeployment('ns-2', 'web'))?.metadata?.uid).toBeTruthy();
+    const kept = await client.getDeployment('ns-2', 'web');
+    expect(kept?.metadata).not.toHaveProperty('uid');
+    expect(kept?.metadata).not.toHaveProperty('managedFields');
+    expect(kept?.spec?.template.spec?.containers[0]?.image).toBe('registry.example.com/web:1.0.0');
 
     // A namespace read later is filled by a list of that namespace alone; still one watch.
     await client.getDeployment('ns-5', 'web');
@@ -126,6 +132,8 @@ describe('the watch caches’ scope: per namespace, or one watch for the cluster
       return watches.length === 1 && watches[0]!.namespace === 'ns-0';
     });
     expect(cache.watched()).toEqual(['ns-0']);
+    await waitFor('ns-0 to be synced per namespace', () => cache.synced('ns-0'));
+    expect((await client.getDeployment('ns-0', 'web'))?.metadata).not.toHaveProperty('uid');
   });
 
   it('lists the whole cluster in pages and keeps, from every page, only the namespaces it serves', async () => {
