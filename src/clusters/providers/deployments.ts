@@ -40,7 +40,9 @@ const STABLE_NOT_FOUND_HINT = 'check workload.name and namespace in the rollout 
  * stable's pod template. How many canary pods a weight needs is the router's business, passed in as `sizing`.
  */
 export class DeploymentWorkload implements WorkloadSide {
+  /** What `observe` read, by namespace/name; entries older than OBSERVATION_REUSE_MS are dropped as others come. */
   private readonly observed = new Map<string, Observed>();
+  private sweptAt = 0;
 
   constructor(
     private readonly client: KubeClient,
@@ -58,6 +60,22 @@ export class DeploymentWorkload implements WorkloadSide {
     return observed;
   }
 
+  /**
+   * Keeps what `observe` read, and drops what no write may reuse any more: otherwise every rollout this process ever
+   * observed would keep its two Deployments, as they were, for the life of the process.
+   */
+  private remember(target: WorkloadTarget, observed: Observed): void {
+    this.observed.set(this.key(target), observed);
+    if (observed.at - this.sweptAt < OBSERVATION_REUSE_MS) return;
+    this.sweptAt = observed.at;
+    for (const [key, { at }] of this.observed) if (observed.at - at > OBSERVATION_REUSE_MS) this.observed.delete(key);
+  }
+
+  /** How many observations are kept for reuse (for tests). */
+  get remembered(): number {
+    return this.observed.size;
+  }
+
   private async write(target: WorkloadTarget, fn: () => Promise<unknown>): Promise<void> {
     this.observed.delete(this.key(target));
     await fn();
@@ -70,7 +88,7 @@ export class DeploymentWorkload implements WorkloadSide {
       this.client.getDeployment(target.namespace, target.name, STABLE_NOT_FOUND_HINT),
       this.client.getDeployment(target.namespace, canaryName(target.name)),
     ]);
-    this.observed.set(this.key(target), { at, stable, canary });
+    this.remember(target, { at, stable, canary });
     // The stable's selector also matches the canary's pods (that is how they get traffic), so leave those out.
     const [stableView, canaryView] = await Promise.all([
       stable ? this.view(stable, target, [`${ROLE_LABEL}!=${CANARY_ROLE}`]) : null,

@@ -3,7 +3,7 @@
 // allocated (growth of the used heap between collections, summed) and the heap left after the last full collection
 // (the live data). Neither moves with the machine's load, unlike times. Plain JavaScript so that it loads without tsx.
 import { writeFileSync } from 'node:fs';
-import { GCProfiler, getHeapStatistics } from 'node:v8';
+import { GCProfiler, getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 
 const file = process.env.BENCH_HEAP_PROBE_FILE;
 let window;
@@ -34,5 +34,9 @@ process.on('SIGUSR2', () => {
   allocated += getHeapStatistics().used_heap_size - used;
   const collections = statistics.length;
   const gcSeconds = statistics.reduce((sum, gc) => sum + gc.cost, 0) / 1e6;
-  writeFileSync(file, JSON.stringify({ allocatedBytes: allocated, collections, fullCollections, liveAfterFullBytes: liveAfterFull, gcSeconds }));
+  // Where the resident memory is at the window's end: V8's heap as committed (its new space apart) and the rest.
+  const { rss, heapTotal, external } = process.memoryUsage();
+  const newSpaceBytes = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  const memory = { rssBytes: rss, heapCommittedBytes: heapTotal, newSpaceBytes, externalBytes: external };
+  writeFileSync(file, JSON.stringify({ allocatedBytes: allocated, collections, fullCollections, liveAfterFullBytes: liveAfterFull, gcSeconds, memory }));
 });

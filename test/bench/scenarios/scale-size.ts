@@ -106,7 +106,15 @@ export interface SizeResult {
    * allocated per tick, the heap left after the last full collection (the live data; null without one in the window),
    * the number of collections and the share of the engine's CPU they took.
    */
-  heap?: { allocatedPerTickKB: number; liveAfterFullMB: number | null; collections: number; fullCollections: number; gcShareOfCpu: number };
+  heap?: {
+    allocatedPerTickKB: number;
+    liveAfterFullMB: number | null;
+    collections: number;
+    fullCollections: number;
+    gcShareOfCpu: number;
+    /** At the window's end: RSS, V8's heap as committed, its new space, and memory outside V8 held for JavaScript. */
+    memoryMB?: { rss: number; heapCommitted: number; newSpace: number; external: number };
+  };
 }
 
 interface HeapProbe {
@@ -115,6 +123,7 @@ interface HeapProbe {
   fullCollections: number;
   liveAfterFullBytes: number | null;
   gcSeconds: number;
+  memory?: { rssBytes: number; heapCommittedBytes: number; newSpaceBytes: number; externalBytes: number };
 }
 
 /** Waits for the probe's file after the window closed; undefined if the engine never wrote it. */
@@ -377,6 +386,14 @@ export async function measureSize(ctx: BenchContext, { n, cadenceS, windowS }: S
           collections: probe.collections,
           fullCollections: probe.fullCollections,
           gcShareOfCpu: probe.gcSeconds / (engineCores * seconds),
+          ...(probe.memory && {
+            memoryMB: {
+              rss: probe.memory.rssBytes / 2 ** 20,
+              heapCommitted: probe.memory.heapCommittedBytes / 2 ** 20,
+              newSpace: probe.memory.newSpaceBytes / 2 ** 20,
+              external: probe.memory.externalBytes / 2 ** 20,
+            },
+          }),
         },
       }),
       meanCallMs: {

@@ -146,7 +146,7 @@ function sizeRows(r: SizeResult, baselineJobsPerSecond: number): Row[] {
 /** The load-independent memory figures of the window (test/bench/lib/heap-probe.mjs), when the engine reported them. */
 function heapRows(r: SizeResult, name: string): Row[] {
   if (!r.heap) return [];
-  const { allocatedPerTickKB, liveAfterFullMB, collections, fullCollections, gcShareOfCpu } = r.heap;
+  const { allocatedPerTickKB, liveAfterFullMB, collections, fullCollections, gcShareOfCpu, memoryMB } = r.heap;
   const b = { scenario: 'scale' };
   return [
     row({
@@ -159,6 +159,17 @@ function heapRows(r: SizeResult, name: string): Row[] {
     ...(liveAfterFullMB === null
       ? []
       : [row({ ...b, figure: `${name}: live heap after the last full collection`, value: liveAfterFullMB, unit: 'MB', note: `${((liveAfterFullMB * 1024) / r.n).toFixed(0)} KB per rollout, idle engine included` })]),
+    ...(memoryMB === undefined
+      ? []
+      : [
+          row({
+            ...b,
+            figure: `${name}: RSS at the window's end outside V8's heap`,
+            value: memoryMB.rss - memoryMB.heapCommitted,
+            unit: 'MB',
+            note: `RSS ${memoryMB.rss.toFixed(0)} MB; V8's heap committed ${memoryMB.heapCommitted.toFixed(0)} MB (new space ${memoryMB.newSpace.toFixed(0)} MB); external ${memoryMB.external.toFixed(0)} MB`,
+          }),
+        ]),
   ];
 }
 

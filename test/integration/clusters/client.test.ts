@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KubeError } from '../../../src/clusters/errors.ts';
 import { LeaseLostError, runFenced, type WriteFence } from '../../../src/clusters/fence.ts';
 import { DeploymentWorkload } from '../../../src/clusters/providers/deployments.ts';
@@ -59,6 +59,22 @@ describe('the Kubernetes client against kube-sim faults', () => {
     expect(checks).toBe(3);
     const [sent] = writes().slice(before);
     expect(sent?.userAgent).toMatch(new RegExp(`^oleada/engine \\(.+; pid ${process.pid}\\) lease/rollout-1/7$`));
+  });
+
+  it('keeps what it observed only while a write may reuse it, not for every rollout it ever observed', async () => {
+    const provider = new DeploymentWorkload(env.client(cluster));
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      await provider.observe(target);
+      await provider.observe({ ...target, name: 'gone-long-ago' });
+      expect(provider.remembered).toBe(2);
+      // Past the reuse window (2 s), the next observation drops both older ones.
+      vi.setSystemTime(Date.now() + 2_500);
+      await provider.observe({ ...target, name: 'next' });
+      expect(provider.remembered).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reads through a plain-HTTP kubeconfig and records the call', async () => {
