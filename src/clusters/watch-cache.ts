@@ -72,7 +72,7 @@ export interface WatchedKind<T extends KubernetesObject> {
 }
 
 /** managedFields are most of an object's bytes and Oleada never reads them. */
-export function dropManagedFields(object: KubernetesObject): void {
+function dropManagedFields(object: KubernetesObject): void {
   if (object.metadata?.managedFields) delete object.metadata.managedFields;
 }
 
